@@ -1,0 +1,65 @@
+"""Settings from environment variables: each has a default and a help line (shown by `tthc-bot config`).
+
+Secrets (tokens, webhook secrets) come only from the environment and are never printed.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+
+def _setting(env: str, default: Any, help: str, secret: bool = False) -> Any:
+    return field(default=default, metadata={"env": env, "help": help, "secret": secret})
+
+
+@dataclass(frozen=True)
+class Settings:
+    """All configuration of the bot. Build with `Settings.from_env()`."""
+
+    knowledge: str = _setting("TTHC_KNOWLEDGE", "", "Knowledge directory (default: the bundled knowledge/)")
+    db: str = _setting("TTHC_DB", "tthc-bot.db", "SQLite database file for dossiers, sessions and the outbox")
+    host: str = _setting("TTHC_HOST", "127.0.0.1", "Address `tthc-bot serve` listens on")
+    port: int = _setting("TTHC_PORT", 8080, "Port `tthc-bot serve` listens on")
+    public_url: str = _setting("TTHC_PUBLIC_URL", "", "Public https address of this server (for webhooks and QR codes)")
+    log_level: str = _setting("TTHC_LOG_LEVEL", "INFO", "Logging level: DEBUG, INFO, WARNING or ERROR")
+    max_question_chars: int = _setting("TTHC_MAX_QUESTION_CHARS", 500, "Questions are cut to this length before matching")
+    sync_token: str = _setting("TTHC_SYNC_TOKEN", "", "Bearer token for POST /api/dossiers (push from the one-stop system); off when empty", secret=True)
+    telegram_token: str = _setting("TELEGRAM_BOT_TOKEN", "", "Telegram bot token from @BotFather; Telegram is off when empty", secret=True)
+    telegram_webhook_secret: str = _setting("TELEGRAM_WEBHOOK_SECRET", "", "Secret Telegram sends in X-Telegram-Bot-Api-Secret-Token", secret=True)
+    telegram_api_base: str = _setting("TELEGRAM_API_BASE", "https://api.telegram.org/bot", "Telegram Bot API base URL (tests point it elsewhere)")
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        """Read every setting from `env` (default: os.environ), falling back to its default."""
+        env = dict(os.environ if env is None else env)
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = env.get(f.metadata["env"])
+            if raw is None or raw == "":
+                continue
+            if isinstance(f.default, int):
+                try:
+                    values[f.name] = int(raw)
+                except ValueError as exc:
+                    raise ValueError(f"{f.metadata['env']} must be a whole number, got {raw!r}") from exc
+            else:
+                values[f.name] = raw.strip()
+        return cls(**values)
+
+    @property
+    def knowledge_dir(self) -> Path:
+        from .kb import default_knowledge_dir
+
+        return Path(self.knowledge) if self.knowledge else default_knowledge_dir()
+
+    def describe(self) -> list[tuple[str, str, str]]:
+        """(variable, current value or '(set)' for secrets, help) for every setting."""
+        rows = []
+        for f in fields(self):
+            value = getattr(self, f.name)
+            shown = ("(set)" if value else "(not set)") if f.metadata["secret"] else str(value)
+            rows.append((f.metadata["env"], shown, f.metadata["help"]))
+        return rows

@@ -1,0 +1,1 @@
+"""Dossiers (hồ sơ): import from the one-stop system, lookup with a secret, notifications, figures."""

@@ -1,0 +1,28 @@
+"""The knowledge base: procedures a board handles, its profile, glossary and FAQ."""
+
+from ._loader import (
+    KnowledgeError,
+    Problem,
+    check_knowledge,
+    default_knowledge_dir,
+    load_knowledge,
+    nfc,
+)
+from ._model import (
+    Board,
+    Case,
+    Document,
+    FaqEntry,
+    Fee,
+    Form,
+    GlossaryEntry,
+    KnowledgeBase,
+    Procedure,
+    TimeLimit,
+)
+
+__all__ = [
+    "Board", "Case", "Document", "FaqEntry", "Fee", "Form", "GlossaryEntry", "KnowledgeBase",
+    "KnowledgeError", "Problem", "Procedure", "TimeLimit", "check_knowledge",
+    "default_knowledge_dir", "load_knowledge", "nfc",
+]

@@ -1,0 +1,515 @@
+"""Load and validate a knowledge directory.
+
+Board staff edit these YAML files by hand, so every problem is collected (not just the first)
+and reported with the file, the entry, the field and, where YAML knows it, the line.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any, Callable, TypeVar
+
+import yaml
+
+from ._model import (
+    CHANNEL_TYPES,
+    ONLINE_LEVELS,
+    TIME_UNITS,
+    Board,
+    Case,
+    Document,
+    FaqEntry,
+    Fee,
+    Form,
+    GlossaryEntry,
+    KnowledgeBase,
+    Procedure,
+    TimeLimit,
+)
+
+CODE_RE = re.compile(r"^\d\.\d{6}$")
+URL_RE = re.compile(r"^https?://\S+$")
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One validation problem, located as precisely as the YAML allows."""
+
+    file: str
+    entry: str
+    field: str
+    message: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = self.file + (f":{self.line}" if self.line else "")
+        entry = f" [{self.entry}]" if self.entry else ""
+        fld = f" {self.field}:" if self.field else ""
+        return f"{where}{entry}{fld} {self.message}"
+
+
+class KnowledgeError(Exception):
+    """Raised when a knowledge directory has problems; carries all of them."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+def nfc(text: str) -> str:
+    """Unicode NFC, the one normal form used everywhere in the bot."""
+    return unicodedata.normalize("NFC", text)
+
+
+def _lines(node: yaml.Node, path: tuple[Any, ...], out: dict[tuple[Any, ...], int]) -> None:
+    """Record the 1-based line of every value in a composed YAML tree, keyed by its path."""
+    out[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key = key_node.value
+            out[path + (key,)] = key_node.start_mark.line + 1
+            _lines(value_node, path + (key,), out)
+            out[path + (key,)] = key_node.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _lines(item, path + (i,), out)
+
+
+def _read_yaml(path: Path, rel: str, problems: list[Problem]) -> tuple[Any, dict[tuple[Any, ...], int]]:
+    """Parse one file; on a syntax error record a problem with YAML's line and return None."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        problems.append(Problem(rel, "", "", f"cannot be read: {exc}"))
+        return None, {}
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        reason = getattr(exc, "problem", None) or str(exc)
+        problems.append(Problem(rel, "", "", f"is not valid YAML: {reason}", line))
+        return None, {}
+    lines: dict[tuple[Any, ...], int] = {}
+    if node is not None:
+        _lines(node, (), lines)
+    return data, lines
+
+
+class _Checker:
+    """Collects problems for one entry while reading its fields."""
+
+    def __init__(self, file: str, entry: str, lines: dict[tuple[Any, ...], int], base: tuple[Any, ...]):
+        self.file = file
+        self.entry = entry
+        self.lines = lines
+        self.base = base
+        self.problems: list[Problem] = []
+
+    def problem(self, path: tuple[Any, ...], message: str) -> None:
+        line = None
+        for i in range(len(path), -1, -1):
+            line = self.lines.get(self.base + path[:i])
+            if line:
+                break
+        self.problems.append(Problem(self.file, self.entry, _dotted(path), message, line))
+
+    def mapping(self, value: Any, path: tuple[Any, ...], allowed: set[str]) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            self.problem(path, f"must be a mapping of fields (got {_kind(value)})")
+            return {}
+        for key in value:
+            if not isinstance(key, str) or key not in allowed:
+                hint = _closest(str(key), allowed)
+                extra = f" (did you mean '{hint}'?)" if hint else ""
+                self.problem(path + (key,), f"unknown field{extra}; allowed: {', '.join(sorted(allowed))}")
+        return value
+
+    def text(self, d: dict[str, Any], key: str, path: tuple[Any, ...], required: bool = True) -> str | None:
+        value = d.get(key)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            if required:
+                self.problem(path + (key,), "is required and must not be empty")
+            return None
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            value = str(value)
+        if not isinstance(value, str):
+            self.problem(path + (key,), f"must be text (got {_kind(value)})")
+            return None
+        return nfc(value.strip())
+
+    def texts(self, d: dict[str, Any], key: str, path: tuple[Any, ...], required: bool = True) -> tuple[str, ...]:
+        value = d.get(key)
+        if value is None or value == []:
+            if required:
+                self.problem(path + (key,), "is required: give at least one item")
+            return ()
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list):
+            self.problem(path + (key,), f"must be a list of texts (got {_kind(value)})")
+            return ()
+        out = []
+        for i, item in enumerate(value):
+            if isinstance(item, (int, float)) and not isinstance(item, bool):
+                item = str(item)
+            if not isinstance(item, str) or not item.strip():
+                self.problem(path + (key, i), "must be non-empty text")
+                continue
+            out.append(nfc(item.strip()))
+        return tuple(out)
+
+    def integer(self, d: dict[str, Any], key: str, path: tuple[Any, ...], default: int) -> int:
+        value = d.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            self.problem(path + (key,), f"must be a whole number, 0 or more (got {value!r})")
+            return default
+        return value
+
+    def items(self, d: dict[str, Any], key: str, path: tuple[Any, ...], read: Callable[[Any, tuple[Any, ...]], T | None], required: bool = True) -> tuple[T, ...]:
+        value = d.get(key)
+        if value is None or value == []:
+            if required:
+                self.problem(path + (key,), "is required: give at least one item")
+            return ()
+        if not isinstance(value, list):
+            self.problem(path + (key,), f"must be a list (got {_kind(value)})")
+            return ()
+        out = []
+        for i, item in enumerate(value):
+            got = read(item, path + (key, i))
+            if got is not None:
+                out.append(got)
+        return tuple(out)
+
+
+def _kind(value: Any) -> str:
+    return {dict: "a mapping", list: "a list", str: "text", bool: "yes/no", type(None): "nothing"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def _dotted(path: tuple[Any, ...]) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _closest(key: str, allowed: set[str]) -> str | None:
+    from rapidfuzz import process
+
+    best = process.extractOne(key, sorted(allowed), score_cutoff=70)
+    return best[0] if best else None
+
+
+PROCEDURE_FIELDS = {
+    "code", "name", "name_en", "aliases", "field", "agency", "online_level", "cases", "conditions",
+    "result", "legal_basis", "source_url", "publish_decision", "verified", "notes",
+}
+CASE_FIELDS = {"name", "steps", "documents", "time", "fees", "channels"}
+DOCUMENT_FIELDS = {"name", "form", "originals", "copies", "note"}
+FORM_FIELDS = {"code", "url"}
+TIME_FIELDS = {"value", "unit", "text"}
+FEE_FIELDS = {"name", "amount", "text", "exempt"}
+
+
+def _read_procedure(data: Any, c: _Checker, today: date) -> Procedure | None:
+    d = c.mapping(data, (), PROCEDURE_FIELDS)
+    if not d:
+        return None
+    before = len(c.problems)
+    code = c.text(d, "code", ())
+    if code and not CODE_RE.match(code):
+        c.problem(("code",), f"'{code}' is not a national procedure code like 1.009664")
+    online_level = c.text(d, "online_level", ())
+    if online_level and online_level.lower() not in ONLINE_LEVELS:
+        c.problem(("online_level",), f"must be one of: {', '.join(ONLINE_LEVELS)} (got '{online_level}')")
+    source_url = c.text(d, "source_url", ())
+    if source_url and not URL_RE.match(source_url):
+        c.problem(("source_url",), f"must be a web address starting with https:// (got '{source_url}')")
+    verified = _read_date(d.get("verified"), c, ("verified",), today)
+
+    def read_form(value: Any, path: tuple[Any, ...]) -> Form | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            return Form(nfc(value.strip())) if value.strip() else None
+        f = c.mapping(value, path, FORM_FIELDS)
+        code_ = c.text(f, "code", path)
+        url = c.text(f, "url", path, required=False)
+        if url and not URL_RE.match(url):
+            c.problem(path + ("url",), f"must be a web address (got '{url}')")
+        return Form(code_, url) if code_ else None
+
+    def read_document(value: Any, path: tuple[Any, ...]) -> Document | None:
+        if isinstance(value, str):
+            return Document(nfc(value.strip())) if value.strip() else None
+        doc = c.mapping(value, path, DOCUMENT_FIELDS)
+        name = c.text(doc, "name", path)
+        form = read_form(doc.get("form"), path + ("form",))
+        originals = c.integer(doc, "originals", path, 1)
+        copies = c.integer(doc, "copies", path, 0)
+        if originals == 0 and copies == 0 and "originals" in doc and "copies" in doc:
+            c.problem(path, "needs at least one original or one copy")
+        note = c.text(doc, "note", path, required=False)
+        return Document(name, form, originals, copies, note) if name else None
+
+    def read_time(value: Any, path: tuple[Any, ...]) -> TimeLimit | None:
+        if value is None:
+            c.problem(path, "is required: the time limit (value, unit, text)")
+            return None
+        t = c.mapping(value, path, TIME_FIELDS)
+        v = t.get("value")
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or v <= 0:
+            c.problem(path + ("value",), f"must be a number above 0 (got {v!r})")
+            v = None
+        unit = c.text(t, "unit", path)
+        if unit and unit not in TIME_UNITS:
+            c.problem(path + ("unit",), f"must be one of: {', '.join(TIME_UNITS)} (got '{unit}')")
+            unit = None
+        text = c.text(t, "text", path)
+        if v is None or unit is None or text is None:
+            return None
+        return TimeLimit(float(v), unit, text)  # type: ignore[arg-type]
+
+    def read_fee(value: Any, path: tuple[Any, ...]) -> Fee | None:
+        fee = c.mapping(value, path, FEE_FIELDS)
+        text = c.text(fee, "text", path)
+        amount = fee.get("amount")
+        if amount is not None and (isinstance(amount, bool) or not isinstance(amount, int) or amount < 0):
+            c.problem(path + ("amount",), f"must be a whole number of VND, 0 for free, or empty (got {amount!r})")
+            amount = None
+        name = c.text(fee, "name", path, required=False)
+        exempt = c.text(fee, "exempt", path, required=False)
+        return Fee(text, amount, name, exempt) if text else None
+
+    def read_channel(value: Any, path: tuple[Any, ...]) -> str | None:
+        if value not in CHANNEL_TYPES:
+            c.problem(path, f"must be one of: {', '.join(CHANNEL_TYPES)} (got {value!r})")
+            return None
+        return str(value)
+
+    def read_case(value: Any, path: tuple[Any, ...]) -> Case | None:
+        cd = c.mapping(value, path, CASE_FIELDS)
+        if not cd:
+            return None
+        n = len(c.problems)
+        name = c.text(cd, "name", path)
+        steps = c.texts(cd, "steps", path)
+        documents = c.items(cd, "documents", path, read_document)
+        time = read_time(cd.get("time"), path + ("time",))
+        fees = c.items(cd, "fees", path, read_fee, required=False)
+        channels = c.items(cd, "channels", path, read_channel)
+        if len(c.problems) > n or name is None or time is None:
+            return None
+        return Case(name, steps, documents, time, fees, channels)  # type: ignore[arg-type]
+
+    name = c.text(d, "name", ())
+    name_en = c.text(d, "name_en", ())
+    aliases = c.texts(d, "aliases", (), required=False)
+    field_ = c.text(d, "field", ())
+    agency = c.text(d, "agency", ())
+    cases = c.items(d, "cases", (), read_case)
+    conditions = c.text(d, "conditions", (), required=False)
+    result = c.text(d, "result", (), required=False)
+    legal_basis = c.texts(d, "legal_basis", ())
+    publish_decision = c.text(d, "publish_decision", (), required=False)
+    notes = c.text(d, "notes", (), required=False)
+    if len(c.problems) > before:
+        return None
+    assert code and name and name_en and field_ and agency and online_level and source_url and verified
+    return Procedure(
+        code=code, name=name, name_en=name_en, field=field_, agency=agency,
+        online_level=online_level.lower(), cases=cases, legal_basis=legal_basis,  # type: ignore[arg-type]
+        source_url=source_url, verified=verified, aliases=aliases, conditions=conditions,
+        result=result, publish_decision=publish_decision, notes=notes, file=c.file,
+    )
+
+
+def _read_date(value: Any, c: _Checker, path: tuple[Any, ...], today: date) -> date | None:
+    if value is None or value == "":
+        c.problem(path, "is required: the date the entry was checked against its source (YYYY-MM-DD)")
+        return None
+    if isinstance(value, date):
+        got = value
+    else:
+        try:
+            got = date.fromisoformat(str(value).strip())
+        except ValueError:
+            c.problem(path, f"must be a date written YYYY-MM-DD (got {value!r})")
+            return None
+    if got > today:
+        c.problem(path, f"{got.isoformat()} is in the future")
+        return None
+    return got
+
+
+BOARD_FIELDS = {
+    "name", "name_en", "address", "hotline", "email", "working_hours", "working_hours_en",
+    "portal_url", "one_stop_address", "website", "example",
+}
+
+
+def _read_board(data: Any, c: _Checker) -> Board | None:
+    d = c.mapping(data, (), BOARD_FIELDS)
+    if not d:
+        return None
+    n = len(c.problems)
+    values = {k: c.text(d, k, ()) for k in sorted(BOARD_FIELDS - {"website", "example"})}
+    website = c.text(d, "website", (), required=False)
+    example = d.get("example", False)
+    if not isinstance(example, bool):
+        c.problem(("example",), "must be yes or no (true/false)")
+        example = False
+    if len(c.problems) > n:
+        return None
+    return Board(website=website, example=example, **values)  # type: ignore[arg-type]
+
+
+def _read_glossary(data: Any, c: _Checker) -> list[GlossaryEntry]:
+    out: list[GlossaryEntry] = []
+    if not isinstance(data, list):
+        c.problem((), "must be a list of terms")
+        return out
+    for i, item in enumerate(data):
+        d = c.mapping(item, (i,), {"term", "expansion", "english", "note"})
+        term = c.text(d, "term", (i,))
+        expansion = c.text(d, "expansion", (i,))
+        english = c.text(d, "english", (i,), required=False)
+        note = c.text(d, "note", (i,), required=False)
+        if term and expansion:
+            out.append(GlossaryEntry(term, expansion, english, note))
+    return out
+
+
+def _read_faq(data: Any, c: _Checker) -> list[FaqEntry]:
+    out: list[FaqEntry] = []
+    if not isinstance(data, list):
+        c.problem((), "must be a list of questions")
+        return out
+    seen: set[str] = set()
+    for i, item in enumerate(data):
+        d = c.mapping(item, (i,), {"id", "questions", "answer_vi", "answer_en", "source"})
+        id_ = c.text(d, "id", (i,))
+        if id_ in seen:
+            c.problem((i, "id"), f"'{id_}' is used twice")
+        if id_:
+            seen.add(id_)
+        questions = c.texts(d, "questions", (i,))
+        answer_vi = c.text(d, "answer_vi", (i,))
+        answer_en = c.text(d, "answer_en", (i,))
+        source = c.text(d, "source", (i,), required=False)
+        if id_ and questions and answer_vi and answer_en:
+            out.append(FaqEntry(id_, questions, answer_vi, answer_en, source))
+    return out
+
+
+def check_knowledge(root: str | Path, today: date | None = None) -> tuple[KnowledgeBase, list[Problem]]:
+    """Load what can be loaded from `root` and return it with every problem found.
+
+    Broken procedure files are left out of the returned knowledge base; callers decide whether
+    problems are fatal (`load_knowledge`) or only reported (`tthc-bot kb check`).
+    """
+    root = Path(root)
+    today = today or date.today()
+    problems: list[Problem] = []
+    if not root.is_dir():
+        problems.append(Problem(str(root), "", "", "is not a directory"))
+        return KnowledgeBase((), None, root=str(root)), problems
+
+    def rel(p: Path) -> str:
+        try:
+            return str(p.relative_to(root.parent))
+        except ValueError:
+            return str(p)
+
+    procedures: list[Procedure] = []
+    seen: dict[str, str] = {}
+    proc_dir = root / "procedures"
+    files = sorted(proc_dir.glob("*.y*ml")) if proc_dir.is_dir() else []
+    if not files:
+        problems.append(Problem(rel(proc_dir), "", "", "holds no procedure files (*.yaml)"))
+    for path in files:
+        name = rel(path)
+        data, lines = _read_yaml(path, name, problems)
+        if data is None:
+            if not any(p.file == name for p in problems):
+                problems.append(Problem(name, "", "", "is empty"))
+            continue
+        entry = str(data.get("code", path.stem)) if isinstance(data, dict) else path.stem
+        c = _Checker(name, entry, lines, ())
+        proc = _read_procedure(data, c, today)
+        problems.extend(c.problems)
+        if proc is None:
+            continue
+        if proc.code in seen:
+            c2 = _Checker(name, entry, lines, ())
+            c2.problem(("code",), f"{proc.code} is also defined in {seen[proc.code]}")
+            problems.extend(c2.problems)
+            continue
+        seen[proc.code] = name
+        procedures.append(proc)
+
+    board = None
+    board_path = root / "board.yaml"
+    if board_path.exists():
+        data, lines = _read_yaml(board_path, rel(board_path), problems)
+        if data is not None:
+            c = _Checker(rel(board_path), "board", lines, ())
+            board = _read_board(data, c)
+            problems.extend(c.problems)
+    else:
+        problems.append(Problem(rel(board_path), "", "", "is missing: the board's profile"))
+
+    glossary: list[GlossaryEntry] = []
+    faq: list[FaqEntry] = []
+    for fname, reader, sink in (("glossary.yaml", _read_glossary, glossary), ("faq.yaml", _read_faq, faq)):
+        path = root / fname
+        if not path.exists():
+            continue
+        data, lines = _read_yaml(path, rel(path), problems)
+        if data is None:
+            continue
+        c = _Checker(rel(path), "", lines, ())
+        sink.extend(reader(data, c))  # type: ignore[operator]
+        for p in c.problems:
+            problems.append(_with_entry(p, data))
+    kb = KnowledgeBase(tuple(procedures), board, tuple(glossary), tuple(faq), root=str(root))
+    return kb, problems
+
+
+def _with_entry(p: Problem, data: Any) -> Problem:
+    """Name list entries (glossary terms, FAQ ids) instead of bare indexes where possible."""
+    m = re.match(r"^\[(\d+)\]", p.field)
+    if m and isinstance(data, list):
+        i = int(m.group(1))
+        item = data[i] if i < len(data) else None
+        if isinstance(item, dict):
+            label = item.get("term") or item.get("id") or f"#{i + 1}"
+            return Problem(p.file, str(label), p.field, p.message, p.line)
+    return p
+
+
+def load_knowledge(root: str | Path, today: date | None = None) -> KnowledgeBase:
+    """Load a knowledge directory, raising KnowledgeError listing every problem if any."""
+    kb, problems = check_knowledge(root, today)
+    if problems:
+        raise KnowledgeError(problems)
+    return kb
+
+
+def default_knowledge_dir() -> Path:
+    """The bundled knowledge: inside the installed package, or beside it in a source checkout."""
+    here = Path(__file__).resolve().parent.parent
+    for candidate in (here / "knowledge", here.parent / "knowledge"):
+        if (candidate / "procedures").is_dir():
+            return candidate
+    return here.parent / "knowledge"

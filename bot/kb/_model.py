@@ -1,0 +1,205 @@
+"""The knowledge base's domain model: procedures, their cases, and the board around them.
+
+Everything here is plain, immutable data built by the loader from validated YAML. The JSON
+shape of `Procedure.to_dict()` is a public interface (`tthc-bot kb export --json`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Literal
+
+OnlineLevel = Literal["toàn trình", "một phần", "không"]
+TimeUnit = Literal["working_days", "days", "months"]
+ChannelType = Literal["online", "in_person", "post"]
+
+ONLINE_LEVELS: tuple[str, ...] = ("toàn trình", "một phần", "không")
+TIME_UNITS: tuple[str, ...] = ("working_days", "days", "months")
+CHANNEL_TYPES: tuple[str, ...] = ("online", "in_person", "post")
+
+
+@dataclass(frozen=True)
+class Form:
+    """A form (mẫu đơn, tờ khai) to fill in, by its official code and, when known, a link."""
+
+    code: str
+    url: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "url": self.url}
+
+
+@dataclass(frozen=True)
+class Document:
+    """One paper of a dossier (thành phần hồ sơ) with how many originals and copies it needs."""
+
+    name: str
+    form: Form | None = None
+    originals: int = 1
+    copies: int = 0
+    note: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "form": self.form.to_dict() if self.form else None,
+            "originals": self.originals,
+            "copies": self.copies,
+            "note": self.note,
+        }
+
+
+@dataclass(frozen=True)
+class TimeLimit:
+    """The time limit for processing (thời hạn giải quyết)."""
+
+    value: float
+    unit: TimeUnit
+    text: str
+
+    def to_dict(self) -> dict[str, Any]:
+        value: float | int = int(self.value) if float(self.value).is_integer() else self.value
+        return {"value": value, "unit": self.unit, "text": self.text}
+
+
+@dataclass(frozen=True)
+class Fee:
+    """A fee or charge (phí, lệ phí). `amount` is in VND; 0 means free; None means 'see text'."""
+
+    text: str
+    amount: int | None = None
+    name: str | None = None
+    exempt: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "amount": self.amount, "text": self.text, "exempt": self.exempt}
+
+    @property
+    def is_free(self) -> bool:
+        return self.amount == 0
+
+
+@dataclass(frozen=True)
+class Case:
+    """One case (trường hợp) of a procedure: its own steps, documents, time limit and fees."""
+
+    name: str
+    steps: tuple[str, ...]
+    documents: tuple[Document, ...]
+    time: TimeLimit
+    fees: tuple[Fee, ...] = ()
+    channels: tuple[ChannelType, ...] = ("online", "in_person", "post")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "steps": list(self.steps),
+            "documents": [d.to_dict() for d in self.documents],
+            "time": self.time.to_dict(),
+            "fees": [f.to_dict() for f in self.fees],
+            "channels": list(self.channels),
+        }
+
+
+@dataclass(frozen=True)
+class Procedure:
+    """An administrative procedure (thủ tục hành chính) the board handles."""
+
+    code: str
+    name: str
+    name_en: str
+    field: str
+    agency: str
+    online_level: OnlineLevel
+    cases: tuple[Case, ...]
+    legal_basis: tuple[str, ...]
+    source_url: str
+    verified: date
+    aliases: tuple[str, ...] = ()
+    conditions: str | None = None
+    result: str | None = None
+    publish_decision: str | None = None
+    notes: str | None = None
+    file: str = field(default="", compare=False)
+
+    @property
+    def id(self) -> str:
+        """A stable identifier for links, buttons and sessions: the national code."""
+        return self.code
+
+    def to_dict(self) -> dict[str, Any]:
+        """The public export shape (`tthc-bot kb export --json`)."""
+        return {
+            "code": self.code,
+            "name": self.name,
+            "name_en": self.name_en,
+            "aliases": list(self.aliases),
+            "field": self.field,
+            "agency": self.agency,
+            "online_level": self.online_level,
+            "cases": [c.to_dict() for c in self.cases],
+            "conditions": self.conditions,
+            "result": self.result,
+            "legal_basis": list(self.legal_basis),
+            "source_url": self.source_url,
+            "publish_decision": self.publish_decision,
+            "verified": self.verified.isoformat(),
+            "notes": self.notes,
+        }
+
+
+@dataclass(frozen=True)
+class Board:
+    """The management board's public profile (knowledge/board.yaml)."""
+
+    name: str
+    name_en: str
+    address: str
+    hotline: str
+    email: str
+    working_hours: str
+    working_hours_en: str
+    portal_url: str
+    one_stop_address: str
+    website: str | None = None
+    example: bool = False
+
+
+@dataclass(frozen=True)
+class GlossaryEntry:
+    """An abbreviation or English term and what it stands for in the board's language."""
+
+    term: str
+    expansion: str
+    english: str | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class FaqEntry:
+    """A general question with its answer in Vietnamese and English."""
+
+    id: str
+    questions: tuple[str, ...]
+    answer_vi: str
+    answer_en: str
+    source: str | None = None
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    """Everything the bot knows, loaded and validated from one directory."""
+
+    procedures: tuple[Procedure, ...]
+    board: Board | None
+    glossary: tuple[GlossaryEntry, ...] = ()
+    faq: tuple[FaqEntry, ...] = ()
+    root: str = ""
+
+    def procedure(self, code: str) -> Procedure | None:
+        """The procedure with this national code, or None."""
+        for p in self.procedures:
+            if p.code == code:
+                return p
+        return None
