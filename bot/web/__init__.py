@@ -1,0 +1,1 @@
+"""The aiohttp server that every face (web chat, API, Telegram, Zalo) mounts on."""
