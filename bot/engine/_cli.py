@@ -1,9 +1,93 @@
-"""`tthc-bot ask`, `chat`, `serve`."""
+"""`tthc-bot ask`, `chat`, `serve`: the engine's faces on the command line and the server."""
 
 from __future__ import annotations
 
+import argparse
+import json
+import sys
 from typing import Any
 
 
 def register(sub: Any) -> None:
-    """Register the engine's faces (filled in with the engine)."""
+    ask = sub.add_parser("ask", help="answer one question, or one per line from standard input (batch)")
+    ask.add_argument("question", nargs="*", help="the question; none: read one question per line from stdin")
+    ask.add_argument("--json", action="store_true", help="print the answer as JSON (one object per line)")
+    ask.add_argument("--lang", choices=("vi", "en"), help="answer in this language (default: the question's)")
+    ask.set_defaults(func=_ask)
+
+    chat = sub.add_parser("chat", help="a conversation in the terminal")
+    chat.add_argument("--lang", choices=("vi", "en"), help="answer in this language (default: the question's)")
+    chat.set_defaults(func=_chat)
+
+    serve = sub.add_parser("serve", help="run the web chat, the JSON API and the channels' webhooks")
+    serve.add_argument("--host", help="address to listen on (default: TTHC_HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default: TTHC_PORT or 8080)")
+    serve.set_defaults(func=_serve)
+
+
+def load_engine() -> Any:
+    """The engine on the configured knowledge; exits with the problems if it does not load."""
+    from ..config import Settings
+    from ..kb import KnowledgeError, load_knowledge
+    from ._engine import Engine
+
+    settings = Settings.from_env()
+    try:
+        kb = load_knowledge(settings.knowledge_dir)
+    except KnowledgeError as exc:
+        print(f"The knowledge in {settings.knowledge_dir} has problems:\n{exc}", file=sys.stderr)
+        raise SystemExit(2) from exc
+    return Engine(kb, max_chars=settings.max_question_chars)
+
+
+def _ask(args: argparse.Namespace) -> int:
+    engine = load_engine()
+
+    def emit(text: str) -> None:
+        answer = engine.answer(text, {}, lang=args.lang)
+        if args.json:
+            print(json.dumps(answer.to_dict(), ensure_ascii=False), flush=True)
+        else:
+            print(answer.reply.text)
+            if answer.reply.buttons:
+                print("[" + "] [".join(b.label for b in answer.reply.buttons) + "]")
+            print(flush=True)
+
+    if args.question:
+        emit(" ".join(args.question))
+        return 0
+    for line in sys.stdin:
+        emit(line.rstrip("\n"))
+    return 0
+
+
+def _chat(args: argparse.Namespace) -> int:
+    engine = load_engine()
+    state: dict[str, Any] = {}
+    if args.lang:
+        state["lang_forced"] = args.lang
+    print("tthc-bot — gõ câu hỏi (type a question); số thứ tự để bấm nút (a number presses a button); Ctrl-D để thoát.")
+    buttons: list[Any] = []
+    while True:
+        try:
+            line = input("> ")
+        except EOFError:
+            print()
+            return 0
+        text = line.strip()
+        if text.isdigit() and buttons and 1 <= int(text) <= len(buttons):
+            text = buttons[int(text) - 1].action
+        answer = engine.answer(text, state)
+        print(answer.reply.text)
+        buttons = list(answer.reply.buttons)
+        for i, b in enumerate(buttons, 1):
+            print(f"  [{i}] {b.label}")
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from ..config import Settings
+    from ..web import run
+
+    settings = Settings.from_env()
+    run(settings, host=args.host, port=args.port)
+    return 0

@@ -1,0 +1,307 @@
+"""The answer engine: one question (or button action) and the conversation's state in, an Answer out.
+
+Channel-agnostic and synchronous (pure CPU, about a millisecond): faces call `Engine.answer`
+and render `Answer.reply`. Conversation state is a small JSON-able dict the caller keeps per chat.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..kb import KnowledgeBase, Procedure
+from . import _compose as compose
+from ._index import Match, ProcedureIndex, procedure_phrases
+from ._intent import DOSSIER_CODE_RE, FACETS, detect_intent, facet_of
+from ._reply import Button, Reply
+from ._text import detect_lang, fold, normalize
+
+log = logging.getLogger(__name__)
+
+# Below this score no procedure is claimed; the bot says it does not know.
+CONFIDENT = 0.5
+# Candidates within this distance of the best one are "close": the bot asks which one is meant.
+CLOSE = 0.03
+# Candidates listed beside the best one must reach this fraction of its score.
+LISTED = 0.8
+
+
+@dataclass
+class Answer:
+    """The engine's answer: what the bot understood and what it replies."""
+
+    q: str
+    lang: str
+    intent: str
+    matches: list[Match]
+    reply: Reply
+    via_context: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The public JSON shape of `tthc-bot ask --json` and `POST /api/ask`."""
+        return {
+            "q": self.q,
+            "lang": self.lang,
+            "intent": self.intent,
+            "matches": [
+                {"id": m.procedure.id, "code": m.procedure.code, "name": m.procedure.name, "score": m.score}
+                for m in self.matches
+            ],
+            "reply": self.reply.to_dict(),
+        }
+
+
+class Engine:
+    """Answers questions about one knowledge base."""
+
+    def __init__(self, kb: KnowledgeBase, max_chars: int = 500) -> None:
+        self.kb = kb
+        self.index = ProcedureIndex(kb)
+        self.by_code = {p.code: p for p in kb.procedures}
+        self.max_chars = max_chars
+        self._faq = [(entry, [fold(q) for q in entry.questions]) for entry in kb.faq]
+
+    # -- public -----------------------------------------------------------------------------
+
+    def answer(self, text: str, state: dict[str, Any] | None = None, lang: str | None = None) -> Answer:
+        """Answer one message. `state` (mutated) carries the conversation: language, the last
+        procedure, a pending choice. `lang` forces the reply language ('vi' or 'en')."""
+        state = state if state is not None else {}
+        q = normalize(text if isinstance(text, str) else "", self.max_chars)
+        if lang not in ("vi", "en"):
+            lang = state.get("lang_forced") or detect_lang(q, state.get("lang", "vi"))
+        state["lang"] = lang
+        if not q or not fold(q) and not DOSSIER_CODE_RE.search(q):
+            return Answer(q, lang, "unknown", [], self._empty(lang))
+        if q.startswith(("f:", "p:", "lang:", "menu:")):
+            action = self._action(q, state, lang)
+            if action is not None:
+                return action
+        return self._question(q, state, lang)
+
+    # -- internals --------------------------------------------------------------------------
+
+    def _question(self, q: str, state: dict[str, Any], lang: str) -> Answer:
+        found = self.index.search(q)
+        confident = [m for m in found if m.score >= CONFIDENT]
+        intent = detect_intent(q, has_procedure=bool(confident))
+        if intent in ("status", "roadmap", "greeting", "contact") and not (intent == "contact" and confident):
+            return self._general(q, intent, state, lang)
+        if confident:
+            best = confident[0]
+            listed = [m for m in confident if m.score >= best.score * LISTED][:5]
+            close = [m for m in listed if best.score - m.score <= CLOSE]
+            if len(close) > 1 and not self._distinct_by_question(q, close):
+                return self._clarify(q, intent, close, listed, state, lang)
+            return self._facet(q, intent, best.procedure, listed, state, lang)
+        # No procedure named: a follow-up on the last one, or a general question.
+        facet = facet_of(fold(q))
+        last = self.by_code.get(state.get("last", ""))
+        if last is not None:
+            retry = self._in_context(q, last)
+            if retry is not None:
+                return self._facet(q, facet or "procedure", retry.procedure, [retry], state, lang)
+            if facet and len(fold(q).split()) <= 8:
+                match = Match(last, float(state.get("last_score", CONFIDENT)))
+                answer = self._facet(q, facet, last, [match], state, lang)
+                answer.via_context = True
+                return answer
+        faq = self._faq_match(q)
+        if faq is not None:
+            entry = faq
+            text = entry.answer_vi if lang == "vi" else entry.answer_en
+            return Answer(q, lang, "faq", [], Reply(text, self._menu_buttons(lang)))
+        if facet:
+            return Answer(q, lang, facet, [], self._which_procedure(facet, lang))
+        return Answer(q, lang, "unknown", [], self._unknown(lang))
+
+    def _in_context(self, q: str, last: Procedure) -> Match | None:
+        """A short follow-up naming only a variant ("còn gia hạn thì sao?") read against the
+        last procedure's subject."""
+        words = fold(q).split()
+        if len(words) > 8:
+            return None
+        core = fold(procedure_phrases(last)[0][1])
+        found = self.index.search(f"{q} {core}")
+        if found and found[0].score >= CONFIDENT and found[0].procedure.code != last.code:
+            from ._index import _modifiers
+
+            if _modifiers(" ".join(self.index.rewriter.rewrite(words))):
+                return found[0]
+        return None
+
+    @staticmethod
+    def _distinct_by_question(q: str, close: list[Match]) -> bool:
+        """True when the question itself names one of the close candidates by code."""
+        return any(m.procedure.code in q for m in close)
+
+    def _facet(self, q: str, intent: str, p: Procedure, matches: list[Match], state: dict[str, Any], lang: str) -> Answer:
+        state["last"] = p.code
+        state["last_score"] = matches[0].score if matches else CONFIDENT
+        state.pop("pending", None)
+        board = self.kb.board
+        facet = intent if intent in FACETS else "procedure"
+        if facet == "documents":
+            text = compose.documents(p, lang)
+        elif facet == "time":
+            text = compose.time_answer(p, lang)
+        elif facet == "fee":
+            text = compose.fee_answer(p, lang)
+        elif facet == "level":
+            text = compose.level_answer(p, lang, board)
+        elif facet == "where":
+            text = compose.where_answer(p, lang, board)
+        elif facet == "legal":
+            text = compose.legal_answer(p, lang)
+        else:
+            text = compose.overview(p, lang, board)
+        intent = facet if facet != "procedure" else "procedure"
+        return Answer(q, lang, intent, matches, Reply(text, compose.facet_buttons(p, lang, facet)))
+
+    def _clarify(self, q: str, intent: str, close: list[Match], listed: list[Match], state: dict[str, Any], lang: str) -> Answer:
+        facet = intent if intent in FACETS else "procedure"
+        state["pending"] = {"kind": "choose", "codes": [m.procedure.code for m in close], "facet": facet}
+        head = "Bạn muốn hỏi thủ tục nào?" if lang == "vi" else "Which procedure do you mean?"
+        lines = [head] + [f"{i}. {compose.short_name(m.procedure, 200)} ({m.procedure.code})" for i, m in enumerate(close, 1)]
+        buttons = tuple(Button(compose.short_name(m.procedure, 40), f"p:{m.procedure.code}:{facet}") for m in close)
+        return Answer(q, lang, intent if intent in FACETS else "procedure", listed, Reply("\n".join(lines), buttons))
+
+    def _action(self, q: str, state: dict[str, Any], lang: str) -> Answer | None:
+        parts = q.split(":")
+        kind = parts[0]
+        if kind == "f" and len(parts) == 3 and parts[1] in (*FACETS, "procedure"):
+            p = self.by_code.get(parts[2])
+            if p is not None:
+                return self._facet(q, parts[1], p, [Match(p, 1.0)], state, lang)
+        if kind == "p" and len(parts) >= 2:
+            p = self.by_code.get(parts[1])
+            facet = parts[2] if len(parts) > 2 and parts[2] in (*FACETS, "procedure") else "procedure"
+            if p is not None:
+                return self._facet(q, facet, p, [Match(p, 1.0)], state, lang)
+        if kind == "lang" and len(parts) == 2 and parts[1] in ("vi", "en"):
+            state["lang_forced"] = state["lang"] = parts[1]
+            return self._general(q, "greeting", state, parts[1])
+        if kind == "menu" and len(parts) == 2 and parts[1] in ("status", "roadmap", "contact", "greeting"):
+            return self._general(q, parts[1], state, lang)
+        # An old or foreign button: answer politely instead of guessing.
+        return Answer(q, lang, "unknown", [], Reply(
+            "Nút này không còn hiệu lực. Bạn hãy gõ câu hỏi nhé." if lang == "vi"
+            else "That button is no longer valid. Please type your question.", self._menu_buttons(lang)))
+
+    def _general(self, q: str, intent: str, state: dict[str, Any], lang: str) -> Answer:
+        vi = lang == "vi"
+        board = self.kb.board
+        if intent == "greeting":
+            name = board.name if board and vi else board.name_en if board else ""
+            text = (
+                f"Xin chào! Tôi là trợ lý thủ tục hành chính của {name or 'Ban Quản lý'}. Bạn có thể hỏi về hồ sơ, "
+                "thời gian, lệ phí, cách nộp trực tuyến của một thủ tục, ví dụ: «Hồ sơ cấp giấy chứng nhận đăng ký đầu tư», "
+                "«gia hạn giấy phép lao động mất bao lâu», hoặc tra cứu tình trạng hồ sơ."
+                if vi else
+                f"Hello! I answer questions on the administrative procedures of {name or 'the management board'}: "
+                "documents, time limits, fees and online filing, e.g. “documents for an investment registration certificate” "
+                "or “how long does a work permit extension take”. I can also look up a dossier's status."
+            )
+            return Answer(q, lang, "greeting", [], Reply(text, self._menu_buttons(lang)))
+        if intent == "contact":
+            return Answer(q, lang, "contact", [], Reply(compose.contact(board, lang), self._menu_buttons(lang)))
+        if intent == "roadmap":
+            return Answer(q, lang, "roadmap", [], self._roadmap(lang))
+        # status
+        code = DOSSIER_CODE_RE.search(q)
+        if code:
+            state["pending"] = {"kind": "secret", "code": code.group(0).upper()}
+            text = (
+                f"Để tra cứu hồ sơ {code.group(0).upper()}, bạn hãy gửi mã tra cứu in trên giấy tiếp nhận hồ sơ "
+                "(nếu giấy không có mã tra cứu, gửi 4 số cuối số điện thoại của người nộp)."
+                if vi else
+                f"To look up dossier {code.group(0).upper()}, please send the lookup code printed on your receipt "
+                "(if the receipt has none, the last 4 digits of the applicant's phone number)."
+            )
+        else:
+            state["pending"] = {"kind": "code"}
+            text = (
+                "Bạn hãy gửi mã hồ sơ in trên giấy tiếp nhận (ví dụ H42.25-241105-0003) để tra cứu tình trạng hồ sơ."
+                if vi else
+                "Please send the dossier code printed on your receipt (e.g. H42.25-241105-0003) to check its status."
+            )
+        return Answer(q, lang, "status", [], Reply(text))
+
+    def _roadmap(self, lang: str) -> Reply:
+        vi = lang == "vi"
+        steps = [self.by_code[c] for c in ROADMAP_CODES if c in self.by_code]
+        lines = [
+            "Lộ trình thủ tục thường gặp của dự án trong khu công nghiệp, khu kinh tế (tùy dự án, có bước không áp dụng):"
+            if vi else "The usual road of a project in an industrial park or economic zone (some steps may not apply):"
+        ]
+        total = 0.0
+        for i, p in enumerate(steps, 1):
+            case = max(p.cases, key=lambda c: c.time.value if c.time.unit == "working_days" else 0)
+            if case.time.unit == "working_days":
+                total += case.time.value
+            name = compose.short_name(p, 200) if vi else f"{p.name_en} ({compose.short_name(p, 80)})"
+            lines.append(f"{i}. {name} — {compose.time_value(case, lang)}, {p.online_level} [{p.code}]")
+        lines.append(
+            f"Tổng thời hạn giải quyết tối đa khoảng {int(total)} ngày làm việc (chưa tính thời gian chuẩn bị hồ sơ)."
+            if vi else f"Total of the longest time limits: about {int(total)} working days (preparation time not included)."
+        )
+        buttons = tuple(Button(compose.short_name(p, 40), f"p:{p.code}:procedure") for p in steps[:8])
+        return Reply("\n".join(lines), buttons)
+
+    def _faq_match(self, q: str):  # type: ignore[no-untyped-def]
+        from rapidfuzz import fuzz
+
+        fq = fold(q)
+        best, best_score = None, 0.0
+        for entry, questions in self._faq:
+            for candidate in questions:
+                score = fuzz.token_set_ratio(fq, candidate) / 100
+                if score > best_score:
+                    best, best_score = entry, score
+        return best if best_score >= 0.82 else None
+
+    def _menu_buttons(self, lang: str) -> tuple[Button, ...]:
+        if lang == "vi":
+            return (Button("Tra cứu hồ sơ", "menu:status"), Button("Lộ trình thủ tục", "menu:roadmap"),
+                    Button("Liên hệ", "menu:contact"), Button("English", "lang:en"))
+        return (Button("Check a dossier", "menu:status"), Button("Investor roadmap", "menu:roadmap"),
+                Button("Contact", "menu:contact"), Button("Tiếng Việt", "lang:vi"))
+
+    def _which_procedure(self, facet: str, lang: str) -> Reply:
+        label = compose.FACET_LABELS[lang][facet].lower()
+        text = (f"Bạn muốn hỏi {label} của thủ tục nào? Hãy gõ tên thủ tục, ví dụ «{label} cấp giấy phép lao động»."
+                if lang == "vi" else
+                f"Which procedure's {label} do you mean? Type its name, e.g. “{label} for a work permit”.")
+        popular = [self.by_code[c] for c in POPULAR_CODES if c in self.by_code][:4]
+        return Reply(text, tuple(Button(compose.short_name(p, 40), f"p:{p.code}:{facet}") for p in popular))
+
+    def _unknown(self, lang: str) -> Reply:
+        board = self.kb.board
+        hotline = board.hotline if board else ""
+        text = (
+            "Xin lỗi, tôi chưa tìm được thủ tục phù hợp với câu hỏi này. Bạn thử hỏi theo tên thủ tục, ví dụ "
+            "«cấp giấy chứng nhận đăng ký đầu tư», «gia hạn giấy phép lao động», «giấy phép xây dựng»"
+            + (f", hoặc gọi đường dây nóng {hotline}." if hotline else ".")
+            if lang == "vi" else
+            "Sorry, I could not find a procedure matching this question. Try naming the procedure, e.g. "
+            "“investment registration certificate”, “work permit extension”, “construction permit”"
+            + (f", or call the hotline {hotline}." if hotline else ".")
+        )
+        return Reply(text, self._menu_buttons(lang))
+
+    def _empty(self, lang: str) -> Reply:
+        return Reply(
+            "Bạn hãy gõ câu hỏi về thủ tục hành chính, ví dụ «hồ sơ cấp giấy phép lao động gồm những gì?»."
+            if lang == "vi" else "Please type a question about a procedure, e.g. “what documents does a work permit need?”",
+            self._menu_buttons(lang),
+        )
+
+
+# The usual order of a project's procedures (investor roadmap), by national code.
+ROADMAP_CODES = (
+    "1.009748", "1.009664", "1.013239", "1.013234", "1.010733", "1.010727", "1.013236", "1.014199",
+)
+# Procedures offered as examples when the bot must ask which one is meant.
+POPULAR_CODES = ("1.009664", "1.014199", "1.013236", "1.009748", "1.009647")

@@ -1,0 +1,230 @@
+"""Finding the procedure a question is about.
+
+Every procedure is described by phrases: its official name (without the "Thủ tục" prefix and
+parenthesised lists), its aliases, its English name and the names of its cases. A question is
+folded, its abbreviations and everyday or English wording rewritten to official Vietnamese
+wording, typos corrected against the vocabulary, and the words that only name a facet removed.
+Each phrase that shares a word with the question is scored by how much of the phrase the question
+covers and how much of the question the phrase covers (both weighted by how rare each word is),
+marked down for variant words (re-issue, adjust, extend…) present on one side only.
+
+Everything costly is built once at load; a question touches only the phrases that share one of
+its words (an inverted index), so the cost grows with the matches, not with the catalogue.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz, process
+
+from ..kb import GlossaryEntry, KnowledgeBase, Procedure
+from ._lexicon import FACET_PHRASES, MODIFIERS, STOPWORDS, SYNONYMS
+from ._text import EN_WORDS, fold
+
+_PARENS_RE = re.compile(r"\([^()]*\)")
+_CODE_SUFFIX_RE = re.compile(r"\(\s*\d\.\d{6}\s*\)\s*$")
+_PREFIX_RE = re.compile(r"^(thu tuc|procedure for|procedure of)\s+")
+
+# How much each kind of phrase counts: a case name is a weaker hint than the procedure's names.
+PHRASE_FACTORS = {"name": 1.0, "alias": 1.0, "en": 1.0, "case": 0.85, "full": 0.95}
+# Weight of a phrase's stop words in its total (long names with many of them are barely penalised).
+STOP_WEIGHT = 0.2
+# Each variant word (MODIFIERS) on one side only multiplies the score by this.
+MODIFIER_PENALTY = 0.78
+
+
+@dataclass(frozen=True)
+class Match:
+    """A procedure found for a question, with its score in [0, 1]."""
+
+    procedure: Procedure
+    score: float
+
+
+@dataclass(frozen=True)
+class _Phrase:
+    proc: int
+    tokens: frozenset[str]
+    bigrams: frozenset[tuple[str, str]]
+    total: float
+    modifiers: frozenset[str]
+    factor: float
+
+
+def _bigrams(words: list[str]) -> frozenset[tuple[str, str]]:
+    return frozenset(zip(words, words[1:], strict=False))
+
+
+def _modifiers(folded: str) -> frozenset[str]:
+    padded = f" {folded} "
+    found = {m for m in MODIFIERS if f" {m} " in padded}
+    # "cấp lại" and "cấp đổi" contain "cấp"-less variants of themselves: keep the longer only.
+    if "cap doi" in found:
+        found.discard("doi")
+    return frozenset(found)
+
+
+class _Rewriter:
+    """Rewrites folded text: glossary abbreviations and SYNONYMS to official wording."""
+
+    def __init__(self, glossary: Iterable[GlossaryEntry]) -> None:
+        table: dict[tuple[str, ...], list[str]] = {}
+        for key, value in SYNONYMS.items():
+            table[tuple(fold(key).split())] = value.split()
+        for entry in glossary:
+            expansion = fold(entry.expansion).split()
+            for source in (entry.term, entry.english):
+                if source:
+                    words = tuple(fold(source).split())
+                    if words and list(words) != expansion:
+                        table.setdefault(words, expansion)
+        self.table = table
+        self.max_len = max((len(k) for k in table), default=1)
+
+    def rewrite(self, words: list[str]) -> list[str]:
+        out: list[str] = []
+        i = 0
+        while i < len(words):
+            for n in range(min(self.max_len, len(words) - i), 0, -1):
+                repl = self.table.get(tuple(words[i : i + n]))
+                if repl is not None:
+                    out.extend(repl)
+                    i += n
+                    break
+            else:
+                out.append(words[i])
+                i += 1
+        return out
+
+
+def _strip_facets(folded: str) -> str:
+    padded = f" {folded} "
+    for phrase in FACET_PHRASES:
+        if f" {phrase} " in padded:
+            padded = padded.replace(f" {phrase} ", " ")
+    return " ".join(padded.split())
+
+
+def procedure_phrases(p: Procedure) -> list[tuple[str, str]]:
+    """(kind, text) of every phrase that names a procedure."""
+    name = _CODE_SUFFIX_RE.sub("", p.name)
+    core = _PARENS_RE.sub(" ", name)
+    out = [("name", core)]
+    if core != name:
+        out.append(("full", name))
+    out.extend(("alias", a) for a in p.aliases)
+    out.append(("en", _PARENS_RE.sub(" ", p.name_en)))
+    out.extend(("alias", m) for m in re.findall(r"\(([A-Za-z]{2,6})\)", p.name_en))
+    out.extend(("case", c.name) for c in p.cases if len(p.cases) > 1)
+    return out
+
+
+class ProcedureIndex:
+    """A ranking of procedures for a question, built once per knowledge base."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.procedures = list(kb.procedures)
+        self.rewriter = _Rewriter(kb.glossary)
+        raw: list[tuple[int, list[str], str, float]] = []
+        df: dict[str, int] = defaultdict(int)
+        for i, p in enumerate(self.procedures):
+            seen: set[str] = set()
+            for kind, text in procedure_phrases(p):
+                folded = _PREFIX_RE.sub("", fold(text))
+                for variant in {folded, " ".join(self.rewriter.rewrite(folded.split()))}:
+                    words = variant.split()
+                    if words:
+                        raw.append((i, words, variant, PHRASE_FACTORS[kind]))
+                        seen.update(words)
+            for w in seen:
+                df[w] += 1
+        n = max(len(self.procedures), 1)
+        self.idf = {w: math.log(1 + n / d) for w, d in df.items()}
+        # An unknown word in a question weighs like a fairly rare one: it is content we cannot match.
+        self.unknown_weight = math.log(1 + n / max(1.0, n / 20)) if n > 1 else 1.0
+        self.vocabulary = sorted(self.idf)
+        self.phrases: list[_Phrase] = []
+        self.postings: dict[str, list[int]] = defaultdict(list)
+        unique: set[tuple[int, str]] = set()
+        for i, words, variant, factor in raw:
+            if (i, variant) in unique:
+                continue
+            unique.add((i, variant))
+            tokens = frozenset(words)
+            total = sum(self._weight(w) * (STOP_WEIGHT if w in STOPWORDS else 1.0) for w in tokens)
+            pid = len(self.phrases)
+            self.phrases.append(_Phrase(i, tokens, _bigrams(words), total, _modifiers(variant), factor))
+            for w in tokens:
+                if w not in STOPWORDS:
+                    self.postings[w].append(pid)
+
+    def _weight(self, word: str) -> float:
+        return self.idf.get(word, self.unknown_weight)
+
+    def _correct(self, words: list[str]) -> list[str]:
+        """Replace words unknown to the catalogue by the closest known one, when close enough."""
+        out = []
+        for w in words:
+            if (
+                w in self.idf
+                or w in STOPWORDS
+                or w in EN_WORDS
+                or len(w) < 3
+                or w.isdigit()
+                or not self.vocabulary
+            ):
+                out.append(w)
+                continue
+            best = process.extractOne(w, self.vocabulary, scorer=fuzz.ratio, score_cutoff=80)
+            out.append(best[0] if best else w)
+        return out
+
+    def variants(self, question: str) -> list[str]:
+        """The folded forms of a question that are matched: as typed, and rewritten to official
+        Vietnamese wording; both with typos corrected."""
+        words = fold(question).split()
+        rewritten = self._correct(self.rewriter.rewrite(words))
+        plain = self._correct(words)
+        out = [" ".join(rewritten)]
+        if plain != rewritten:
+            out.append(" ".join(plain))
+        return out
+
+    def search(self, question: str, limit: int = 5) -> list[Match]:
+        """Procedures for a question, best first, with scores in [0, 1] (not thresholded)."""
+        best: dict[int, float] = {}
+        for variant in self.variants(question):
+            q_mods = _modifiers(variant)
+            content_words = _strip_facets(variant).split()
+            content = {w for w in content_words if w not in STOPWORDS}
+            if not content:
+                continue
+            q_total = sum(self._weight(w) for w in content)
+            q_bigrams = _bigrams(variant.split())
+            acc: dict[int, float] = defaultdict(float)
+            for w in content:
+                weight = self.idf.get(w)
+                if weight is None:
+                    continue
+                for pid in self.postings.get(w, ()):
+                    acc[pid] += weight
+            for pid, matched in acc.items():
+                ph = self.phrases[pid]
+                p_cov = min(1.0, matched / ph.total) if ph.total else 0.0
+                q_cov = matched / q_total
+                if p_cov <= 0 or q_cov <= 0:
+                    continue
+                score = 2 * p_cov * q_cov / (p_cov + q_cov)
+                if ph.bigrams:
+                    score *= 0.9 + 0.1 * len(ph.bigrams & q_bigrams) / len(ph.bigrams)
+                score *= MODIFIER_PENALTY ** len(ph.modifiers ^ q_mods)
+                score *= ph.factor
+                if score > best.get(ph.proc, 0.0):
+                    best[ph.proc] = score
+        ranked = sorted(best.items(), key=lambda kv: (-kv[1], self.procedures[kv[0]].code))
+        return [Match(self.procedures[i], round(s, 4)) for i, s in ranked[:limit]]

@@ -1,0 +1,145 @@
+"""The aiohttp application: web chat page, JSON API, health check. Channels mount here too."""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import time
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from ..config import Settings
+from ..kb import load_knowledge
+from ._keys import ENGINE, SETTINGS, STORAGE
+
+log = logging.getLogger(__name__)
+STATIC = Path(__file__).parent / "static"
+MAX_BODY = 1024 * 1024
+# Multi-turn state of web/API sessions kept in memory when no storage is attached.
+SESSIONS: web.AppKey[OrderedDict[str, dict[str, Any]]] = web.AppKey("sessions")
+MAX_MEMORY_SESSIONS = 10_000
+
+
+def json_error(status: int, message: str) -> web.Response:
+    """A short JSON error body: {"error": message}."""
+    return web.json_response({"error": message}, status=status)
+
+
+async def index(request: web.Request) -> web.StreamResponse:
+    return web.FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
+
+
+async def healthz(request: web.Request) -> web.Response:
+    engine = request.app[ENGINE]
+    return web.json_response({"status": "ok", "procedures": len(engine.kb.procedures)})
+
+
+def _load_state(app: web.Application, session: str) -> dict[str, Any]:
+    storage = app.get(STORAGE)
+    if storage is not None and hasattr(storage, "get_session"):
+        return dict(storage.get_session(f"web:{session}") or {})
+    sessions = app[SESSIONS]
+    state = sessions.pop(session, {})
+    return state
+
+
+def _save_state(app: web.Application, session: str, state: dict[str, Any]) -> None:
+    storage = app.get(STORAGE)
+    if storage is not None and hasattr(storage, "save_session"):
+        storage.save_session(f"web:{session}", state)
+        return
+    sessions = app[SESSIONS]
+    sessions[session] = state
+    while len(sessions) > MAX_MEMORY_SESSIONS:
+        sessions.popitem(last=False)
+
+
+async def api_ask(request: web.Request) -> web.Response:
+    """POST /api/ask {"text", "session"?, "lang"?} → the JSON of `tthc-bot ask --json`."""
+    if request.content_length is not None and request.content_length > MAX_BODY:
+        return json_error(413, "request body too large")
+    try:
+        raw = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        return json_error(413, "request body too large")
+    try:
+        body = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return json_error(400, "body must be JSON: {\"text\": \"...\"}")
+    if not isinstance(body, dict):
+        return json_error(400, "body must be a JSON object: {\"text\": \"...\"}")
+    text = body.get("text")
+    if not isinstance(text, str):
+        return json_error(400, "\"text\" must be a string")
+    session = body.get("session")
+    if session is not None and (not isinstance(session, str) or not 1 <= len(session) <= 128):
+        return json_error(400, "\"session\" must be a string of 1 to 128 characters")
+    lang = body.get("lang")
+    if lang is not None and lang not in ("vi", "en"):
+        return json_error(400, "\"lang\" must be \"vi\" or \"en\"")
+    engine = request.app[ENGINE]
+    state = _load_state(request.app, session) if session else {}
+    started = time.perf_counter()
+    answer = engine.answer(text, state, lang=lang)
+    elapsed = (time.perf_counter() - started) * 1000
+    if session:
+        _save_state(request.app, session, state)
+    log.info("ask intent=%s lang=%s matches=%d ms=%.1f", answer.intent, answer.lang, len(answer.matches), elapsed)
+    return web.json_response(answer.to_dict(), dumps=lambda o: json.dumps(o, ensure_ascii=False))
+
+
+@web.middleware
+async def errors_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
+    """Never a 5xx page with a trace: log it, answer a short JSON error."""
+    try:
+        return await handler(request)
+    except web.HTTPException:
+        raise
+    except Exception:
+        ref = secrets.token_hex(4)
+        log.exception("unhandled error ref=%s path=%s", ref, request.path)
+        return json_error(500, f"internal error (ref {ref})")
+
+
+def create_app(settings: Settings | None = None, engine: Any | None = None, storage: Any | None = None) -> web.Application:
+    """The application factory. Builds the engine from the configured knowledge when not given."""
+    settings = settings or Settings.from_env()
+    if engine is None:
+        from ..engine import Engine
+
+        engine = Engine(load_knowledge(settings.knowledge_dir), max_chars=settings.max_question_chars)
+    app = web.Application(client_max_size=MAX_BODY, middlewares=[errors_middleware])
+    app[SETTINGS] = settings
+    app[ENGINE] = engine
+    app[SESSIONS] = OrderedDict()
+    if storage is not None:
+        app[STORAGE] = storage
+    app.router.add_get("/", index)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_post("/api/ask", api_ask)
+    app.router.add_static("/static/", STATIC, show_index=False)
+    try:
+        from ..dossiers import _http as dossiers_http
+
+        add_routes = getattr(dossiers_http, "add_routes", None)
+        if add_routes is not None:
+            add_routes(app)
+    except ImportError:
+        pass
+    return app
+
+
+def run(settings: Settings, host: str | None = None, port: int | None = None) -> None:
+    """Run the server until interrupted (`tthc-bot serve`)."""
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    app = create_app(settings)
+    host = host or settings.host
+    port = port or settings.port
+    print(f"tthc-bot: web chat on http://{host}:{port}/ ({len(app[ENGINE].kb.procedures)} procedures)", flush=True)
+    web.run_app(app, host=host, port=port, print=None)
+
