@@ -34,8 +34,11 @@ _PREFIX_RE = re.compile(r"^(thu tuc|procedure for|procedure of)\s+")
 PHRASE_FACTORS = {"name": 1.0, "alias": 1.0, "en": 1.0, "case": 0.85, "full": 0.95}
 # Weight of a phrase's stop words in its total (long names with many of them are barely penalised).
 STOP_WEIGHT = 0.2
-# Each variant word (MODIFIERS) on one side only multiplies the score by this.
-MODIFIER_PENALTY = 0.78
+# A variant word (MODIFIERS) the question asks for but the phrase lacks multiplies the score by
+# the first (the question asks for another variant); one the phrase has but the question does not
+# say, by the second (the question may mean the plain procedure).
+MISSING_MODIFIER = 0.5
+EXTRA_MODIFIER = 0.75
 
 
 @dataclass(frozen=True)
@@ -61,10 +64,10 @@ def _bigrams(words: list[str]) -> frozenset[tuple[str, str]]:
 
 
 def _modifiers(folded: str) -> frozenset[str]:
-    padded = f" {folded} "
+    """The variant words of a folded text ("đối với" and "thay đổi" are not "đổi")."""
+    padded = f" {folded} ".replace(" doi voi ", " ").replace(" thay doi ", " ")
     found = {m for m in MODIFIERS if f" {m} " in padded}
-    # "cấp lại" and "cấp đổi" contain "cấp"-less variants of themselves: keep the longer only.
-    if "cap doi" in found:
+    if "cap doi" in found or "di doi" in found:
         found.discard("doi")
     return frozenset(found)
 
@@ -144,10 +147,14 @@ class ProcedureIndex:
             for w in seen:
                 df[w] += 1
         n = max(len(self.procedures), 1)
+        self.df = dict(df)
         self.idf = {w: math.log(1 + n / d) for w, d in df.items()}
         # An unknown word in a question weighs like a fairly rare one: it is content we cannot match.
         self.unknown_weight = math.log(1 + n / max(1.0, n / 20)) if n > 1 else 1.0
         self.vocabulary = sorted(self.idf)
+        self._by_initial: dict[str, list[str]] = defaultdict(list)
+        for w in self.vocabulary:
+            self._by_initial[w[0]].append(w)
         self.phrases: list[_Phrase] = []
         self.postings: dict[str, list[int]] = defaultdict(list)
         unique: set[tuple[int, str]] = set()
@@ -167,7 +174,8 @@ class ProcedureIndex:
         return self.idf.get(word, self.unknown_weight)
 
     def _correct(self, words: list[str]) -> list[str]:
-        """Replace words unknown to the catalogue by the closest known one, when close enough."""
+        """Replace words unknown to the catalogue by the closest known one, when close enough:
+        same first letter, at least as long (a dropped or swapped letter, not another word)."""
         out = []
         for w in words:
             if (
@@ -180,8 +188,13 @@ class ProcedureIndex:
             ):
                 out.append(w)
                 continue
-            best = process.extractOne(w, self.vocabulary, scorer=fuzz.ratio, score_cutoff=80)
-            out.append(best[0] if best else w)
+            candidates = self._by_initial.get(w[0], [])
+            found = process.extract(w, candidates, scorer=fuzz.ratio, score_cutoff=80, limit=5)
+            # Among equally close words, the more common one is the likelier intended word.
+            ranked = sorted(
+                (c for c in found if len(c[0]) >= len(w)), key=lambda c: (-c[1], -self.df[c[0]], c[0])
+            )
+            out.append(ranked[0][0] if ranked else w)
         return out
 
     def variants(self, question: str) -> list[str]:
@@ -222,7 +235,8 @@ class ProcedureIndex:
                 score = 2 * p_cov * q_cov / (p_cov + q_cov)
                 if ph.bigrams:
                     score *= 0.9 + 0.1 * len(ph.bigrams & q_bigrams) / len(ph.bigrams)
-                score *= MODIFIER_PENALTY ** len(ph.modifiers ^ q_mods)
+                score *= MISSING_MODIFIER ** len(q_mods - ph.modifiers)
+                score *= EXTRA_MODIFIER ** len(ph.modifiers - q_mods)
                 score *= ph.factor
                 if score > best.get(ph.proc, 0.0):
                     best[ph.proc] = score

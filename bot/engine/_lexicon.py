@@ -168,7 +168,6 @@ SYNONYMS: dict[str, str] = {
     "hong": "cap lai",
     "rach": "cap lai",
     "xin phep xay dung": "cap giay phep xay dung",
-    "phep xay dung": "giay phep xay dung",
     "giay phep dau tu": "giay chung nhan dang ky dau tu",
     "giay chung nhan dau tu": "giay chung nhan dang ky dau tu",
     "chu truong": "chap thuan chu truong dau tu",
@@ -213,9 +212,6 @@ MODIFIERS: tuple[str, ...] = (
     "di doi",
     "thu tuc dau tu dac biet",
     "khong thuoc dien",
-    "cap moi",
-    "chuyen nhuong",
-    "bao dam",
 )
 
 # Words that carry no meaning for finding a procedure (Vietnamese and English).

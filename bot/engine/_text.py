@@ -89,7 +89,7 @@ def detect_lang(text: str, default: str = "vi") -> str:
     en = sum(1 for w in words if w in EN_WORDS)
     en_only = sum(1 for w in words if w in _EN_ONLY or (not is_vi_syllable(w) and len(w) > 3))
     vi = sum(1 for w in words if is_vi_syllable(w) and w not in _EN_ONLY)
-    if en_only > vi or (en and en >= len(words) * 0.6):
+    if en and (en_only > vi or en >= len(words) * 0.6):
         return "en"
     if vi > en_only:
         return "vi"

@@ -1,0 +1,162 @@
+"""The answer engine on the bundled knowledge: what an investor would notice."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bot.engine import Engine
+from bot.kb import default_knowledge_dir, load_knowledge
+
+
+@pytest.fixture(scope="module")
+def engine() -> Engine:
+    return Engine(load_knowledge(default_knowledge_dir()))
+
+
+def top(engine: Engine, q: str, state: dict[str, Any] | None = None) -> str | None:
+    answer = engine.answer(q, state if state is not None else {})
+    return answer.matches[0].procedure.code if answer.matches else None
+
+
+@pytest.mark.parametrize(
+    ("question", "code"),
+    [
+        ("Giấy phép lao động cho người lao động nước ngoài", "1.014199"),
+        ("giay phep lao dong", "1.014199"),
+        ("gia hạn gplđ", "1.014201"),
+        ("GIA HAN GPLD", "1.014201"),
+        ("cấp lại giấy phép lao động bị mất", "1.014200"),
+        ("miễn giấy phép lao động", "1.014196"),
+        ("giay phep lao dng", "1.014199"),  # a dropped letter
+        ("đăng ký nội quy lao động", None),
+    ],
+)
+def test_vietnamese_with_and_without_diacritics_and_abbreviations(engine: Engine, question: str, code: str | None) -> None:
+    got = top(engine, question)
+    if code is None:
+        assert got is not None and "nội quy" in engine.by_code[got].name.lower()
+    else:
+        assert got == code
+
+
+@pytest.mark.parametrize(
+    ("question", "code", "intent"),
+    [
+        ("apply for a work permit", "1.014199", "procedure"),
+        ("work permit extension", "1.014201", "procedure"),
+        ("how long does a work permit take", "1.014199", "time"),
+        ("What documents do I need for a work permit?", "1.014199", "documents"),
+    ],
+)
+def test_english_questions_get_english_answers(engine: Engine, question: str, code: str, intent: str) -> None:
+    answer = engine.answer(question, {})
+    assert answer.lang == "en" and answer.intent == intent
+    assert answer.matches and answer.matches[0].procedure.code == code
+    p = engine.by_code[code]
+    assert p.name_en in answer.reply.text and p.source_url in answer.reply.text
+    assert "Source:" in answer.reply.text
+
+
+def test_facet_answers_lead_with_what_was_asked(engine: Engine) -> None:
+    time = engine.answer("gia hạn giấy phép lao động mất bao lâu", {})
+    assert time.intent == "time"
+    assert time.reply.text.startswith("Thời hạn giải quyết")
+    assert "ngày làm việc" in time.reply.text
+    docs = engine.answer("hồ sơ xin giấy phép lao động gồm những gì", {})
+    assert docs.intent == "documents"
+    first_doc = engine.by_code["1.014199"].cases[0].documents[0].name
+    assert first_doc.split()[0] in docs.reply.text
+    fee = engine.answer("cấp lại giấy phép lao động có mất phí không", {})
+    assert fee.intent == "fee" and fee.matches[0].procedure.code == "1.014200"
+
+
+def test_follow_up_reuses_the_last_procedure(engine: Engine) -> None:
+    state: dict[str, Any] = {}
+    first = engine.answer("gia hạn giấy phép lao động", state)
+    assert first.matches[0].procedure.code == "1.014201"
+    follow = engine.answer("còn lệ phí?", state)
+    assert follow.intent == "fee"
+    assert follow.matches and follow.matches[0].procedure.code == "1.014201"
+    again = engine.answer("mất bao lâu", state)
+    assert again.intent == "time" and again.matches[0].procedure.code == "1.014201"
+    # Without the conversation the same follow-up names no procedure and asks which one.
+    alone = engine.answer("còn lệ phí?", {})
+    assert alone.intent == "fee" and alone.matches == [] and alone.reply.buttons
+
+
+def test_follow_up_naming_another_variant(engine: Engine) -> None:
+    state: dict[str, Any] = {}
+    engine.answer("cấp giấy phép lao động", state)
+    other = engine.answer("còn gia hạn thì sao?", state)
+    assert other.matches and other.matches[0].procedure.code in ("1.014201", "1.014198")
+
+
+def test_buttons_open_facets_of_the_procedure(engine: Engine) -> None:
+    answer = engine.answer("giấy phép lao động", {})
+    actions = {b.action for b in answer.reply.buttons}
+    assert "f:fee:1.014199" in actions
+    for button in answer.reply.buttons:
+        assert len(button.action.encode()) <= 64
+    pressed = engine.answer("f:fee:1.014199", {})
+    assert pressed.intent == "fee" and pressed.matches[0].procedure.code == "1.014199"
+    stale = engine.answer("f:fee:9.999999", {})
+    assert stale.intent == "unknown" and stale.reply.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["hôm nay trời có mưa không", "cách nấu phở bò", "qwerty zxcv", "giá vàng hôm nay", "who won the football match"],
+)
+def test_unknown_questions_claim_no_procedure(engine: Engine, question: str) -> None:
+    answer = engine.answer(question, {})
+    assert answer.matches == []
+    assert answer.intent == "unknown"
+    assert answer.reply.text
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "   ", "\n\t", "😀😀😀", "\x00\x01\x02", "a" * 100_000, "'; DROP TABLE dossiers; --", "<script>alert(1)</script>"],
+)
+def test_bad_input_gets_a_polite_reply(engine: Engine, text: str) -> None:
+    answer = engine.answer(text, {})
+    assert answer.reply.text
+    assert len(answer.q) <= engine.max_chars
+
+
+def test_dossier_codes_mean_status(engine: Engine) -> None:
+    for q in ("ho so H40.21-250101-0001 xu ly den dau roi", "000.00.27.H42-240312-0011", "where is my dossier",
+              "tra cứu tình trạng hồ sơ"):
+        answer = engine.answer(q, {})
+        assert answer.intent == "status", q
+        assert answer.matches == []
+    state: dict[str, Any] = {}
+    engine.answer("tình trạng hồ sơ H42.25-241105-0003", state)
+    assert state["pending"] == {"kind": "secret", "code": "H42.25-241105-0003"}
+
+
+def test_greeting_contact_roadmap(engine: Engine) -> None:
+    assert engine.answer("chào bạn", {}).intent == "greeting"
+    assert engine.answer("hi there", {}).lang == "en"
+    contact = engine.answer("hotline ban quản lý", {})
+    assert contact.intent == "contact"
+    assert engine.kb.board is not None and engine.kb.board.hotline in contact.reply.text
+    assert engine.answer("investor roadmap", {}).intent == "roadmap"
+
+
+def test_language_switch_sticks(engine: Engine) -> None:
+    state: dict[str, Any] = {}
+    engine.answer("lang:en", state)
+    answer = engine.answer("giấy phép lao động", state)
+    assert answer.lang == "en" and "Source:" in answer.reply.text
+
+
+def test_json_shape(engine: Engine) -> None:
+    data = engine.answer("gia hạn gplđ", {}).to_dict()
+    assert set(data) == {"q", "lang", "intent", "matches", "reply"}
+    assert set(data["matches"][0]) == {"id", "code", "name", "score"}
+    assert set(data["reply"]) >= {"text", "buttons"}
+    assert all(set(b) == {"label", "action"} for b in data["reply"]["buttons"])
+    assert len(data["matches"]) <= 5
