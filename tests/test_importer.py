@@ -263,14 +263,22 @@ def test_form_file_names() -> None:
         "Văn bản đề nghị cấp lại hoặc hiệu đínhMẫu I.1.17.docxMẫu I.1.18.docx1 bản chính"
         "Báo cáo theo mẫu số 22b Phụ lục kèm theo Thông tư số 09/2026/TT-BNNMT.22b sửa.docx1 bản chính"
         "- 01 bản chính văn bản đề nghị thẩm định.Mau 02.docx1 bản chính"
+        "Văn bản đề nghị gia hạn thời hạn hoạt động của dự án đầu tưI.1.10.docx1 bản chính"
+        "Thông báo theo mẫu tại địa chỉ: http://www.basel.int/forms/vCOP8.docMẫu to khai CTNH sua.docx1 bản chính"
+        "Đơn đề nghị cấp lại Giấy chứng nhậnMẫu đơn xin cấp lại (gia hạn) Giấy chứng nhận.docx1 bản chính"
     )
     docs = parse_documents(text, warnings)[0].docs
     assert [(d["name"], _form(d)) for d in docs] == [
         ("Văn bản đề nghị cấp lại hoặc hiệu đính", "Mẫu I.1.17, Mẫu I.1.18"),
         ("Báo cáo theo mẫu số 22b Phụ lục kèm theo Thông tư số 09/2026/TT-BNNMT", "Mẫu số 22b"),
         ("Văn bản đề nghị thẩm định", "Mẫu 02"),
+        ("Văn bản đề nghị gia hạn thời hạn hoạt động của dự án đầu tư", "Mẫu I.1.10"),
+        ("Thông báo theo mẫu tại địa chỉ: http://www.basel.int/forms/vCOP8.doc", "Mẫu to khai CTNH"),
+        ("Đơn đề nghị cấp lại Giấy chứng nhận", "Mẫu đơn xin cấp lại (gia hạn) Giấy chứng nhận"),
     ]
     assert any("lists 2 forms" in w for w in warnings)
+    assert any("'I.1.10.docx' has no 'Mẫu' prefix" in w for w in warnings)
+    assert any("'Mẫu to khai CTNH sua.docx' has no form number" in w for w in warnings)
 
 
 def test_legal_basis_from_the_flattened_table() -> None:
@@ -424,6 +432,20 @@ def test_more_real_records(full: dict[str, dict[str, Any]]) -> None:
     ]
     assert sum("taken from the steps" in w for w in draft.warnings) == 3
     assert draft.data["notes"].count("lấy từ trình tự thực hiện") == 3
+    # 1.009646: 'Đối với các trường hợp từ (1) đến (7): 17 ngày làm việc … (8): 12 … (9): 05 …'
+    draft = parse_record(full["1.009646"])
+    assert [c["time"]["value"] for c in draft.data["cases"]] == [17] * 7 + [12, 5]
+    assert {c["time"]["unit"] for c in draft.data["cases"]} == {"working_days"}
+    # 1.009488: lettered cases 'a) Đối với …' / 'b) Đối với …', steps '(i) … (ii) …' split to match
+    draft = parse_record(full["1.009488"])
+    a, b = draft.data["cases"]
+    assert a["name"].startswith("Đối với trình tự đề xuất, thẩm định, phê duyệt dự án BT")
+    assert a["steps"][0].startswith("Nhà đầu tư gửi văn bản đề xuất thực hiện dự án BT")
+    assert b["steps"] == [
+        "Nhà đầu tư nộp hồ sơ điều chỉnh dự án đến người đứng đầu Cơ quan có thẩm quyền.",
+        "Đơn vị thẩm định dự án tổ chức thẩm định hồ sơ đề xuất điều chỉnh dự án;",
+        "Người đứng đầu Cơ quan có thẩm quyền phê duyệt điều chỉnh dự án kèm theo dự thảo hợp đồng.",
+    ]
     # 2.002728: 1 original and 5 copies of every document; '58 Ngày' nowhere confirmed
     draft = parse_record(full["2.002728"])
     docs = _docs(draft.data["cases"][0])

@@ -160,6 +160,8 @@ def _split_form_files(row: str, warnings: list[str]) -> tuple[str, list[str]]:
         if start is None:
             warnings.append(f"could not tell the form file name from the document name in '{_short(rest, 90)}'")
             break
+        if re.search(r"/|%20|www\.", rest[start:]):
+            break  # part of a web address written in the name ('…/forms-notif-mov/vCOP8.doc')
         files.insert(0, rest[start:])
         rest = rest[:start].rstrip()
         if not rest:
@@ -177,10 +179,14 @@ def _file_start(text: str, stem_end: int) -> int | None:
     # a "Mẫu…" glued to the name (or at its very start)
     mau = [
         m.start() for m in MAU_RE.finditer(region)
-        if m.start() == 0 or not region[m.start() - 1].isspace()
+        if m.start() > 0 and not region[m.start() - 1].isspace() and region[m.start() - 1] not in "(\"'“"
     ]
     if mau:
         return mau[-1]
+    # a bare form number glued to the name: '…của dự án đầu tưI.1.10.docx'
+    bare = re.search(r"[IVX]+\.\d+(?:\.\d+)*(?:\.[a-z])?$", region)
+    if bare and bare.start() > 0 and region[bare.start() - 1].isalpha():
+        return bare.start()
     # right after punctuation, glued: '…NĐ-CP).Nidungthamvn.docx'
     punct = [i for i in range(1, len(region)) if region[i - 1] in ".;:)”\"" and not region[i].isspace()]
     punct = [i for i in punct if region[i] not in ".;:)"]
@@ -204,7 +210,7 @@ def _form_code(file: str, doc_name: str, warnings: list[str]) -> str:
     stem = FILE_EXT_RE.sub("", file).strip()
     stem = re.sub(r"\s*\(\d+\)$", "", stem)
     stem = re.sub(r"\s+(?:sửa|sua)$", "", stem, flags=re.IGNORECASE).strip(" .-_")
-    m = re.match(r"^m[ẫa]u\s+(?:(số|so)\s+)?([0-9IVX][0-9A-Za-zđ.]*?)\.?(?:\s|$)", stem, re.IGNORECASE)
+    m = re.match(r"^(?i:m[ẫa]u)\s+(?:((?i:số|so))\s+)?([0-9IVX][0-9A-Za-zđ.]*?)\.?(?:\s|$)", stem)
     if m:
         return "Mẫu " + ("số " if m.group(1) else "") + m.group(2)
     m = re.match(r"^([IVX]+\.\d+(?:\.\d+)*(?:\.[a-z])?)$", stem)
@@ -265,6 +271,7 @@ def parse_documents(text: str, warnings: list[str], remarks: list[str] | None = 
     for i, body in enumerate(parts[1:], start=1):
         docs: list[dict[str, Any]] = []
         pos = 0
+        remarks_before = len(remarks)
         for m in QTY_RE.finditer(body):
             if not _quantity_is_cell(body, m):
                 continue
@@ -294,9 +301,12 @@ def parse_documents(text: str, warnings: list[str], remarks: list[str] | None = 
             heading = tail
         else:
             groups.append(DocGroup(clean(heading), docs))
-            if clean(tail).strip("-. "):
+            rest = clean(tail).strip("-. ")
+            if rest.startswith("(") and rest.endswith(")"):
+                remarks.append(rest[1:-1])  # '(Trường hợp khai thác … thì hồ sơ không bao gồm …)'
+            elif rest:
                 warnings.append(f"documents: text after the last quantity was not read: '{_short(tail)}'")
-        if not docs:
+        if not docs and len(remarks) == remarks_before:
             warnings.append(f"documents: table {i} has no rows with a quantity ('N bản chính')")
     return groups
 
@@ -315,10 +325,16 @@ def group_cases(groups: list[DocGroup], warnings: list[str], notes: list[str]) -
     current: DocCase | None = None
     for g, head in zip(groups, numbered, strict=True):
         if head:
-            current = DocCase(head[0], head[1], [])
+            title, _, sub = clean(head[1]).partition(" - ")
+            current = DocCase(head[0], title, [])
             cases.append(current)
-            for d in g.docs:
-                current.docs.append(d)
+            sub = sub.strip(" :")
+            # '(9) Đối với trường hợp 9, hồ sơ bao gồm: - Đối với trường hợp chậm được bàn giao đất…'
+            if sub and g.docs:
+                for d in g.docs:
+                    d["note"] = sub
+                headings.append(sub)
+            current.docs.extend(g.docs)
             continue
         if current is None:
             current = DocCase(None, "Hồ sơ chung (trước các trường hợp)", [])
@@ -492,7 +508,9 @@ def _fee(ch: Channel, warnings: list[str]) -> dict[str, Any] | None:
         warnings.append(f"marked 'Miễn phí' but the note says '{_short(note, 80)}'; amount left empty")
         return {"text": f"Miễn phí ({note})"}
     amount = _vnd(head)
-    text = head + (f" ({note})" if note and not trivial_note else "")
+    note = re.sub(r"^(?:Lệ phí|Phí)\s*:\s*Đồng\s*\((.*)\)$", r"\1", note)  # '(Phí : Đồng (…))'
+    shown = head if amount is None or amount < 1000 else f"{amount:,}".replace(",", ".") + " đồng"
+    text = shown + (f" ({note})" if note and not trivial_note else "")
     if amount is None:
         warnings.append(f"no amount in '{_short(head, 40)}'; amount left empty")
         return {"text": text}
@@ -553,6 +571,14 @@ def _sentence(text: str, start: int) -> str:
         end = start + m.start()
         break
     return clean(text[start:end]).rstrip(" .;,")
+
+
+def _clause(text: str) -> str:
+    """Cut a time's text at its first comma unless what follows names another duration."""
+    head, sep, rest = text.partition(", ")
+    if sep and "kể từ" in head and not DURATION_RE.search(rest):
+        return head
+    return text
 
 
 def _durations(text: str) -> list[Time]:
@@ -650,7 +676,7 @@ def resolve_time(
                 st = [t for t in _durations(steps_text) if t.value == tv]
                 if len({t.unit for t in st}) == 1:
                     t = st[0]
-                    t = Time(t.value, t.unit, t.text.split(", ")[0], "steps")
+                    t = Time(t.value, t.unit, _clause(t.text), "steps")
                     note = f"Thời hạn ({label}): bảng của Cổng ghi '{tv} Ngày'; đơn vị lấy từ trình tự thực hiện: '{t.text}'."
                     notes.append(note)
                     warnings.append(f"time ({label}): the table says '{tv} Ngày'; unit taken from the steps: '{_short(t.text, 60)}'")
@@ -672,7 +698,8 @@ def resolve_time(
             problem = "the portal gives no time limit"
 
     # fall back on the steps text
-    fallback = _steps_time(steps_text)
+    hints = {c.time_value for c in channels if c.time_value and c.time_value > 1}
+    fallback = _steps_time(steps_text, hints)
     if fallback is not None:
         warnings.append(f"time ({label}): {problem}; taken from the steps: '{_short(fallback.text, 70)}'")
         notes.append(f"Thời hạn ({label}): {problem_vi(problem)}; lấy từ trình tự thực hiện: '{fallback.text}'.")
@@ -696,15 +723,44 @@ def problem_vi(problem: str) -> str:
     return "Cổng không ghi thời hạn"
 
 
-def _steps_time(steps_text: str) -> Time | None:
-    """The one time limit stated in the steps ('Trong thời hạn 10 ngày làm việc kể từ…')."""
+RECEIPT_VALID_RE = re.compile(
+    r"^\s*(?:\([^)]*\)\s*)?kể từ (?:ngày|khi) (?:tiếp )?nhận (?:được )?(?:đủ |đầy đủ )?(?:hồ sơ|văn bản)"
+    r"(?:(?! bổ sung)[^,.;]){0,40}?hợp lệ|^\s*(?:\([^)]*\)\s*)?kể từ (?:ngày|khi) (?:tiếp )?nhận (?:được )?đủ hồ sơ"
+)
+RECEIPT_RE = re.compile(
+    r"^\s*(?:\([^)]*\)\s*)?kể từ (?:ngày|khi) (?:tiếp )?nhận (?:được )?(?:đủ |đầy đủ )?"
+    r"(?:hồ sơ(?! bổ sung)|văn bản đề nghị|thông báo)"
+)
+
+
+def _steps_time(steps_text: str, hints: set[int] | None = None) -> Time | None:
+    """The time limit the steps state ('Trong thời hạn 10 ngày làm việc kể từ…'), if one stands out.
+
+    In order: the only duration the steps mention; the only one with the number the portal's
+    table gives (`hints`); the only one counted from receiving a valid (then any) dossier.
+    """
     found = _durations(steps_text)
     if not found:
         return None
-    distinct = {(t.value, t.unit) for t in found}
-    if len(distinct) == 1:
-        t = found[0]
-        return Time(t.value, t.unit, t.text.split(", ")[0], "steps")
+
+    def unique(times: list[Time]) -> Time | None:
+        if len({(t.value, t.unit) for t in times}) == 1:
+            t = times[0]
+            if hints and t.value not in hints:
+                return None  # the table gives other numbers: a step's own deadline, not the total
+            return Time(t.value, t.unit, _clause(t.text), "steps")
+        return None
+
+    tiers = [found]
+    if hints:
+        tiers.append([t for t in found if t.value in hints])
+    after = [(t, steps_text[m.end():]) for t, m in zip(found, DURATION_RE.finditer(steps_text), strict=True)]
+    tiers.append([t for t, rest in after if RECEIPT_VALID_RE.match(rest)])
+    tiers.append([t for t, rest in after if RECEIPT_RE.match(rest)])
+    for tier in tiers:
+        got = unique(tier)
+        if got is not None:
+            return got
     return None
 
 
@@ -732,19 +788,20 @@ def split_steps(text: str) -> list[str]:
             body = text[m.end(): marks[k + 1].start() if k + 1 < len(marks) else len(text)]
             steps.append(_step_body(body))
     else:
-        lines = [line.strip() for line in text.split("\n") if line.strip()]
-        bullets = [i for i, line in enumerate(lines) if re.match(r"^[-–•]\s*", line)]
-        if len(bullets) >= 2:
-            chunks: list[list[str]] = []
-            for i, line in enumerate(lines):
-                if i in bullets or not chunks:
-                    chunks.append([line])
-                else:
-                    chunks[-1].append(line)
-            steps = [clean(strip_bullet(" ".join(c))) for c in chunks]
-        else:
-            steps = [clean(strip_bullet(line)) for line in lines]
+        # one step a line; '+' sub-items and lines starting in lower case continue the step above
+        chunks: list[list[str]] = []
+        for line in (ln.strip() for ln in text.split("\n")):
+            if not line:
+                continue
+            if chunks and (line.startswith("+") or line[:1].islower()):
+                chunks[-1].append(line)
+            else:
+                chunks.append([line])
+        steps = [clean(SUBSTEP_MARK_RE.sub("", strip_bullet(" ".join(c)))) for c in chunks]
     return [s for s in steps if s]
+
+
+SUBSTEP_MARK_RE = re.compile(r"^\((?:[ivx]+|\d+)\)\s*")
 
 
 def _step_body(body: str) -> str:
@@ -758,16 +815,33 @@ def _step_body(body: str) -> str:
     return clean(" ".join(lines)).rstrip()
 
 
-def split_steps_by_case(text: str) -> dict[str, str]:
-    """Case number -> its part of the steps text, when the steps are written per case."""
+STEP_LABEL_RE = re.compile(r"^[ \t]*(?:\(\s*([\da-zđ.]+)\s*\)|([a-zđ]|\d+(?:\.\d+)?)\))\s+", re.MULTILINE)
+
+
+def split_steps_by_case(text: str, labels: list[str] | None = None) -> dict[str, str]:
+    """Case number -> its part of the steps text, when the steps are written per case.
+
+    Cases are marked 'Trường hợp N:' (anywhere) or, for the documents' own case `labels`,
+    '(1.1) …' / 'a) …' at the start of a line.
+    """
     text = unicodedata.normalize("NFC", text or "")
+    found: list[tuple[int, str, re.Match[str]]] = []
+    for m in STEP_CASE_RE.finditer(text):
+        found.append((m.start(), m.group(2), m))
+    wanted = set(labels or [])
+    for m in STEP_LABEL_RE.finditer(text):
+        label = m.group(1) or m.group(2)
+        if label in wanted:
+            found.append((m.start(), label, m))
+    found.sort(key=lambda x: x[0])
     marks: list[tuple[str, re.Match[str]]] = []
     seen: set[str] = set()
-    for m in STEP_CASE_RE.finditer(text):
-        n = m.group(2)
-        if n in seen:
+    last_end = -1
+    for start, n, m in found:
+        if n in seen or start < last_end:
             continue
         seen.add(n)
+        last_end = m.end()
         marks.append((n, m))
     if len(marks) < 2:
         return {}
@@ -789,8 +863,12 @@ def split_steps_by_case(text: str) -> dict[str, str]:
 
 
 def _steps_only(part: str) -> str:
-    """Drop a case's heading text before its first step."""
+    """Drop a case's heading text before its first step ('Bước 1', or '(i)' on its first line)."""
     m = STEP_RE.search(part)
+    if m:
+        return part[m.start():]
+    first = part.split("\n", 1)[0]
+    m = re.search(r"\(i\)\s", first)
     return part[m.start():] if m else part
 
 
@@ -1031,10 +1109,8 @@ def _case_name(number: str | None, heading: str, steps_heading: str | None) -> s
 
 
 def _steps_heading(part: str) -> str:
-    m = STEP_RE.search(part)
-    head = part[: m.start()] if m else ""
-    head = clean(head).strip(" -.:")
-    return head
+    head = part[: len(part) - len(_steps_only(part))]
+    return clean(head).strip(" -.:")
 
 
 def parse_record(record: dict[str, Any]) -> Draft:
@@ -1059,7 +1135,7 @@ def parse_record(record: dict[str, Any]) -> Draft:
         warnings.append("documents: no documents could be read; the draft has none")
     channels = parse_channels(record.get("cach_thuc_thuc_hien", ""), warnings)
     steps_text = record.get("trinh_tu_thuc_hien", "") or ""
-    step_parts = split_steps_by_case(steps_text)
+    step_parts = split_steps_by_case(steps_text, [c.number for c in doc_cases if c.number])
     fees = build_fees(channels, warnings)
     kinds = [k for k in CHANNEL_ORDER if any(c.kind == k for c in channels)]
     if not kinds:
