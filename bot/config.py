@@ -30,6 +30,11 @@ class Settings:
     telegram_token: str = _setting("TELEGRAM_BOT_TOKEN", "", "Telegram bot token from @BotFather; Telegram is off when empty", secret=True)
     telegram_webhook_secret: str = _setting("TELEGRAM_WEBHOOK_SECRET", "", "Secret Telegram sends in X-Telegram-Bot-Api-Secret-Token", secret=True)
     telegram_api_base: str = _setting("TELEGRAM_API_BASE", "https://api.telegram.org/bot", "Telegram Bot API base URL (tests point it elsewhere)")
+    # Dossiers: working days, staff digest.
+    calendar: str = _setting("TTHC_CALENDAR", "", "YAML file of extra days off and make-up working days (default: calendar.yaml in the knowledge directory)")
+    staff_chats: str = _setting("TTHC_STAFF_CHATS", "", "Staff chats for the daily digest, comma-separated channel:chat_id (e.g. telegram:-1001234567890)")
+    digest_time: str = _setting("TTHC_DIGEST_TIME", "08:00", "Time (Vietnam, HH:MM) the staff digest is sent on working days")
+    digest_days: int = _setting("TTHC_DIGEST_DAYS", 3, "The digest lists dossiers due within this many working days, and overdue ones")
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:

@@ -1,0 +1,176 @@
+"""Deliver queued notifications (the outbox) through the channel that subscribed.
+
+Every notification is first written to the outbox under an idempotency key, in the same
+transaction as the change that caused it, so a status change imported twice or a digest queued
+twice gives one row. `Notifier` claims due rows (marking them 'sending' in a transaction, so two
+delivery loops never take the same row), calls the channel's sender, and marks the row 'sent'.
+A sender raises on failure: the row is retried later with exponential backoff, and given up
+('dead') after `max_attempts`. A row left 'sending' by a process that was killed is taken again
+once its lease has expired, so nothing queued is lost; the only way a message can go out twice
+is a crash in the instant after the channel accepted it and before 'sent' was written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from ..engine._reply import Button, Reply
+from ..storage import Storage
+from ..workdays import now_vn, to_vn
+from ._model import Lang
+from ._status import STATUSES
+
+log = logging.getLogger("bot.dossiers")
+
+#: A channel's sender: deliver `reply` to `chat_id`, raise on failure.
+Sender = Callable[[str, Reply], Awaitable[None]]
+Clock = Callable[[], datetime]
+
+
+def reply_to_payload(reply: Reply) -> dict[str, Any]:
+    """The outbox form of a reply (text and buttons; images are not queued)."""
+    return {"text": reply.text, "buttons": [b.to_dict() for b in reply.buttons]}
+
+
+def payload_to_reply(payload: dict[str, Any]) -> Reply:
+    """A reply back from its outbox form."""
+    buttons = tuple(Button(str(b["label"]), str(b["action"])) for b in payload.get("buttons", []))
+    return Reply(str(payload.get("text", "")), buttons)
+
+
+def _date(text: str | None) -> str:
+    if not text:
+        return "—"
+    return to_vn(datetime.fromisoformat(text)).strftime("%d/%m/%Y")
+
+
+def status_change_text(record: dict[str, Any], lang: Lang) -> str:
+    """The message a subscriber gets when a dossier's status changes."""
+    st = STATUSES[record["status"]]
+    code = record["code"]
+    vi = lang == "vi"
+    lines = [
+        f"Hồ sơ {code} vừa được cập nhật." if vi else f"Dossier {code} has been updated.",
+        (f"Trạng thái: {st.vi}" if vi else f"Status: {st.en}"),
+    ]
+    if record["status"] == 5 and record.get("supplement"):
+        lines.append(("Cần bổ sung: " if vi else "Papers asked for: ") + str(record["supplement"]))
+    if record["status"] in (1, 2, 4) and record.get("due_at"):
+        lines.append(f"Ngày hẹn trả: {_date(record['due_at'])}" if vi else f"Due date: {_date(record['due_at'])}")
+    lines.append(("Bước tiếp theo: " + st.next_vi) if vi else ("Next step: " + st.next_en))
+    return "\n".join(lines)
+
+
+def status_change_payload(record: dict[str, Any], lang: str) -> dict[str, Any]:
+    """The outbox payload of a status-change notification in the subscriber's language."""
+    lang_: Lang = "en" if lang == "en" else "vi"
+    code = record["code"]
+    label = "Ngừng nhận thông báo" if lang_ == "vi" else "Stop notifications"
+    reply = Reply(status_change_text(record, lang_), (Button(label, f"dossier:unsub:{code}"[:64]),))
+    return reply_to_payload(reply)
+
+
+@dataclass
+class DeliveryStats:
+    """What one delivery round did."""
+
+    sent: int = 0
+    retried: int = 0
+    dead: int = 0
+    skipped: int = 0
+
+
+class Notifier:
+    """Delivers the outbox through registered channel senders, with retries and backoff."""
+
+    def __init__(
+        self,
+        storage: Storage,
+        senders: dict[str, Sender] | None = None,
+        *,
+        clock: Clock = now_vn,
+        max_attempts: int = 8,
+        base_delay: timedelta = timedelta(seconds=30),
+        max_delay: timedelta = timedelta(hours=2),
+        lease: timedelta = timedelta(minutes=5),
+        send_timeout: float = 60.0,
+        batch: int = 50,
+    ) -> None:
+        self.storage = storage
+        self.senders: dict[str, Sender] = dict(senders or {})
+        self.clock = clock
+        self.max_attempts = max_attempts
+        self.base_delay = base_delay
+        self.max_delay = max_delay
+        self.lease = lease
+        self.send_timeout = send_timeout
+        self.batch = batch
+
+    def register(self, channel: str, sender: Sender) -> None:
+        """Deliver notifications of `channel` (e.g. "telegram") with `sender`."""
+        self.senders[channel] = sender
+
+    def backoff(self, attempts: int) -> timedelta:
+        """How long to wait after the n-th failed attempt: base × 2^(n−1), at most max_delay."""
+        delay = self.base_delay * (2 ** max(attempts - 1, 0))
+        return min(delay, self.max_delay)
+
+    async def deliver_once(self) -> DeliveryStats:
+        """Claim every notification due now (for channels with a sender here) and deliver it."""
+        stats = DeliveryStats()
+        while True:
+            now = self.clock()
+            rows = self.storage.claim(now, self.lease, tuple(self.senders), limit=self.batch)
+            if not rows:
+                return stats
+            for row in rows:
+                await self._deliver(row, stats)
+            if len(rows) < self.batch:
+                return stats
+
+    async def _deliver(self, row: dict[str, Any], stats: DeliveryStats) -> None:
+        sender = self.senders.get(row["channel"])
+        if sender is None:  # pragma: no cover - claim() only takes channels with a sender
+            self.storage.release(row["id"])
+            stats.skipped += 1
+            return
+        reply = payload_to_reply(row["payload"])
+        try:
+            await asyncio.wait_for(sender(str(row["chat_id"]), reply), timeout=self.send_timeout)
+        except asyncio.CancelledError:
+            self.storage.release(row["id"])
+            raise
+        except Exception as exc:
+            error = f"{type(exc).__name__}: {exc}"[:300]
+            if row["attempts"] >= self.max_attempts:
+                self.storage.mark_failed(row["id"], error, None)
+                stats.dead += 1
+                log.warning("outbox %s (%s): gave up after %d attempts: %s", row["id"], row["channel"], row["attempts"], type(exc).__name__)
+            else:
+                retry_at = self.clock() + self.backoff(row["attempts"])
+                self.storage.mark_failed(row["id"], error, retry_at)
+                stats.retried += 1
+                log.info("outbox %s (%s): attempt %d failed (%s), retry at %s", row["id"], row["channel"], row["attempts"], type(exc).__name__, retry_at.isoformat(timespec="seconds"))
+            return
+        self.storage.mark_sent(row["id"], self.clock())
+        stats.sent += 1
+
+    async def run(self, interval: float = 5.0, stop: asyncio.Event | None = None) -> None:
+        """Deliver every `interval` seconds until `stop` is set (or the task is cancelled)."""
+        stop = stop or asyncio.Event()
+        while not stop.is_set():
+            try:
+                await self.deliver_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("outbox delivery round failed")
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=interval)
+            except TimeoutError:
+                pass

@@ -1,0 +1,466 @@
+"""The bot's one SQLite database: the only module that speaks SQL.
+
+Tables: dossiers, their status history and supplement requests, subscriptions to a dossier's
+news, an outbox of notifications waiting for delivery, lookup attempts (for the lock), and chat
+sessions. The schema grows through `MIGRATIONS`: a numbered list applied in order, each once,
+in its own transaction, recorded in `schema_version`. Add a feature's tables by appending a
+migration; never edit one that has shipped.
+
+Timestamps are stored as ISO 8601 text in Vietnam time (`2026-02-13T09:30:00+07:00`), so they
+sort and compare as text. The database runs in WAL mode so the server, the importer and the
+delivery loop can share it.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+VN_TZ = timezone(timedelta(hours=7), "Asia/Ho_Chi_Minh")
+
+
+def iso(moment: datetime) -> str:
+    """`moment` as stored: ISO 8601 in Vietnam time to the second; naive means Vietnam time."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=VN_TZ)
+    return moment.astimezone(VN_TZ).isoformat(timespec="seconds")
+
+
+def from_iso(text: str | None) -> datetime | None:
+    """A stored timestamp back as an aware datetime (None stays None)."""
+    if not text:
+        return None
+    return datetime.fromisoformat(text)
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One step of the schema: applied once, in order, in a transaction."""
+
+    version: int
+    name: str
+    apply: Callable[[Database], None]
+
+
+def _m1_dossiers(db: Database) -> None:
+    for sql in (
+        """CREATE TABLE dossiers (
+            code TEXT PRIMARY KEY,            -- MaHoSo, normalised (upper-case)
+            procedure_code TEXT,              -- MaTTHC
+            procedure_name TEXT,              -- TenTTHC
+            applicant TEXT,                   -- ChuHoSo
+            phone TEXT,                       -- SoDienThoai
+            email TEXT,
+            received_at TEXT,                 -- NgayTiepNhan
+            due_at TEXT,                      -- NgayHenTra
+            returned_at TEXT,                 -- NgayTra
+            status INTEGER NOT NULL,          -- TrangThaiHoSo, 1..10
+            department TEXT,                  -- PhongBanXuLy
+            officer TEXT,                     -- NguoiXuLy
+            supplement TEXT,                  -- NoiDungBoSung
+            secret TEXT,                      -- MaTraCuu
+            channel INTEGER,                  -- KenhThucHien: 1 in person, 2 online, 3 post
+            fingerprint TEXT NOT NULL,        -- hash of the imported fields, to tell changes
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )""",
+        "CREATE INDEX dossiers_status ON dossiers(status)",
+        "CREATE INDEX dossiers_received ON dossiers(received_at)",
+        """CREATE TABLE status_history (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            code TEXT NOT NULL REFERENCES dossiers(code),
+            old_status INTEGER,
+            status INTEGER NOT NULL,
+            at TEXT NOT NULL,
+            source TEXT NOT NULL
+        )""",
+        "CREATE INDEX status_history_code ON status_history(code)",
+        "CREATE INDEX status_history_at ON status_history(at)",
+        """CREATE TABLE supplements (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            code TEXT NOT NULL REFERENCES dossiers(code),
+            requested_at TEXT NOT NULL,
+            content TEXT NOT NULL,
+            old_due_at TEXT,
+            new_due_at TEXT
+        )""",
+        "CREATE INDEX supplements_code ON supplements(code)",
+        """CREATE TABLE subscriptions (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            code TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            chat_id TEXT NOT NULL,
+            lang TEXT NOT NULL DEFAULT 'vi',
+            created_at TEXT NOT NULL,
+            UNIQUE (code, channel, chat_id)
+        )""",
+        """CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            key TEXT NOT NULL UNIQUE,         -- idempotency key: one row per notification
+            channel TEXT NOT NULL,
+            chat_id TEXT NOT NULL,
+            payload TEXT NOT NULL,            -- JSON of the Reply
+            state TEXT NOT NULL DEFAULT 'pending',  -- pending | sending | sent | dead
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT NOT NULL,
+            claimed_at TEXT,
+            sent_at TEXT,
+            last_error TEXT,
+            created_at TEXT NOT NULL
+        )""",
+        "CREATE INDEX outbox_due ON outbox(state, next_attempt_at)",
+        """CREATE TABLE lookup_attempts (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            code TEXT NOT NULL,
+            at TEXT NOT NULL,
+            ok INTEGER NOT NULL
+        )""",
+        "CREATE INDEX lookup_attempts_code_at ON lookup_attempts(code, at)",
+    ):
+        db.execute(sql)
+
+
+def _m2_sessions(db: Database) -> None:
+    db.execute(
+        """CREATE TABLE sessions (
+            key TEXT PRIMARY KEY,
+            state TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )"""
+    )
+
+
+#: The schema, step by step. Append only.
+MIGRATIONS: list[Migration] = [
+    Migration(1, "dossiers, history, supplements, subscriptions, outbox, lookup attempts", _m1_dossiers),
+    Migration(2, "chat sessions", _m2_sessions),
+]
+
+OPEN_STATES = ("pending", "sending")
+
+
+class Storage:
+    """The database. One instance per process; safe to share between threads."""
+
+    def __init__(self, path: str | Path = ":memory:", migrations: list[Migration] | None = None) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+        self.db = Database(conn)
+        self._lock = threading.RLock()
+        if self.path != ":memory:":
+            self.db.enable_wal()
+        self.db.execute("PRAGMA foreign_keys = ON")
+        self.db.execute("PRAGMA synchronous = NORMAL")
+        self.db.execute("PRAGMA busy_timeout = 30000")
+        self.migrate(MIGRATIONS if migrations is None else migrations)
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the connection."""
+        with self._lock:
+            self.db.close()
+
+    def __enter__(self) -> Storage:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Storage]:
+        """A write transaction (BEGIN IMMEDIATE, so concurrent writers queue rather than fail);
+        nested use becomes a savepoint. Commits on success, rolls back on any exception."""
+        with self._lock:
+            if self.db.conn.in_transaction:
+                with self.db.atomic():
+                    yield self
+                return
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self
+            except BaseException:
+                self.db.rollback()
+                raise
+            else:
+                self.db.commit()
+
+    def _rows(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> list[dict[str, Any]]:
+        with self._lock:
+            return list(self.db.query(sql, params))
+
+    def _one(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> dict[str, Any] | None:
+        rows = self._rows(sql, params)
+        return rows[0] if rows else None
+
+    def _write(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> sqlite3.Cursor:
+        with self.transaction():
+            return self.db.execute(sql, params)
+
+    def migrate(self, migrations: list[Migration]) -> int:
+        """Apply the migrations not applied yet; return the schema version."""
+        versions = [m.version for m in migrations]
+        if versions != sorted(set(versions)):
+            raise ValueError("migration versions must be unique and increasing")
+        with self.transaction():
+            self.db.execute(
+                "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+            )
+        current = self.schema_version
+        for m in migrations:
+            if m.version <= current:
+                continue
+            with self.transaction():
+                m.apply(self.db)
+                self.db.execute(
+                    "INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)",
+                    (m.version, m.name, iso(datetime.now(VN_TZ))),
+                )
+            current = m.version
+        return current
+
+    @property
+    def schema_version(self) -> int:
+        """The highest migration applied (0 for a new database)."""
+        row = self._one("SELECT MAX(version) AS v FROM schema_version")
+        return int(row["v"]) if row and row["v"] is not None else 0
+
+    # -- dossiers ---------------------------------------------------------------------------
+
+    DOSSIER_FIELDS = (
+        "code", "procedure_code", "procedure_name", "applicant", "phone", "email", "received_at",
+        "due_at", "returned_at", "status", "department", "officer", "supplement", "secret",
+        "channel", "fingerprint",
+    )
+
+    def get_dossier(self, code: str) -> dict[str, Any] | None:
+        """The dossier row with this (normalised) code, or None."""
+        return self._one("SELECT * FROM dossiers WHERE code = ?", (code,))
+
+    def save_dossier(self, record: dict[str, Any], now: datetime) -> None:
+        """Insert or update a dossier from a dict with DOSSIER_FIELDS."""
+        values = {f: record.get(f) for f in self.DOSSIER_FIELDS}
+        values["now"] = iso(now)
+        cols = ", ".join(self.DOSSIER_FIELDS)
+        params = ", ".join(f":{f}" for f in self.DOSSIER_FIELDS)
+        updates = ", ".join(f"{f} = excluded.{f}" for f in self.DOSSIER_FIELDS if f != "code")
+        self._write(
+            f"INSERT INTO dossiers ({cols}, created_at, updated_at) VALUES ({params}, :now, :now) "
+            f"ON CONFLICT(code) DO UPDATE SET {updates}, updated_at = excluded.updated_at",
+            values,
+        )
+
+    def dossiers(self, statuses: tuple[int, ...] | None = None) -> list[dict[str, Any]]:
+        """All dossiers (optionally only those with one of `statuses`), by code."""
+        if statuses:
+            marks = ", ".join("?" for _ in statuses)
+            return self._rows(f"SELECT * FROM dossiers WHERE status IN ({marks}) ORDER BY code", tuple(statuses))
+        return self._rows("SELECT * FROM dossiers ORDER BY code")
+
+    def count_dossiers(self) -> int:
+        """How many dossiers are stored."""
+        row = self._one("SELECT COUNT(*) AS n FROM dossiers")
+        return int(row["n"]) if row else 0
+
+    def add_status(self, code: str, old_status: int | None, status: int, at: datetime, source: str) -> int:
+        """Record a status change; return its id."""
+        cur = self._write(
+            "INSERT INTO status_history (code, old_status, status, at, source) VALUES (?, ?, ?, ?, ?)",
+            (code, old_status, status, iso(at), source),
+        )
+        return int(cur.lastrowid or 0)
+
+    def status_history(self, code: str) -> list[dict[str, Any]]:
+        """A dossier's status changes, oldest first."""
+        return self._rows("SELECT * FROM status_history WHERE code = ? ORDER BY id", (code,))
+
+    def status_changes(self, start: datetime, end: datetime) -> list[dict[str, Any]]:
+        """Every status change with start <= at < end, oldest first."""
+        return self._rows(
+            "SELECT * FROM status_history WHERE at >= ? AND at < ? ORDER BY id", (iso(start), iso(end))
+        )
+
+    def add_supplement(
+        self, code: str, requested_at: datetime, content: str, old_due: str | None, new_due: str | None
+    ) -> int:
+        """Record a request for more papers, with the due date before and after it."""
+        cur = self._write(
+            "INSERT INTO supplements (code, requested_at, content, old_due_at, new_due_at) VALUES (?, ?, ?, ?, ?)",
+            (code, iso(requested_at), content, old_due, new_due),
+        )
+        return int(cur.lastrowid or 0)
+
+    def set_supplement_due(self, supplement_id: int, new_due: str | None) -> None:
+        """Record the due date a supplement request moved the dossier to."""
+        self._write("UPDATE supplements SET new_due_at = ? WHERE id = ?", (new_due, supplement_id))
+
+    def supplements_between(self, start: datetime, end: datetime) -> list[dict[str, Any]]:
+        """Supplement requests made with start <= requested_at < end."""
+        return self._rows(
+            "SELECT * FROM supplements WHERE requested_at >= ? AND requested_at < ? ORDER BY id",
+            (iso(start), iso(end)),
+        )
+
+    def supplements(self, code: str | None = None) -> list[dict[str, Any]]:
+        """Supplement requests (of one dossier, or all), oldest first."""
+        if code is None:
+            return self._rows("SELECT * FROM supplements ORDER BY id")
+        return self._rows("SELECT * FROM supplements WHERE code = ? ORDER BY id", (code,))
+
+    # -- subscriptions ----------------------------------------------------------------------
+
+    def subscribe(self, code: str, channel: str, chat_id: str, lang: str, now: datetime) -> bool:
+        """Subscribe a chat to a dossier's news; False when it already was (language updated)."""
+        with self.transaction():
+            cur = self.db.execute(
+                "INSERT OR IGNORE INTO subscriptions (code, channel, chat_id, lang, created_at) VALUES (?, ?, ?, ?, ?)",
+                (code, channel, str(chat_id), lang, iso(now)),
+            )
+            if cur.rowcount:
+                return True
+            self.db.execute(
+                "UPDATE subscriptions SET lang = ? WHERE code = ? AND channel = ? AND chat_id = ?",
+                (lang, code, channel, str(chat_id)),
+            )
+            return False
+
+    def unsubscribe(self, code: str, channel: str, chat_id: str) -> bool:
+        """Stop a chat's news about a dossier; False when it was not subscribed."""
+        cur = self._write(
+            "DELETE FROM subscriptions WHERE code = ? AND channel = ? AND chat_id = ?", (code, channel, str(chat_id))
+        )
+        return bool(cur.rowcount)
+
+    def subscribers(self, code: str) -> list[dict[str, Any]]:
+        """The chats subscribed to a dossier."""
+        return self._rows("SELECT * FROM subscriptions WHERE code = ? ORDER BY id", (code,))
+
+    # -- outbox -----------------------------------------------------------------------------
+
+    def enqueue(self, key: str, channel: str, chat_id: str, payload: dict[str, Any], now: datetime) -> bool:
+        """Queue a notification under an idempotency key; False when that key is queued already."""
+        cur = self._write(
+            "INSERT OR IGNORE INTO outbox (key, channel, chat_id, payload, next_attempt_at, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (key, channel, str(chat_id), json.dumps(payload, ensure_ascii=False), iso(now), iso(now)),
+        )
+        return bool(cur.rowcount)
+
+    def claim(
+        self, now: datetime, lease: timedelta, channels: tuple[str, ...] | None = None, limit: int = 50
+    ) -> list[dict[str, Any]]:
+        """Atomically take notifications due for delivery: pending ones whose time has come, and
+        ones left 'sending' longer than `lease` (their sender died). Each claimed row is marked
+        'sending' and its attempts counted before this returns, so no other process takes it."""
+        params: list[Any] = [iso(now), iso(now - lease)]
+        only = ""
+        if channels is not None:
+            if not channels:
+                return []
+            only = f" AND channel IN ({', '.join('?' for _ in channels)})"
+            params.extend(channels)
+        with self.transaction():
+            rows = list(
+                self.db.query(
+                    "SELECT * FROM outbox WHERE ((state = 'pending' AND next_attempt_at <= ?) "
+                    f"OR (state = 'sending' AND claimed_at <= ?)){only} ORDER BY id LIMIT {int(limit)}",
+                    tuple(params),
+                )
+            )
+            for row in rows:
+                self.db.execute(
+                    "UPDATE outbox SET state = 'sending', claimed_at = ?, attempts = attempts + 1 WHERE id = ?",
+                    (iso(now), row["id"]),
+                )
+                row["state"] = "sending"
+                row["attempts"] += 1
+                row["payload"] = json.loads(row["payload"])
+        return rows
+
+    def mark_sent(self, outbox_id: int, now: datetime) -> None:
+        """A notification was delivered."""
+        self._write(
+            "UPDATE outbox SET state = 'sent', sent_at = ?, last_error = NULL WHERE id = ?", (iso(now), outbox_id)
+        )
+
+    def mark_failed(self, outbox_id: int, error: str, retry_at: datetime | None) -> None:
+        """A delivery failed: retry at `retry_at`, or give up ('dead') when it is None."""
+        if retry_at is None:
+            self._write("UPDATE outbox SET state = 'dead', last_error = ? WHERE id = ?", (error[:500], outbox_id))
+        else:
+            self._write(
+                "UPDATE outbox SET state = 'pending', next_attempt_at = ?, last_error = ? WHERE id = ?",
+                (iso(retry_at), error[:500], outbox_id),
+            )
+
+    def release(self, outbox_id: int, attempts_back: bool = True) -> None:
+        """Put a claimed notification back untried (e.g. no sender for its channel here)."""
+        minus = " , attempts = MAX(attempts - 1, 0)" if attempts_back else ""
+        self._write(f"UPDATE outbox SET state = 'pending'{minus} WHERE id = ?", (outbox_id,))
+
+    def outbox(self, state: str | None = None) -> list[dict[str, Any]]:
+        """Outbox rows (optionally in one state), oldest first, payloads decoded."""
+        if state:
+            rows = self._rows("SELECT * FROM outbox WHERE state = ? ORDER BY id", (state,))
+        else:
+            rows = self._rows("SELECT * FROM outbox ORDER BY id")
+        for row in rows:
+            row["payload"] = json.loads(row["payload"])
+        return rows
+
+    def outbox_counts(self) -> dict[str, int]:
+        """How many notifications are in each state."""
+        return {r["state"]: int(r["n"]) for r in self._rows("SELECT state, COUNT(*) AS n FROM outbox GROUP BY state")}
+
+    # -- lookup attempts --------------------------------------------------------------------
+
+    def record_lookup(self, code: str, at: datetime, ok: bool) -> None:
+        """Remember one lookup of a code and whether its secret was right."""
+        self._write("INSERT INTO lookup_attempts (code, at, ok) VALUES (?, ?, ?)", (code, iso(at), int(ok)))
+
+    def lookup_failures(self, code: str, since: datetime) -> list[datetime]:
+        """Times of wrong secrets for a code since `since` and after its last right one, oldest first."""
+        rows = self._rows(
+            "SELECT at FROM lookup_attempts WHERE code = ? AND ok = 0 AND at >= ? AND at > "
+            "COALESCE((SELECT MAX(at) FROM lookup_attempts WHERE code = ? AND ok = 1), '') ORDER BY at",
+            (code, iso(since), code),
+        )
+        return [datetime.fromisoformat(r["at"]) for r in rows]
+
+    def prune_lookups(self, before: datetime) -> int:
+        """Forget lookup attempts older than `before`; return how many."""
+        return int(self._write("DELETE FROM lookup_attempts WHERE at < ?", (iso(before),)).rowcount)
+
+    # -- chat sessions ----------------------------------------------------------------------
+
+    def get_session(self, key: str) -> dict[str, Any] | None:
+        """The saved conversation state of a chat, or None."""
+        row = self._one("SELECT state FROM sessions WHERE key = ?", (key,))
+        return json.loads(row["state"]) if row else None
+
+    def save_session(self, key: str, state: dict[str, Any], now: datetime | None = None) -> None:
+        """Save (replace) the conversation state of a chat."""
+        self._write(
+            "INSERT INTO sessions (key, state, updated_at) VALUES (?, ?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
+            (key, json.dumps(state, ensure_ascii=False), iso(now or datetime.now(VN_TZ))),
+        )
+
+    def delete_session(self, key: str) -> None:
+        """Forget a chat's conversation state."""
+        self._write("DELETE FROM sessions WHERE key = ?", (key,))
+
+    def prune_sessions(self, before: datetime) -> int:
+        """Forget sessions not updated since `before`; return how many."""
+        return int(self._write("DELETE FROM sessions WHERE updated_at < ?", (iso(before),)).rowcount)
