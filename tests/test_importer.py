@@ -188,7 +188,7 @@ def test_construction_permit(sample: dict[str, dict[str, Any]]) -> None:
         assert c["fees"] == [{"text": "Miễn phí (Theo quy định của Hội đồng nhân dân cấp tỉnh.)"}]
     assert any("unit taken from the steps" in w for w in draft.warnings)
     assert any("Hội đồng nhân dân" in w and "amount left empty" in w for w in draft.warnings)
-    assert "lấy từ trình tự thực hiện" in draft.data["notes"]
+    assert "lấy từ trình tự thực hiện: “20 ngày" in draft.data["notes"]
     assert "Luật số 62/2020/QH14 sửa đổi, bổ sung một số điều của Luật Xây dựng" in draft.data["legal_basis"]
     assert any(x.startswith("Nghị định số 144/2025/NĐ-CP") for x in draft.data["legal_basis"])
 

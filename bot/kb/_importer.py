@@ -677,11 +677,11 @@ def resolve_time(
                 if len({t.unit for t in st}) == 1:
                     t = st[0]
                     t = Time(t.value, t.unit, _clause(t.text), "steps")
-                    note = f"Thời hạn ({label}): bảng của Cổng ghi '{tv} Ngày'; đơn vị lấy từ trình tự thực hiện: '{t.text}'."
+                    note = f"Thời hạn ({label}): bảng của Cổng ghi “{tv} Ngày”; đơn vị lấy từ trình tự thực hiện: “{t.text}”."
                     notes.append(note)
                     warnings.append(f"time ({label}): the table says '{tv} Ngày'; unit taken from the steps: '{_short(t.text, 60)}'")
                     return Time(tv, t.unit, t.text, "steps")
-                notes.append(f"Thời hạn ({label}): bảng của Cổng ghi '{tv} Ngày', không rõ ngày làm việc hay ngày lịch; cần kiểm tra.")
+                notes.append(f"Thời hạn ({label}): bảng của Cổng ghi “{tv} Ngày”, không rõ ngày làm việc hay ngày lịch; cần kiểm tra.")
                 warnings.append(f"time ({label}): the table says '{tv} Ngày' and nothing says whether these are working days; written as days")
                 return Time(tv, "days", f"{tv} ngày", "table")
             problem = f"the table's unit '{tu}' is not a known unit"
@@ -690,7 +690,7 @@ def resolve_time(
             d = descr[0]
             if unitless:
                 warnings.append(f"time ({label}): {problem}; used the description '{_short(d.text, 60)}'")
-                notes.append(f"Thời hạn ({label}): bảng của Cổng không ghi đơn vị; lấy từ mô tả: '{d.text}'.")
+                notes.append(f"Thời hạn ({label}): bảng của Cổng không ghi đơn vị; lấy từ mô tả: “{d.text}”.")
             return Time(d.value, d.unit, d.text, "description")
         if descr:
             problem = (problem + "; " if problem else "") + "the description gives several times"
@@ -702,7 +702,7 @@ def resolve_time(
     fallback = _steps_time(steps_text, hints)
     if fallback is not None:
         warnings.append(f"time ({label}): {problem}; taken from the steps: '{_short(fallback.text, 70)}'")
-        notes.append(f"Thời hạn ({label}): {problem_vi(problem)}; lấy từ trình tự thực hiện: '{fallback.text}'.")
+        notes.append(f"Thời hạn ({label}): {problem_vi(problem)}; lấy từ trình tự thực hiện: “{fallback.text}”.")
         return fallback
     found = _durations(steps_text)
     extra = f" (the steps mention {', '.join(sorted({f'{t.value} {t.unit}' for t in found}))})" if found else ""
@@ -727,17 +727,17 @@ RECEIPT_VALID_RE = re.compile(
     r"^\s*(?:\([^)]*\)\s*)?kể từ (?:ngày|khi) (?:tiếp )?nhận (?:được )?(?:đủ |đầy đủ )?(?:hồ sơ|văn bản)"
     r"(?:(?! bổ sung)[^,.;]){0,40}?hợp lệ|^\s*(?:\([^)]*\)\s*)?kể từ (?:ngày|khi) (?:tiếp )?nhận (?:được )?đủ hồ sơ"
 )
-RECEIPT_RE = re.compile(
-    r"^\s*(?:\([^)]*\)\s*)?kể từ (?:ngày|khi) (?:tiếp )?nhận (?:được )?(?:đủ |đầy đủ )?"
-    r"(?:hồ sơ(?! bổ sung)|văn bản đề nghị|thông báo)"
-)
+RECEIPT_RE = re.compile(r"^\s*(?:\([^)]*\)\s*)?kể từ (?:ngày|khi) (?:tiếp )?nhận (?:được )?(?:đủ |đầy đủ )?hồ sơ(?! bổ sung)")
+REQUEST_RE = re.compile(r"^\s*(?:\([^)]*\)\s*)?kể từ (?:ngày|khi) (?:tiếp )?nhận (?:được )?(?:văn bản đề nghị|thông báo)")
 
 
 def _steps_time(steps_text: str, hints: set[int] | None = None) -> Time | None:
     """The time limit the steps state ('Trong thời hạn 10 ngày làm việc kể từ…'), if one stands out.
 
     In order: the only duration the steps mention; the only one with the number the portal's
-    table gives (`hints`); the only one counted from receiving a valid (then any) dossier.
+    table gives (`hints`); the only one counted from receiving a valid dossier, then any
+    dossier, then a request or notice. With `hints`, a duration the table does not give is
+    never taken (it is one step's deadline, not the whole procedure's).
     """
     found = _durations(steps_text)
     if not found:
@@ -757,6 +757,7 @@ def _steps_time(steps_text: str, hints: set[int] | None = None) -> Time | None:
     after = [(t, steps_text[m.end():]) for t, m in zip(found, DURATION_RE.finditer(steps_text), strict=True)]
     tiers.append([t for t, rest in after if RECEIPT_VALID_RE.match(rest)])
     tiers.append([t for t, rest in after if RECEIPT_RE.match(rest)])
+    tiers.append([t for t, rest in after if REQUEST_RE.match(rest)])
     for tier in tiers:
         got = unique(tier)
         if got is not None:
