@@ -570,7 +570,8 @@ def _sentence(text: str, start: int) -> str:
     for m in re.finditer(r"[;\n]|\.(?:\s|$)", text[start:]):
         end = start + m.start()
         break
-    return clean(text[start:end]).rstrip(" .;,")
+    out = clean(text[start:end]).rstrip(" .;,:")
+    return re.sub(r",?\s*cụ thể(?: như sau)?$", "", out)
 
 
 def _clause(text: str) -> str:
