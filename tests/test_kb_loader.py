@@ -175,3 +175,12 @@ def test_cli_kb_export_json_shape(tmp_path: Path) -> None:
     assert {"name", "steps", "documents", "time", "fees", "channels"} <= set(case)
     assert {"name", "form", "originals", "copies"} <= set(case["documents"][0])
     assert {"value", "unit", "text"} <= set(case["time"])
+
+
+def test_importer_placeholders_fail_validation(tmp_path: Path) -> None:
+    text = GOOD.replace(
+        "name_en: Issuance of an Investment Registration Certificate", "name_en: 'TODO: English name'"
+    ).replace("verified: 2026-11-01", "verified: TODO")
+    _, problems = check_knowledge(make_kb(tmp_path, {"procedures/a.yaml": text}))
+    assert {p.field for p in problems} == {"name_en", "verified"}
+    assert any("placeholder" in p.message for p in problems)

@@ -143,6 +143,9 @@ class _Checker:
         if not isinstance(value, str):
             self.problem(path + (key,), f"must be text (got {_kind(value)})")
             return None
+        if _is_placeholder(value):
+            self.problem(path + (key,), f"is still a placeholder ({value.strip()[:40]!r}): fill it in")
+            return None
         return nfc(value.strip())
 
     def texts(self, d: dict[str, Any], key: str, path: tuple[Any, ...], required: bool = True) -> tuple[str, ...]:
@@ -162,6 +165,9 @@ class _Checker:
                 item = str(item)
             if not isinstance(item, str) or not item.strip():
                 self.problem(path + (key, i), "must be non-empty text")
+                continue
+            if _is_placeholder(item):
+                self.problem(path + (key, i), f"is still a placeholder ({item.strip()[:40]!r}): fill it in")
                 continue
             out.append(nfc(item.strip()))
         return tuple(out)
@@ -188,6 +194,11 @@ class _Checker:
             if got is not None:
                 out.append(got)
         return tuple(out)
+
+
+def _is_placeholder(text: str) -> bool:
+    """Drafts mark what a person must fill in with TODO; such a value is never valid."""
+    return text.strip().upper().startswith("TODO")
 
 
 def _kind(value: Any) -> str:
@@ -335,7 +346,7 @@ def _read_procedure(data: Any, c: _Checker, today: date) -> Procedure | None:
 
 
 def _read_date(value: Any, c: _Checker, path: tuple[Any, ...], today: date) -> date | None:
-    if value is None or value == "":
+    if value is None or value == "" or (isinstance(value, str) and _is_placeholder(value)):
         c.problem(path, "is required: the date the entry was checked against its source (YYYY-MM-DD)")
         return None
     if isinstance(value, date):
