@@ -130,6 +130,9 @@ def create_app(settings: Settings | None = None, engine: Any | None = None, stor
             add_routes(app)
     except ImportError:
         pass
+    from ..channels import setup_channels
+
+    setup_channels(app, settings)
     return app
 
 

@@ -1,0 +1,74 @@
+"""Chat channels (Telegram, Zalo Official Account, Zalo Bot): thin adapters on the one aiohttp server.
+
+Each adapter turns a platform's incoming message into text for the engine and renders the
+engine's Reply back; none holds domain logic. Per-chat state goes through `Conversations`
+(SQLite when the app has a Storage). `setup_channels` mounts only the channels whose tokens
+are set.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+
+from ..config import Settings
+from ._sessions import Conversations, MemorySessions, SessionStore, conversations, hide_in_logs
+
+log = logging.getLogger(__name__)
+
+__all__ = ["Conversations", "MemorySessions", "SessionStore", "enabled_channels", "setup_channels"]
+
+
+def enabled_channels(settings: Settings) -> list[str]:
+    """The channels whose settings are complete enough to run."""
+    names = []
+    if settings.telegram_token:
+        names.append("telegram")
+    if _zalo_oa_ready(settings):
+        names.append("zalo_oa")
+    if getattr(settings, "zalo_bot_token", ""):
+        names.append("zalo_bot")
+    return names
+
+
+def _zalo_oa_ready(settings: Settings) -> bool:
+    app_id = getattr(settings, "zalo_oa_app_id", "")
+    secret = getattr(settings, "zalo_oa_secret_key", "")
+    tokens = getattr(settings, "zalo_oa_access_token", "") or getattr(settings, "zalo_oa_refresh_token", "")
+    if not (app_id or secret or tokens):
+        return False
+    missing = [
+        name for name, value in (
+            ("ZALO_OA_APP_ID", app_id), ("ZALO_OA_SECRET_KEY", secret),
+            ("ZALO_OA_ACCESS_TOKEN or ZALO_OA_REFRESH_TOKEN", tokens),
+        ) if not value
+    ]
+    if missing:
+        log.warning("zalo-oa: not started: %s not set", ", ".join(missing))
+        return False
+    return True
+
+
+def setup_channels(app: web.Application, settings: Settings) -> None:
+    """Mount the webhook routes of the configured channels on `app` and register their
+    start/stop in `app.cleanup_ctx`. Channels without tokens are left out entirely."""
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    names = enabled_channels(settings)
+    if not names:
+        return
+    conv = conversations(app)
+    if "telegram" in names:
+        from ._telegram import setup_telegram
+
+        setup_telegram(app, settings, conv)
+    if "zalo_oa" in names:
+        from ._zalo_oa import setup_zalo_oa
+
+        setup_zalo_oa(app, settings, conv)
+    if "zalo_bot" in names:
+        from ._zalo_bot import setup_zalo_bot
+
+        setup_zalo_bot(app, settings, conv)
+    hide_in_logs()
+    log.info("channels: %s", ", ".join(names))

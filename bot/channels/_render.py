@@ -1,0 +1,162 @@
+"""Rendering a channel-agnostic `Reply` for each channel, and mapping channel input to engine text.
+
+No domain logic here: the engine decides what to say; these functions only escape, split and
+lay out its text and buttons within each platform's limits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from ..engine import Button, split_text
+
+# Telegram: a message holds at most 4,096 characters (after entity parsing) and callback data
+# at most 64 bytes (https://core.telegram.org/bots/api#sendmessage, #inlinekeyboardbutton).
+TELEGRAM_MAX_TEXT = 4096
+TELEGRAM_MAX_CAPTION = 1024
+TELEGRAM_MAX_CALLBACK_BYTES = 64
+# Zalo OA: a consultation text holds at most 2,000 characters; a button title at most 100,
+# an oa.query.show payload at most 1,000 characters; we send at most 5 buttons a message.
+ZALO_MAX_TEXT = 2000
+ZALO_MAX_BUTTON_TITLE = 100
+ZALO_MAX_BUTTON_PAYLOAD = 1000
+ZALO_MAX_BUTTONS = 5
+
+# Deep-link payloads (t.me/<bot>?start=<payload>) allow only A-Z a-z 0-9 _ - and 64 characters
+# (https://core.telegram.org/bots/features#deep-linking). A procedure is written p_<code with
+# "_" for ".">[_<facet>], e.g. p_1_009664 or p_1_009664_documents.
+DEEP_LINK_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_PROCEDURE_LINK_RE = re.compile(r"^p_(\d+)_(\d+)(?:_([a-z]+))?$")
+
+# Commands and the engine action each one sends.
+COMMAND_ACTIONS: dict[str, str] = {
+    "help": "menu:greeting",
+    "tracuu": "menu:status",
+    "lotrinh": "menu:roadmap",
+    "lienhe": "menu:contact",
+}
+COMMAND_DESCRIPTIONS: dict[str, tuple[str, str]] = {
+    "start": ("Bắt đầu", "Start"),
+    "help": ("Hướng dẫn", "Help"),
+    "tracuu": ("Tra cứu hồ sơ", "Look up a dossier"),
+    "lotrinh": ("Lộ trình thủ tục của dự án", "Investor roadmap"),
+    "lienhe": ("Liên hệ Ban Quản lý", "Contact the board"),
+    "lang": ("Đổi ngôn ngữ Việt/Anh", "Switch Vietnamese/English"),
+}
+
+
+def start_action(payload: str | None) -> str:
+    """The engine action for `/start <payload>`: a procedure for p_… links, else the greeting."""
+    if payload and DEEP_LINK_RE.match(payload):
+        m = _PROCEDURE_LINK_RE.match(payload)
+        if m:
+            return f"p:{m.group(1)}.{m.group(2)}:{m.group(3) or 'procedure'}"
+    return "menu:greeting"
+
+
+def procedure_deep_link(code: str, facet: str | None = None) -> str:
+    """The /start payload that opens procedure `code` (the inverse of `start_action`)."""
+    payload = "p_" + code.replace(".", "_") + (f"_{facet}" if facet else "")
+    if not DEEP_LINK_RE.match(payload):
+        raise ValueError(f"not a deep-linkable procedure code: {code!r}")
+    return payload
+
+
+def lang_toggle(state: dict[str, Any]) -> str:
+    """The action of /lang: the other language than the chat's current one."""
+    return "lang:vi" if state.get("lang") == "en" else "lang:en"
+
+
+# -- Telegram -------------------------------------------------------------------------------
+
+
+def telegram_chunks(text: str, limit: int = TELEGRAM_MAX_TEXT) -> list[str]:
+    """`text` HTML-escaped and split into messages that stay under `limit` characters once
+    escaped (escaping lengthens text: & becomes &amp;)."""
+    out: list[str] = []
+    budget = limit - 200
+    pending = [text]
+    while pending:
+        piece = pending.pop(0)
+        for part in split_text(piece, budget):
+            escaped = html.escape(part, quote=False)
+            if len(escaped) <= limit:
+                out.append(escaped)
+            else:  # dense in & < >: split the plain text finer
+                half = max(1, len(part) // 2)
+                pending[:0] = split_text(part, half)
+    return [c for c in out if c.strip()] or ([html.escape(text, quote=False)] if text.strip() else [])
+
+
+def callback_data(action: str) -> str:
+    """Callback data for a button: the action itself when it fits in 64 bytes (UTF-8; a
+    Vietnamese letter takes 2-3 bytes), else "h:" + a digest that `long_actions` resolves."""
+    if len(action.encode("utf-8")) <= TELEGRAM_MAX_CALLBACK_BYTES:
+        return action
+    return "h:" + hashlib.sha256(action.encode("utf-8")).hexdigest()[:32]
+
+
+def long_actions(buttons: Sequence[Button]) -> dict[str, str]:
+    """{digest data: action} for the buttons whose action does not fit in callback data."""
+    return {callback_data(b.action): b.action for b in buttons if callback_data(b.action) != b.action}
+
+
+def keyboard_rows(buttons: Sequence[Button]) -> list[list[tuple[str, str]]]:
+    """Buttons laid out in rows of (label, callback data): two a row when labels are short."""
+    rows: list[list[tuple[str, str]]] = []
+    row: list[tuple[str, str]] = []
+    for b in buttons:
+        item = (b.label[:64], callback_data(b.action))
+        if len(b.label) > 22:
+            if row:
+                rows.append(row)
+                row = []
+            rows.append([item])
+            continue
+        row.append(item)
+        if len(row) == 2:
+            rows.append(row)
+            row = []
+    if row:
+        rows.append(row)
+    return rows
+
+
+# -- Zalo -----------------------------------------------------------------------------------
+
+
+def zalo_chunks(text: str, limit: int = ZALO_MAX_TEXT) -> list[str]:
+    """Plain text split under Zalo's limit (Zalo shows text as is: no escaping)."""
+    return [c for c in split_text(text, limit) if c.strip()]
+
+
+def zalo_button_groups(buttons: Sequence[Button]) -> list[list[dict[str, str]]]:
+    """Zalo OA buttons in groups of at most five: each {"title", "type": "oa.query.show",
+    "payload": action}; pressing one makes the user send `action` as a message."""
+    items = [
+        {"title": b.label[:ZALO_MAX_BUTTON_TITLE], "type": "oa.query.show", "payload": b.action[:ZALO_MAX_BUTTON_PAYLOAD]}
+        for b in buttons
+    ]
+    return [items[i:i + ZALO_MAX_BUTTONS] for i in range(0, len(items), ZALO_MAX_BUTTONS)]
+
+
+def numbered_choices(buttons: Sequence[Button], lang: str) -> str:
+    """Buttons written as a numbered list, for channels without buttons (Zalo Bot)."""
+    if not buttons:
+        return ""
+    head = "Trả lời bằng số để chọn:" if lang == "vi" else "Reply with a number to choose:"
+    return "\n".join([head] + [f"{i}. {b.label}" for i, b in enumerate(buttons, 1)])
+
+
+def chosen_action(text: str, channel_state: dict[str, Any] | None) -> str | None:
+    """The action of a numbered choice the user typed ("2"), if the last reply offered one."""
+    choices = (channel_state or {}).get("choices") or []
+    t = text.strip().rstrip(".")
+    if t.isdigit() and 1 <= int(t) <= len(choices):
+        action = choices[int(t) - 1]
+        return action if isinstance(action, str) else None
+    return None
