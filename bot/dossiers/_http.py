@@ -1,0 +1,160 @@
+"""HTTP routes: push from the one-stop system, and the JSON lookup.
+
+POST /api/dossiers            a JSON list of records (the sync fields); `Authorization: Bearer
+                              $TTHC_SYNC_TOKEN`. 404 when no token is configured, 401 without
+                              the right token, 400 for a body that is not a list, 200 when every
+                              record was imported, 422 when some were rejected (the others are
+                              imported all the same); the body gives the counts and the rejected rows.
+GET /api/dossiers/{code}?secret=…&lang=vi|en
+                              the lookup as JSON: 200 with the facts, 404 for an unknown code and
+                              for a wrong secret alike, 429 while the code is locked.
+
+The secret travels in the query string; `add_routes` puts a filter on aiohttp's access log
+that replaces it with "[redacted]" (or run aiohttp with `access_log_class=RedactingAccessLogger`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+import re
+from functools import lru_cache
+from typing import Any
+
+from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
+
+from ..kb import Board, check_knowledge
+from ..web._keys import ENGINE, SETTINGS, STORAGE
+from ..workdays import calendar_for_settings
+from ._import import import_records
+from ._model import Lang, normalize_code
+from ._service import LOCK_FOR, DossierService
+
+log = logging.getLogger("bot.dossiers")
+MAX_RECORDS = 5000
+
+
+def board_contact(board: Board | None, lang: str = "vi") -> str:
+    """How to reach the board, in one line: hotline, email, one-stop address."""
+    if board is None:
+        return "bộ phận một cửa của Ban Quản lý" if lang == "vi" else "the board's one-stop desk"
+    parts = [f"hotline {board.hotline}", f"email {board.email}"]
+    if board.one_stop_address:
+        parts.append(board.one_stop_address)
+    return ", ".join(parts)
+
+
+@lru_cache(maxsize=4)
+def _board_from_dir(knowledge_dir: str) -> Board | None:
+    kb, _ = check_knowledge(knowledge_dir)
+    return kb.board
+
+
+def _service(request: web.Request) -> DossierService | None:
+    storage = request.app.get(STORAGE)
+    if storage is None:
+        return None
+    settings = request.app[SETTINGS]
+    engine = request.app.get(ENGINE)
+    board = getattr(getattr(engine, "kb", None), "board", None)
+    if board is None:
+        board = _board_from_dir(str(settings.knowledge_dir))
+    return DossierService(storage, calendar_for_settings(settings), board_contact(board))
+
+
+def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    return web.json_response(
+        data, status=status, headers={"Cache-Control": "no-store", **(headers or {})},
+        dumps=lambda o: json.dumps(o, ensure_ascii=False),
+    )
+
+
+async def push_dossiers(request: web.Request) -> web.Response:
+    """POST /api/dossiers: upsert records pushed by the one-stop system."""
+    settings = request.app[SETTINGS]
+    token = settings.sync_token
+    if not token:
+        raise web.HTTPNotFound()
+    given = request.headers.get("Authorization", "")
+    scheme, _, value = given.partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(value.strip().encode(), token.encode()):
+        log.warning("push refused: missing or wrong token")
+        return _json({"error": "unauthorized"}, 401, {"WWW-Authenticate": 'Bearer realm="tthc-bot"'})
+    storage = request.app.get(STORAGE)
+    if storage is None:
+        return _json({"error": "no database configured"}, 503)
+    try:
+        body = json.loads((await request.read()).decode("utf-8"))
+    except web.HTTPRequestEntityTooLarge:
+        return _json({"error": "request body too large: send smaller batches"}, 413)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return _json({"error": "body must be a JSON list of dossier records"}, 400)
+    if isinstance(body, dict) and isinstance(body.get("data"), list):
+        body = body["data"]
+    if not isinstance(body, list):
+        return _json({"error": "body must be a JSON list of dossier records"}, 400)
+    if len(body) > MAX_RECORDS:
+        return _json({"error": f"at most {MAX_RECORDS} records per request"}, 413)
+    rows = list(enumerate(body, start=1))
+    result = await asyncio.to_thread(import_records, storage, rows, None, "push")
+    return _json(result.to_dict(), 200 if result.ok else 422)
+
+
+async def get_dossier(request: web.Request) -> web.Response:
+    """GET /api/dossiers/{code}?secret=…: the lookup as JSON."""
+    service = _service(request)
+    if service is None:
+        return _json({"error": "dossier lookups are not configured"}, 503)
+    lang: Lang = "en" if request.query.get("lang") == "en" else "vi"
+    code = normalize_code(request.match_info["code"])
+    secret = request.query.get("secret", "")
+    if not secret.strip():
+        return _json({"error": "secret is required", "message": service.ask_secret_text(code, lang)}, 400)
+    result = service.lookup(code, secret)
+    if result.locked:
+        return _json(
+            {"error": "locked", "message": service.locked_text(lang), "contact": service.board_contact},
+            429,
+            {"Retry-After": str(int(LOCK_FOR.total_seconds()))},
+        )
+    if not result.ok or result.facts is None:
+        return _json({"error": "not found", "message": service.not_found_text(lang)}, 404)
+    data = result.facts.to_dict()
+    data["text"] = service.status_text(result.facts, lang)
+    return _json(data)
+
+
+def add_routes(app: web.Application) -> None:
+    """Mount POST /api/dossiers and GET /api/dossiers/{code}, and keep lookup secrets out of
+    aiohttp's access log."""
+    app.router.add_post("/api/dossiers", push_dossiers)
+    app.router.add_get("/api/dossiers/{code}", get_dossier)
+    access = logging.getLogger("aiohttp.access")
+    if not any(isinstance(f, RedactSecrets) for f in access.filters):
+        access.addFilter(RedactSecrets())
+
+
+_SECRET_RE = re.compile(r"((?:^|[?&])secret=)[^&\s\"]*", re.IGNORECASE)
+
+
+class RedactSecrets(logging.Filter):
+    """Replaces `secret=…` in log lines (aiohttp's access log prints query strings)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "secret=" in message.lower():
+            record.msg = _SECRET_RE.sub(r"\1[redacted]", message)
+            record.args = ()
+        return True
+
+
+class RedactingAccessLogger(AbstractAccessLogger):
+    """An access log without query strings (they may carry a lookup secret)."""
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        self.logger.info(
+            '%s "%s %s" %s %.3fs', request.remote, request.method, request.path, response.status, time
+        )
