@@ -160,3 +160,44 @@ def test_json_shape(engine: Engine) -> None:
     assert set(data["reply"]) >= {"text", "buttons"}
     assert all(set(b) == {"label", "action"} for b in data["reply"]["buttons"])
     assert len(data["matches"]) <= 5
+
+
+def _kb_with(tmp_path: Any, names: list[tuple[str, str, list[str]]]) -> Engine:
+    """A small knowledge base of procedures (code, name, aliases) sharing one case."""
+    from tests.test_kb_loader import BOARD, GOOD
+
+    root = tmp_path / "knowledge"
+    (root / "procedures").mkdir(parents=True)
+    (root / "board.yaml").write_text(BOARD, encoding="utf-8")
+    for code, name, aliases in names:
+        text = GOOD.replace('code: "1.009664"', f'code: "{code}"')
+        text = text.replace("name: Thủ tục cấp Giấy chứng nhận đăng ký đầu tư", f"name: {name}")
+        text = text.replace("aliases: [GCNĐKĐT, IRC]", f"aliases: [{', '.join(aliases)}]")
+        (root / "procedures" / f"{code}.yaml").write_text(text, encoding="utf-8")
+    return Engine(load_knowledge(root))
+
+
+def test_two_close_candidates_make_the_bot_ask_with_buttons(tmp_path: Any) -> None:
+    engine = _kb_with(tmp_path, [
+        ("1.000001", "Cấp giấy phép khai thác nước mặt", []),
+        ("1.000002", "Cấp giấy phép khai thác nước dưới đất", []),
+        ("1.000003", "Đăng ký nội quy lao động", []),
+    ])
+    state: dict[str, Any] = {}
+    answer = engine.answer("cấp giấy phép khai thác nước", state)
+    codes = {b.action.split(":")[1] for b in answer.reply.buttons}
+    assert codes == {"1.000001", "1.000002"}
+    assert "?" in answer.reply.text.splitlines()[0]
+    assert {m.procedure.code for m in answer.matches} >= {"1.000001", "1.000002"}
+    chosen = engine.answer(answer.reply.buttons[1].action, state)
+    assert chosen.matches[0].procedure.code == answer.reply.buttons[1].action.split(":")[1]
+    # Naming the distinguishing word settles it without a question.
+    clear = engine.answer("giấy phép khai thác nước dưới đất", {})
+    assert clear.matches[0].procedure.code == "1.000002" and not clear.reply.text.startswith("Bạn muốn")
+
+
+def test_a_question_about_a_missing_variant_is_not_answered_with_a_sibling(tmp_path: Any) -> None:
+    engine = _kb_with(tmp_path, [("1.000001", "Cấp giấy phép khai thác nước mặt", ["giấy phép nước mặt"])])
+    for q in ("gia hạn giấy phép khai thác nước mặt", "điều chỉnh giấy phép khai thác nước mặt"):
+        assert engine.answer(q, {}).matches == [], q
+    assert engine.answer("cấp giấy phép khai thác nước mặt", {}).matches

@@ -21,8 +21,10 @@ log = logging.getLogger(__name__)
 
 # Below this score no procedure is claimed; the bot says it does not know.
 CONFIDENT = 0.5
-# Candidates within this distance of the best one are "close": the bot asks which one is meant.
-CLOSE = 0.03
+# Candidates scoring at least this fraction of the best one are "close": unless the question
+# names the best one in full, the bot asks which one is meant.
+CLOSE = 0.9
+FULL = 0.95
 # Candidates listed beside the best one must reach this fraction of its score.
 LISTED = 0.8
 
@@ -92,8 +94,8 @@ class Engine:
         if confident:
             best = confident[0]
             listed = [m for m in confident if m.score >= best.score * LISTED][:5]
-            close = [m for m in listed if best.score - m.score <= CLOSE]
-            if len(close) > 1 and not self._distinct_by_question(q, close):
+            close = [m for m in listed if m.score >= best.score * CLOSE]
+            if len(close) > 1 and best.coverage < FULL and not self._distinct_by_question(q, close):
                 return self._clarify(q, intent, close, listed, state, lang)
             return self._facet(q, intent, best.procedure, listed, state, lang)
         # No procedure named: a follow-up on the last one, or a general question.

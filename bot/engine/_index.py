@@ -5,8 +5,9 @@ parenthesised lists), its aliases, its English name and the names of its cases. 
 folded, its abbreviations and everyday or English wording rewritten to official Vietnamese
 wording, typos corrected against the vocabulary, and the words that only name a facet removed.
 Each phrase that shares a word with the question is scored by how much of the phrase the question
-covers and how much of the question the phrase covers (both weighted by how rare each word is),
-marked down for variant words (re-issue, adjust, extend…) present on one side only.
+covers, times the square root of how much of the question the phrase covers (words weighted by how
+rare they are; words no procedure uses count little), marked down for variant words (re-issue,
+adjust, extend…) present on one side only.
 
 Everything costly is built once at load; a question touches only the phrases that share one of
 its words (an inverted index), so the cost grows with the matches, not with the catalogue.
@@ -24,7 +25,7 @@ from rapidfuzz import fuzz, process
 
 from ..kb import GlossaryEntry, KnowledgeBase, Procedure
 from ._lexicon import FACET_PHRASES, MODIFIERS, STOPWORDS, SYNONYMS
-from ._text import EN_WORDS, fold
+from ._text import EN_WORDS, fold, is_vi_syllable
 
 _PARENS_RE = re.compile(r"\([^()]*\)")
 _CODE_SUFFIX_RE = re.compile(r"\(\s*\d\.\d{6}\s*\)\s*$")
@@ -32,6 +33,8 @@ _PREFIX_RE = re.compile(r"^(thu tuc|procedure for|procedure of)\s+")
 
 # How much each kind of phrase counts: a case name is a weaker hint than the procedure's names.
 PHRASE_FACTORS = {"name": 1.0, "alias": 1.0, "en": 1.0, "case": 0.85, "full": 0.95}
+# Weight of a question's word that no procedure uses.
+UNKNOWN_WEIGHT = 0.35
 # Weight of a phrase's stop words in its total (long names with many of them are barely penalised).
 STOP_WEIGHT = 0.2
 # A variant word (MODIFIERS) the question asks for but the phrase lacks multiplies the score by
@@ -47,6 +50,8 @@ class Match:
 
     procedure: Procedure
     score: float
+    # How much of the best phrase the question contains (1.0: the question names it in full).
+    coverage: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -149,8 +154,9 @@ class ProcedureIndex:
         n = max(len(self.procedures), 1)
         self.df = dict(df)
         self.idf = {w: math.log(1 + n / d) for w, d in df.items()}
-        # An unknown word in a question weighs like a fairly rare one: it is content we cannot match.
-        self.unknown_weight = math.log(1 + n / max(1.0, n / 20)) if n > 1 else 1.0
+        # A word no procedure uses is mostly context ("cho giám đốc người Nhật"): it weighs little.
+        # A known word left unmatched weighs fully: it points at another procedure.
+        self.unknown_weight = UNKNOWN_WEIGHT
         self.vocabulary = sorted(self.idf)
         self._by_initial: dict[str, list[str]] = defaultdict(list)
         for w in self.vocabulary:
@@ -175,7 +181,8 @@ class ProcedureIndex:
 
     def _correct(self, words: list[str]) -> list[str]:
         """Replace words unknown to the catalogue by the closest known one, when close enough:
-        same first letter, at least as long (a dropped or swapped letter, not another word)."""
+        same first letter, at least as long (a dropped or swapped letter, not another word). A word
+        that is itself a Vietnamese syllable ("gia", "han") is never "corrected" into another."""
         out = []
         for w in words:
             if (
@@ -184,6 +191,7 @@ class ProcedureIndex:
                 or w in EN_WORDS
                 or len(w) < 3
                 or w.isdigit()
+                or is_vi_syllable(w)
                 or not self.vocabulary
             ):
                 out.append(w)
@@ -210,7 +218,7 @@ class ProcedureIndex:
 
     def search(self, question: str, limit: int = 5) -> list[Match]:
         """Procedures for a question, best first, with scores in [0, 1] (not thresholded)."""
-        best: dict[int, float] = {}
+        best: dict[int, tuple[float, float]] = {}
         for variant in self.variants(question):
             q_mods = _modifiers(variant)
             content_words = _strip_facets(variant).split()
@@ -232,13 +240,15 @@ class ProcedureIndex:
                 q_cov = matched / q_total
                 if p_cov <= 0 or q_cov <= 0:
                     continue
-                score = 2 * p_cov * q_cov / (p_cov + q_cov)
+                # The phrase must be (nearly) all in the question; the question's other words lower
+                # the score more gently, since questions carry context that names no procedure.
+                score = p_cov * math.sqrt(q_cov)
                 if ph.bigrams:
                     score *= 0.9 + 0.1 * len(ph.bigrams & q_bigrams) / len(ph.bigrams)
                 score *= MISSING_MODIFIER ** len(q_mods - ph.modifiers)
                 score *= EXTRA_MODIFIER ** len(ph.modifiers - q_mods)
                 score *= ph.factor
-                if score > best.get(ph.proc, 0.0):
-                    best[ph.proc] = score
-        ranked = sorted(best.items(), key=lambda kv: (-kv[1], self.procedures[kv[0]].code))
-        return [Match(self.procedures[i], round(s, 4)) for i, s in ranked[:limit]]
+                if score > best.get(ph.proc, (0.0, 0.0))[0]:
+                    best[ph.proc] = (score, p_cov)
+        ranked = sorted(best.items(), key=lambda kv: (-kv[1][0], self.procedures[kv[0]].code))
+        return [Match(self.procedures[i], round(s, 4), round(c, 4)) for i, (s, c) in ranked[:limit]]
