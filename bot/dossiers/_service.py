@@ -209,12 +209,13 @@ class DossierService:
             return (
                 "Không tìm thấy hồ sơ khớp với số hồ sơ và mã tra cứu bạn nhập. Vui lòng kiểm tra lại "
                 "trên phiếu tiếp nhận: mã tra cứu in trên phiếu; nếu phiếu không có mã tra cứu, nhập 4 số "
-                "cuối của số điện thoại đã đăng ký khi nộp hồ sơ."
+                "cuối của số điện thoại đã đăng ký khi nộp hồ sơ. Nếu vẫn không tra cứu được, vui lòng liên hệ "
+                f"Ban Quản lý: {self.board_contact}."
             )
         return (
             "No dossier matches the code and lookup secret you gave. Please check your receipt: the "
             "lookup code is printed on it; if it has none, give the last 4 digits of the phone number "
-            "registered with the dossier."
+            f"registered with the dossier. If it still does not work, please contact the board: {self.board_contact}."
         )
 
     def locked_text(self, lang: Lang = "vi") -> str:
