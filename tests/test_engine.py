@@ -132,9 +132,10 @@ def test_dossier_codes_mean_status(engine: Engine) -> None:
         answer = engine.answer(q, {})
         assert answer.intent == "status", q
         assert answer.matches == []
+    # Without a dossier service the bot points to the portal instead of asking for a secret.
     state: dict[str, Any] = {}
-    engine.answer("tình trạng hồ sơ H42.25-241105-0003", state)
-    assert state["pending"] == {"kind": "secret", "code": "H42.25-241105-0003"}
+    reply = engine.answer("tình trạng hồ sơ H42.25-241105-0003", state).reply.text
+    assert "pending" not in state and "dichvucong" in reply
 
 
 def test_greeting_contact_roadmap(engine: Engine) -> None:
@@ -201,3 +202,77 @@ def test_a_question_about_a_missing_variant_is_not_answered_with_a_sibling(tmp_p
     for q in ("gia hạn giấy phép khai thác nước mặt", "điều chỉnh giấy phép khai thác nước mặt"):
         assert engine.answer(q, {}).matches == [], q
     assert engine.answer("cấp giấy phép khai thác nước mặt", {}).matches
+
+
+@pytest.fixture()
+def lookup_engine(engine: Engine) -> Engine:
+    from bot.dossiers import DossierService, import_records
+    from bot.storage import Storage
+    from bot.workdays import WorkCalendar
+
+    storage = Storage(":memory:")
+    records = [
+        {"MaHoSo": "H42.25-241105-0003", "MaTTHC": "1.014201", "TenTTHC": "Gia hạn giấy phép lao động",
+         "ChuHoSo": "Công ty TNHH Mẫu", "SoDienThoai": "0912345678", "NgayTiepNhan": "20261116090000",
+         "NgayHenTra": "20261130170000", "TrangThaiHoSo": 5, "PhongBanXuLy": "Phòng Quản lý lao động",
+         "NoiDungBoSung": "Bổ sung giấy khám sức khỏe", "MaTraCuu": "AB12CD"},
+        {"MaHoSo": "H42.25-241105-0004", "MaTTHC": "1.014199", "TenTTHC": "Cấp giấy phép lao động",
+         "ChuHoSo": "Công ty Mẫu 2", "SoDienThoai": "0987650321", "NgayTiepNhan": "20261116090000",
+         "NgayHenTra": "20261201170000", "TrangThaiHoSo": 4, "PhongBanXuLy": "Phòng Quản lý lao động"},
+    ]
+    result = import_records(storage, enumerate(records, 1))
+    assert not result.rejected
+    service = DossierService(storage, WorkCalendar.load(), board_contact="hotline 0200")
+    return Engine(engine.kb, dossiers=service)
+
+
+def test_dossier_lookup_in_chat_with_the_secret(lookup_engine: Engine) -> None:
+    state: dict[str, Any] = {}
+    ask = lookup_engine.answer("hồ sơ H42.25-241105-0003 đến đâu rồi", state)
+    assert ask.intent == "status" and "mã tra cứu" in ask.reply.text
+    shown = lookup_engine.answer("ab12cd", state, chat=("telegram", "42"))
+    assert shown.intent == "status"
+    assert "Gia hạn giấy phép lao động" in shown.reply.text
+    assert "Bổ sung giấy khám sức khỏe" in shown.reply.text  # what was asked for (status 5)
+    assert "ab12cd" not in shown.q.lower()  # the secret is not echoed back
+    sub = shown.reply.buttons[0].action
+    done = lookup_engine.answer(sub, state, chat=("telegram", "42"))
+    assert "H42.25-241105-0003" in done.reply.text
+    storage = lookup_engine.dossiers.storage  # type: ignore[union-attr]
+    assert [s["chat_id"] for s in storage.subscribers("H42.25-241105-0003")] == ["42"]
+
+
+def test_phone_digits_when_the_receipt_has_no_secret(lookup_engine: Engine) -> None:
+    state: dict[str, Any] = {}
+    lookup_engine.answer("H42.25-241105-0004", state)
+    assert "Cấp giấy phép lao động" in lookup_engine.answer("0321", state).reply.text
+
+
+def test_wrong_secret_and_unknown_code_get_the_same_reply_and_lock(lookup_engine: Engine) -> None:
+    def attempt(code: str, secret: str) -> str:
+        state: dict[str, Any] = {}
+        lookup_engine.answer(code, state)
+        return lookup_engine.answer(secret, state).reply.text
+
+    wrong = attempt("H42.25-241105-0003", "ZZZZ")
+    unknown = attempt("H99.99-991231-9999", "ZZZZ")
+    assert wrong == unknown
+    for _ in range(4):
+        attempt("H42.25-241105-0003", "nope")
+    locked = attempt("H42.25-241105-0003", "AB12CD")  # even the right secret, while locked
+    assert locked != wrong and "hotline 0200" in locked
+    # Another dossier is not affected.
+    assert "Cấp giấy phép lao động" in attempt("H42.25-241105-0004", "0321")
+
+
+def test_subscribing_needs_a_successful_lookup_first(lookup_engine: Engine) -> None:
+    answer = lookup_engine.answer("dossier:sub:H42.25-241105-0003", {}, chat=("telegram", "7"))
+    assert "tra cứu" in answer.reply.text
+    assert lookup_engine.dossiers.storage.subscribers("H42.25-241105-0003") == []  # type: ignore[union-attr]
+
+
+def test_a_question_instead_of_the_secret_is_answered_as_a_question(lookup_engine: Engine) -> None:
+    state: dict[str, Any] = {}
+    lookup_engine.answer("H42.25-241105-0003", state)
+    answer = lookup_engine.answer("giấy phép lao động cần hồ sơ gì", state)
+    assert answer.intent == "documents" and "pending" not in state

@@ -58,8 +58,11 @@ class Answer:
 class Engine:
     """Answers questions about one knowledge base."""
 
-    def __init__(self, kb: KnowledgeBase, max_chars: int = 500) -> None:
+    def __init__(self, kb: KnowledgeBase, max_chars: int = 500, dossiers: Any | None = None) -> None:
+        """`dossiers` is a DossierService (bot.dossiers) for status lookups; without one the bot
+        explains how to look a dossier up on the portal instead."""
         self.kb = kb
+        self.dossiers = dossiers
         self.index = ProcedureIndex(kb)
         self.by_code = {p.code: p for p in kb.procedures}
         self.max_chars = max_chars
@@ -67,20 +70,31 @@ class Engine:
 
     # -- public -----------------------------------------------------------------------------
 
-    def answer(self, text: str, state: dict[str, Any] | None = None, lang: str | None = None) -> Answer:
+    def answer(
+        self, text: str, state: dict[str, Any] | None = None, lang: str | None = None,
+        chat: tuple[str, str] | None = None,
+    ) -> Answer:
         """Answer one message. `state` (mutated) carries the conversation: language, the last
-        procedure, a pending choice. `lang` forces the reply language ('vi' or 'en')."""
+        procedure, a pending choice or dossier lookup. `lang` forces the reply language ('vi' or
+        'en'). `chat` is (channel, chat id), needed to subscribe to a dossier's notifications."""
         state = state if state is not None else {}
         q = normalize(text if isinstance(text, str) else "", self.max_chars)
+        is_action = q.startswith(ACTION_PREFIXES)
         if lang not in ("vi", "en"):
-            lang = state.get("lang_forced") or detect_lang(q, state.get("lang", "vi"))
+            # A pressed button carries no language of its own: keep the conversation's.
+            lang = state.get("lang_forced") or (
+                state.get("lang", "vi") if is_action else detect_lang(q, state.get("lang", "vi"))
+            )
         state["lang"] = lang
         if not q or not fold(q) and not DOSSIER_CODE_RE.search(q):
             return Answer(q, lang, "unknown", [], self._empty(lang))
-        if q.startswith(("f:", "p:", "lang:", "menu:")):
-            action = self._action(q, state, lang)
+        if is_action:
+            action = self._action(q, state, lang, chat)
             if action is not None:
                 return action
+        pending = state.get("pending") or {}
+        if pending.get("kind") == "secret" and self._looks_like_secret(q):
+            return self._lookup(q, pending["code"], state, lang)
         return self._question(q, state, lang)
 
     # -- internals --------------------------------------------------------------------------
@@ -170,9 +184,11 @@ class Engine:
         buttons = tuple(Button(compose.short_name(m.procedure, 40), f"p:{m.procedure.code}:{facet}") for m in close)
         return Answer(q, lang, intent if intent in FACETS else "procedure", listed, Reply("\n".join(lines), buttons))
 
-    def _action(self, q: str, state: dict[str, Any], lang: str) -> Answer | None:
+    def _action(self, q: str, state: dict[str, Any], lang: str, chat: tuple[str, str] | None) -> Answer | None:
         parts = q.split(":")
         kind = parts[0]
+        if kind == "dossier" and len(parts) == 3 and parts[1] == "sub":
+            return self._subscribe(q, parts[2], state, lang, chat)
         if kind == "f" and len(parts) == 3 and parts[1] in (*FACETS, "procedure"):
             p = self.by_code.get(parts[2])
             if p is not None:
@@ -213,6 +229,9 @@ class Engine:
             return Answer(q, lang, "roadmap", [], self._roadmap(lang))
         # status
         code = DOSSIER_CODE_RE.search(q)
+        if self.dossiers is None:
+            state.pop("pending", None)
+            return Answer(q, lang, "status", [], Reply(self._no_lookup_text(code.group(0).upper() if code else None, lang)))
         if code:
             state["pending"] = {"kind": "secret", "code": code.group(0).upper()}
             text = (
@@ -230,6 +249,45 @@ class Engine:
                 "Please send the dossier code printed on your receipt (e.g. H42.25-241105-0003) to check its status."
             )
         return Answer(q, lang, "status", [], Reply(text))
+
+    @staticmethod
+    def _looks_like_secret(q: str) -> bool:
+        """A reply to "send the lookup secret": one short token, not a question or a code."""
+        return len(q) <= 32 and len(q.split()) <= 2 and not DOSSIER_CODE_RE.search(q) and "?" not in q
+
+    def _lookup(self, secret: str, code: str, state: dict[str, Any], lang: str) -> Answer:
+        assert self.dossiers is not None
+        state.pop("pending", None)
+        result = self.dossiers.lookup(code, secret)
+        if result.ok:
+            state["looked_up"] = result.facts.code
+        reply = self.dossiers.reply(result, "en" if lang == "en" else "vi")
+        # The secret is not kept in the answer's echo of the question.
+        return Answer("(mã tra cứu)" if lang == "vi" else "(lookup secret)", lang, "status", [], reply)
+
+    def _subscribe(self, q: str, code: str, state: dict[str, Any], lang: str, chat: tuple[str, str] | None) -> Answer:
+        vi = lang == "vi"
+        if self.dossiers is None or state.get("looked_up") != code:
+            text = ("Hãy tra cứu hồ sơ (mã hồ sơ và mã tra cứu) trước khi đăng ký nhận thông báo."
+                    if vi else "Please look the dossier up (code and lookup secret) before subscribing.")
+            return Answer(q, lang, "status", [], Reply(text))
+        if chat is None or chat[0] in ("web", "cli"):
+            text = ("Thông báo thay đổi trạng thái hồ sơ được gửi qua Telegram hoặc Zalo của Ban Quản lý; "
+                    "trên trang web, bạn tra cứu lại bất cứ lúc nào."
+                    if vi else "Status notifications are sent on the board's Telegram or Zalo; on the web, "
+                    "look the dossier up again at any time.")
+            return Answer(q, lang, "status", [], Reply(text))
+        self.dossiers.subscribe(code, chat[0], chat[1], "en" if lang == "en" else "vi")
+        return Answer(q, lang, "status", [], Reply(self.dossiers.subscribed_text(code, "en" if lang == "en" else "vi")))
+
+    def _no_lookup_text(self, code: str | None, lang: str) -> str:
+        portal = self.kb.board.portal_url if self.kb.board else "https://dichvucong.gov.vn"
+        hotline = f" ({self.kb.board.hotline})" if self.kb.board else ""
+        if lang == "vi":
+            return (f"Tra cứu hồ sơ{' ' + code if code else ''} chưa được bật trên máy chủ này. Bạn có thể tra cứu "
+                    f"tại {portal} bằng số hồ sơ trên phiếu tiếp nhận, hoặc gọi Ban Quản lý{hotline}.")
+        return (f"Dossier lookup{' of ' + code if code else ''} is not enabled on this server. You can look it up at "
+                f"{portal} with the code on your receipt, or call the board{hotline}.")
 
     def _roadmap(self, lang: str) -> Reply:
         vi = lang == "vi"
@@ -301,6 +359,8 @@ class Engine:
         )
 
 
+# Button actions start with these (see Button.action); anything else is a question.
+ACTION_PREFIXES = ("f:", "p:", "lang:", "menu:", "dossier:")
 # The usual order of a project's procedures (investor roadmap), by national code.
 ROADMAP_CODES = (
     "1.009748", "1.009664", "1.013239", "1.013234", "1.010733", "1.010727", "1.013236", "1.014199",

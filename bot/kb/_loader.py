@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 import yaml
 
@@ -482,7 +483,7 @@ def check_knowledge(root: str | Path, today: date | None = None) -> tuple[Knowle
 
     glossary: list[GlossaryEntry] = []
     faq: list[FaqEntry] = []
-    for fname, reader, sink in (("glossary.yaml", _read_glossary, glossary), ("faq.yaml", _read_faq, faq)):
+    for fname in ("glossary.yaml", "faq.yaml"):
         path = root / fname
         if not path.exists():
             continue
@@ -490,7 +491,10 @@ def check_knowledge(root: str | Path, today: date | None = None) -> tuple[Knowle
         if data is None:
             continue
         c = _Checker(rel(path), "", lines, ())
-        sink.extend(reader(data, c))  # type: ignore[operator]
+        if fname == "glossary.yaml":
+            glossary.extend(_read_glossary(data, c))
+        else:
+            faq.extend(_read_faq(data, c))
         for p in c.problems:
             problems.append(_with_entry(p, data))
     kb = KnowledgeBase(tuple(procedures), board, tuple(glossary), tuple(faq), root=str(root))

@@ -6,7 +6,8 @@ shape of `Procedure.to_dict()` is a public interface (`tthc-bot kb export --json
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from datetime import date
 from typing import Any, Literal
 
@@ -121,7 +122,7 @@ class Procedure:
     result: str | None = None
     publish_decision: str | None = None
     notes: str | None = None
-    file: str = field(default="", compare=False)
+    file: str = dc_field(default="", compare=False)
 
     @property
     def id(self) -> str:
