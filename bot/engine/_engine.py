@@ -94,7 +94,7 @@ class Engine:
                 return action
         pending = state.get("pending") or {}
         if pending.get("kind") == "secret" and self._looks_like_secret(q):
-            return self._lookup(q, pending["code"], state, lang)
+            return self._lookup(q, pending["code"], state, lang, chat)
         return self._question(q, state, lang)
 
     # -- internals --------------------------------------------------------------------------
@@ -255,13 +255,15 @@ class Engine:
         """A reply to "send the lookup secret": one short token, not a question or a code."""
         return len(q) <= 32 and len(q.split()) <= 2 and not DOSSIER_CODE_RE.search(q) and "?" not in q
 
-    def _lookup(self, secret: str, code: str, state: dict[str, Any], lang: str) -> Answer:
+    def _lookup(self, secret: str, code: str, state: dict[str, Any], lang: str, chat: tuple[str, str] | None) -> Answer:
         assert self.dossiers is not None
         state.pop("pending", None)
         result = self.dossiers.lookup(code, secret)
         if result.ok:
             state["looked_up"] = result.facts.code
-        reply = self.dossiers.reply(result, "en" if lang == "en" else "vi")
+        # Notifications go out on Telegram and Zalo only: no "subscribe" button elsewhere.
+        can_notify = chat is not None and chat[0] not in ("web", "cli")
+        reply = self.dossiers.reply(result, "en" if lang == "en" else "vi", subscribed=not can_notify)
         # The secret is not kept in the answer's echo of the question.
         return Answer("(mã tra cứu)" if lang == "vi" else "(lookup secret)", lang, "status", [], reply)
 

@@ -6,7 +6,6 @@ import json
 import logging
 import secrets
 import time
-from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +18,6 @@ from ._keys import ENGINE, SETTINGS, STORAGE
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
 MAX_BODY = 1024 * 1024
-# Multi-turn state of web/API sessions kept in memory when no storage is attached.
-SESSIONS: web.AppKey[OrderedDict[str, dict[str, Any]]] = web.AppKey("sessions")
-MAX_MEMORY_SESSIONS = 10_000
 
 
 def json_error(status: int, message: str) -> web.Response:
@@ -39,23 +35,11 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 def _load_state(app: web.Application, session: str) -> dict[str, Any]:
-    storage = app.get(STORAGE)
-    if storage is not None and hasattr(storage, "get_session"):
-        return dict(storage.get_session(f"web:{session}") or {})
-    sessions = app[SESSIONS]
-    state = sessions.pop(session, {})
-    return state
+    return dict(app[STORAGE].get_session(f"web:{session}") or {})
 
 
 def _save_state(app: web.Application, session: str, state: dict[str, Any]) -> None:
-    storage = app.get(STORAGE)
-    if storage is not None and hasattr(storage, "save_session"):
-        storage.save_session(f"web:{session}", state)
-        return
-    sessions = app[SESSIONS]
-    sessions[session] = state
-    while len(sessions) > MAX_MEMORY_SESSIONS:
-        sessions.popitem(last=False)
+    app[STORAGE].save_session(f"web:{session}", state)
 
 
 async def api_ask(request: web.Request) -> web.Response:
@@ -84,7 +68,7 @@ async def api_ask(request: web.Request) -> web.Response:
     engine = request.app[ENGINE]
     state = _load_state(request.app, session) if session else {}
     started = time.perf_counter()
-    answer = engine.answer(text, state, lang=lang)
+    answer = engine.answer(text, state, lang=lang, chat=("web", session or ""))
     elapsed = (time.perf_counter() - started) * 1000
     if session:
         _save_state(request.app, session, state)
@@ -105,19 +89,39 @@ async def errors_middleware(request: web.Request, handler: Any) -> web.StreamRes
         return json_error(500, f"internal error (ref {ref})")
 
 
+def build_engine(settings: Settings, storage: Any | None) -> Any:
+    """The answer engine on the configured knowledge, with dossier lookups when a Storage is given."""
+    from ..dossiers import DossierService
+    from ..dossiers._http import board_contact
+    from ..engine import Engine
+    from ..workdays import calendar_for_settings
+
+    kb = load_knowledge(settings.knowledge_dir)
+    dossiers = None
+    if storage is not None:
+        dossiers = DossierService(storage, calendar_for_settings(settings), board_contact(kb.board))
+    return Engine(kb, max_chars=settings.max_question_chars, dossiers=dossiers)
+
+
 def create_app(settings: Settings | None = None, engine: Any | None = None, storage: Any | None = None) -> web.Application:
     """The application factory. Builds the engine from the configured knowledge when not given."""
     settings = settings or Settings.from_env()
-    if engine is None:
-        from ..engine import Engine
+    own_storage = storage is None
+    if storage is None:
+        from ..storage import Storage
 
-        engine = Engine(load_knowledge(settings.knowledge_dir), max_chars=settings.max_question_chars)
+        storage = Storage(settings.db)
+    if engine is None:
+        engine = build_engine(settings, storage)
     app = web.Application(client_max_size=MAX_BODY, middlewares=[errors_middleware])
+    if own_storage:
+        async def close_storage(app: web.Application) -> None:
+            app[STORAGE].close()
+
+        app.on_cleanup.append(close_storage)
     app[SETTINGS] = settings
     app[ENGINE] = engine
-    app[SESSIONS] = OrderedDict()
-    if storage is not None:
-        app[STORAGE] = storage
+    app[STORAGE] = storage
     app.router.add_get("/", index)
     app.router.add_get("/healthz", healthz)
     app.router.add_post("/api/ask", api_ask)
