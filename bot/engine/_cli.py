@@ -26,18 +26,25 @@ def register(sub: Any) -> None:
 
 
 def load_engine() -> Any:
-    """The engine on the configured knowledge; exits with the problems if it does not load."""
+    """The engine on the configured knowledge, with dossier lookups when the database file
+    exists (`tthc-bot demo-data` makes one); exits listing the problems if knowledge is broken."""
+    from pathlib import Path
+
     from ..config import Settings
-    from ..kb import KnowledgeError, load_knowledge
-    from ._engine import Engine
+    from ..kb import KnowledgeError
+    from ..web import build_engine
 
     settings = Settings.from_env()
+    storage = None
+    if Path(settings.db).exists():
+        from ..storage import Storage
+
+        storage = Storage(settings.db)
     try:
-        kb = load_knowledge(settings.knowledge_dir)
+        return build_engine(settings, storage)
     except KnowledgeError as exc:
         print(f"The knowledge in {settings.knowledge_dir} has problems:\n{exc}", file=sys.stderr)
         raise SystemExit(2) from exc
-    return Engine(kb, max_chars=settings.max_question_chars)
 
 
 def _ask(args: argparse.Namespace) -> int:
@@ -77,7 +84,7 @@ def _chat(args: argparse.Namespace) -> int:
         text = line.strip()
         if text.isdigit() and buttons and 1 <= int(text) <= len(buttons):
             text = buttons[int(text) - 1].action
-        answer = engine.answer(text, state)
+        answer = engine.answer(text, state, chat=("cli", "terminal"))
         print(answer.reply.text)
         buttons = list(answer.reply.buttons)
         for i, b in enumerate(buttons, 1):
