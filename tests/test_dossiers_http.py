@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterator
 from datetime import datetime
@@ -13,7 +14,8 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from bot.config import Settings
-from bot.dossiers._http import add_routes
+from bot.dossiers._http import NOTIFIER, add_routes
+from bot.engine._reply import Reply
 from bot.storage import Storage
 from bot.web._keys import SETTINGS, STORAGE
 from bot.workdays import default_calendar_file
@@ -163,3 +165,24 @@ async def test_lookup_without_a_database_says_so(aiohttp_client: Any, tmp_path: 
     client = await aiohttp_client(make_app(tmp_path, None))
     resp = await client.get("/api/dossiers/H42.25-260213-0001", params={"secret": "x"})
     assert resp.status == 503
+
+
+async def test_server_delivers_a_pushed_status_change_through_the_subscribed_channel(
+    aiohttp_client: Any, tmp_path: Path, storage: Storage
+) -> None:
+    app = make_app(tmp_path, storage)
+    delivered = asyncio.Event()
+    got: list[tuple[str, str]] = []
+
+    async def send(chat_id: str, reply: Reply) -> None:
+        got.append((chat_id, reply.text))
+        delivered.set()
+
+    app[NOTIFIER].register("telegram", send)
+    client = await aiohttp_client(app)
+    await client.post("/api/dossiers", json=[record()], headers=AUTH)
+    storage.subscribe("H42.25-260213-0001", "telegram", "77", "vi", datetime.now())
+    resp = await client.post("/api/dossiers", json=[record(TrangThaiHoSo=9)], headers=AUTH)
+    assert (await resp.json())["notifications"] == 1
+    await asyncio.wait_for(delivered.wait(), timeout=20)
+    assert got[0][0] == "77" and "Đã xử lý xong" in got[0][1]

@@ -20,6 +20,7 @@ import hmac
 import json
 import logging
 import re
+from collections.abc import AsyncIterator
 from functools import lru_cache
 from typing import Any
 
@@ -29,12 +30,16 @@ from aiohttp.abc import AbstractAccessLogger
 from ..kb import Board, check_knowledge
 from ..web._keys import ENGINE, SETTINGS, STORAGE
 from ..workdays import calendar_for_settings
+from ._digest import DigestScheduler
 from ._import import import_records
 from ._model import Lang, normalize_code
+from ._notify import Notifier
 from ._service import LOCK_FOR, DossierService
 
 log = logging.getLogger("bot.dossiers")
 MAX_RECORDS = 5000
+#: The outbox delivery loop of a server with a storage; channels register their senders on it.
+NOTIFIER: web.AppKey[Notifier] = web.AppKey("dossiers_notifier", Notifier)
 
 
 def board_contact(board: Board | None, lang: str = "vi") -> str:
@@ -100,6 +105,8 @@ async def push_dossiers(request: web.Request) -> web.Response:
         return _json({"error": f"at most {MAX_RECORDS} records per request"}, 413)
     rows = list(enumerate(body, start=1))
     result = await asyncio.to_thread(import_records, storage, rows, None, "push")
+    if result.notifications and NOTIFIER in request.app:
+        request.app[NOTIFIER].wake()
     return _json(result.to_dict(), 200 if result.ok else 422)
 
 
@@ -129,12 +136,18 @@ async def get_dossier(request: web.Request) -> web.Response:
 
 def add_routes(app: web.Application) -> None:
     """Mount POST /api/dossiers and GET /api/dossiers/{code}, and keep lookup secrets out of
-    aiohttp's access log."""
+    aiohttp's access log. With a storage in the app, also run the outbox delivery loop
+    (`app[NOTIFIER]`: channels register their senders on it) and the staff digest scheduler
+    while the server runs."""
     app.router.add_post("/api/dossiers", push_dossiers)
     app.router.add_get("/api/dossiers/{code}", get_dossier)
     access = logging.getLogger("aiohttp.access")
     if not any(isinstance(f, RedactSecrets) for f in access.filters):
         access.addFilter(RedactSecrets())
+    storage = app.get(STORAGE)
+    if storage is not None:
+        app[NOTIFIER] = Notifier(storage)
+        app.cleanup_ctx.append(_background)
 
 
 _SECRET_RE = re.compile(r"((?:^|[?&])secret=)[^&\s\"]*", re.IGNORECASE)
@@ -149,6 +162,29 @@ class RedactSecrets(logging.Filter):
             record.msg = _SECRET_RE.sub(r"\1[redacted]", message)
             record.args = ()
         return True
+
+
+async def _background(app: web.Application) -> AsyncIterator[None]:
+    """Run the notifier and the digest scheduler for the server's lifetime."""
+    settings = app[SETTINGS]
+    notifier = app[NOTIFIER]
+    stop = asyncio.Event()
+    tasks = [asyncio.create_task(notifier.run(interval=5.0, stop=stop), name="dossiers-outbox")]
+    try:
+        scheduler = DigestScheduler.from_settings(notifier.storage, settings)
+    except ValueError as exc:
+        log.error("staff digest is off: %s", exc)
+    else:
+        if scheduler.chats:
+            tasks.append(asyncio.create_task(scheduler.run(interval=60.0, stop=stop), name="dossiers-digest"))
+    try:
+        yield
+    finally:
+        stop.set()
+        notifier.wake()
+        _, pending = await asyncio.wait(tasks, timeout=10)
+        for task in pending:
+            task.cancel()
 
 
 class RedactingAccessLogger(AbstractAccessLogger):

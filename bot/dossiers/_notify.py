@@ -110,6 +110,7 @@ class Notifier:
         self.lease = lease
         self.send_timeout = send_timeout
         self.batch = batch
+        self._wake = asyncio.Event()
 
     def register(self, channel: str, sender: Sender) -> None:
         """Deliver notifications of `channel` (e.g. "telegram") with `sender`."""
@@ -160,17 +161,25 @@ class Notifier:
         self.storage.mark_sent(row["id"], self.clock())
         stats.sent += 1
 
+    def wake(self) -> None:
+        """Deliver now rather than at the next interval (e.g. right after an import)."""
+        self._wake.set()
+
     async def run(self, interval: float = 5.0, stop: asyncio.Event | None = None) -> None:
-        """Deliver every `interval` seconds until `stop` is set (or the task is cancelled)."""
+        """Deliver every `interval` seconds, or when woken, until `stop` is set (or cancelled)."""
         stop = stop or asyncio.Event()
         while not stop.is_set():
+            self._wake.clear()
             try:
                 await self.deliver_once()
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("outbox delivery round failed")
+            stopped = asyncio.ensure_future(stop.wait())
+            woken = asyncio.ensure_future(self._wake.wait())
             try:
-                await asyncio.wait_for(stop.wait(), timeout=interval)
-            except TimeoutError:
-                pass
+                await asyncio.wait({stopped, woken}, timeout=interval, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                stopped.cancel()
+                woken.cancel()
