@@ -211,3 +211,22 @@ def test_read_file_accepts_a_wrapped_json_list_and_utf16_csv(tmp_path: Path) -> 
     utf16.write_text("MaHoSo\tTrangThaiHoSo\tNgayTiepNhan\nH42.25-260213-0009\t2\t20260213080000\n", encoding="utf-16")
     ((n, rec),) = read_file(utf16)
     assert n == 2 and rec["MaHoSo"] == "H42.25-260213-0009"
+
+
+def test_progress_bar_on_a_terminal_only() -> None:
+    import io
+
+    from bot.dossiers._cli import Progress
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    term = Terminal()
+    bar = Progress(1000, stream=term)
+    for i in range(1, 1001):
+        bar(i)
+    assert "1000/1000" in term.getvalue() and term.getvalue().endswith("\n")
+    piped = io.StringIO()
+    Progress(1000, stream=piped)(500)
+    assert piped.getvalue() == ""

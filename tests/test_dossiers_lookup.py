@@ -203,3 +203,25 @@ def test_subscribe_after_lookup(service: DossierService, storage: Storage) -> No
 def test_dossier_codes_are_found_in_free_text(text: str, code: str | None) -> None:
     assert find_dossier_code(text) == code
     assert (DOSSIER_CODE_RE.search(text) is not None) == (code is not None and "Ｈ" not in text)
+
+
+def test_status_texts_are_nfc_vietnamese_with_diacritics() -> None:
+    import unicodedata
+
+    from bot.dossiers import STATUSES
+
+    assert sorted(STATUSES) == list(range(1, 11))
+    for st in STATUSES.values():
+        for text in (st.official, st.vi, st.next_vi, st.en, st.next_en):
+            assert text == unicodedata.normalize("NFC", text)
+    assert STATUSES[5].official == "Yêu cầu bổ sung giấy tờ"
+    assert STATUSES[10].official == "Đã trả kết quả"
+
+
+def test_service_from_settings_uses_the_board_contact(storage: Storage) -> None:
+    from bot.config import Settings
+    from bot.kb import Board
+
+    board = Board("Ban", "Board", "Địa chỉ", "0200 999 8888", "a@b.vn", "", "", "https://x", "Trung tâm")
+    service = DossierService.from_settings(storage, Settings(calendar=str(default_calendar_file())), board)
+    assert "0200 999 8888" in service.locked_text("vi") and "0200 999 8888" in service.not_found_text("en")

@@ -212,3 +212,16 @@ def test_demo_data_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caps
     assert "12 synthetic dossiers" in out and DEMO_PREFIX in out
     with Storage(db) as s:
         assert s.count_dossiers() == 12
+
+
+def test_digest_and_outbox_commands(digest_data: Storage, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("TTHC_DB", str(tmp_path / "bot.db"))
+    monkeypatch.setenv("TTHC_CALENDAR", str(default_calendar_file()))
+    assert main(["dossiers", "digest", "--date", "2026-03-02"]) == 0
+    assert "Hồ sơ cần chú ý ngày 02/03/2026" in capsys.readouterr().out
+    assert main(["dossiers", "digest", "--date", "2026-03-02", "--queue"]) == 2  # no staff chats configured
+    monkeypatch.setenv("TTHC_STAFF_CHATS", "telegram:-1001")
+    assert main(["dossiers", "digest", "--date", "2026-03-02", "--queue"]) == 0
+    capsys.readouterr()
+    assert main(["dossiers", "outbox"]) == 0
+    assert "pending  1" in capsys.readouterr().out

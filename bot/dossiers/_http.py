@@ -34,22 +34,12 @@ from ._digest import DigestScheduler
 from ._import import import_records
 from ._model import Lang, normalize_code
 from ._notify import Notifier
-from ._service import LOCK_FOR, DossierService
+from ._service import LOCK_FOR, DossierService, board_contact
 
 log = logging.getLogger("bot.dossiers")
 MAX_RECORDS = 5000
 #: The outbox delivery loop of a server with a storage; channels register their senders on it.
 NOTIFIER: web.AppKey[Notifier] = web.AppKey("dossiers_notifier", Notifier)
-
-
-def board_contact(board: Board | None, lang: str = "vi") -> str:
-    """How to reach the board, in one line: hotline, email, one-stop address."""
-    if board is None:
-        return "bộ phận một cửa của Ban Quản lý" if lang == "vi" else "the board's one-stop desk"
-    parts = [f"hotline {board.hotline}", f"email {board.email}"]
-    if board.one_stop_address:
-        parts.append(board.one_stop_address)
-    return ", ".join(parts)
 
 
 @lru_cache(maxsize=4)

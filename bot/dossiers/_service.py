@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from ..engine._reply import Button, Reply
+from ..kb import Board
 from ..storage import Storage, from_iso
 from ..workdays import WorkCalendar, now_vn, to_vn
 from ._model import DossierFacts, Lang, LookupResult, normalize_code, normalize_secret
@@ -28,6 +29,16 @@ FAILURE_WINDOW = timedelta(hours=1)
 LOCK_FOR = timedelta(minutes=15)
 #: Lookup attempts are kept this long, then pruned.
 KEEP_ATTEMPTS = timedelta(days=2)
+
+
+def board_contact(board: Board | None, lang: Lang = "vi") -> str:
+    """How to reach the board, in one line: hotline, email, one-stop address."""
+    if board is None:
+        return "bộ phận một cửa của Ban Quản lý" if lang == "vi" else "the board's one-stop desk"
+    parts = [f"hotline {board.hotline}", f"email {board.email}"]
+    if board.one_stop_address:
+        parts.append(board.one_stop_address)
+    return ", ".join(parts)
 
 
 def expected_secret(row: dict[str, Any]) -> str | None:
@@ -151,6 +162,13 @@ class DossierService:
         self.calendar = calendar
         self.board_contact = board_contact
         self._lookups = 0
+
+    @classmethod
+    def from_settings(cls, storage: Storage, settings: Any, board: Board | None = None) -> DossierService:
+        """A service with the configured calendar (TTHC_CALENDAR) and the board's contact."""
+        from ..workdays import calendar_for_settings
+
+        return cls(storage, calendar_for_settings(settings), board_contact(board))
 
     # -- lookup -----------------------------------------------------------------------------
 
