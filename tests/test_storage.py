@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -13,7 +14,7 @@ T0 = datetime(2026, 3, 2, 9, 0, tzinfo=VN_TZ)
 
 
 @pytest.fixture
-def storage(tmp_path: Path) -> Storage:
+def storage(tmp_path: Path) -> Iterator[Storage]:
     s = Storage(tmp_path / "bot.db")
     yield s
     s.close()
@@ -111,3 +112,14 @@ def test_transaction_rolls_back_everything_on_error(storage: Storage) -> None:
         raise ValueError("stop")
     assert storage.outbox() == []
     assert storage.get_session("s") is None
+
+
+def test_lookup_attempts_after_the_last_success_and_pruning(storage: Storage) -> None:
+    code = "H42.25-260213-0001"
+    storage.record_lookup(code, T0, ok=False)
+    storage.record_lookup(code, T0 + timedelta(minutes=1), ok=True)
+    storage.record_lookup(code, T0 + timedelta(minutes=2), ok=False)
+    storage.record_lookup("OTHER-1", T0 + timedelta(minutes=2), ok=False)
+    assert storage.lookup_failures(code, T0 - timedelta(hours=1)) == [T0 + timedelta(minutes=2)]
+    assert storage.prune_lookups(T0 + timedelta(minutes=2)) == 2
+    assert storage.lookup_failures(code, T0 - timedelta(hours=1)) == [T0 + timedelta(minutes=2)]

@@ -10,6 +10,7 @@ Logs name the code only: never the secret, the phone or the applicant.
 from __future__ import annotations
 
 import hmac
+import itertools
 import logging
 import secrets as _secrets
 from datetime import datetime, timedelta
@@ -29,6 +30,7 @@ FAILURE_WINDOW = timedelta(hours=1)
 LOCK_FOR = timedelta(minutes=15)
 #: Lookup attempts are kept this long, then pruned.
 KEEP_ATTEMPTS = timedelta(days=2)
+_LOOKUPS = itertools.count()  # lookups in this process, to prune old attempts now and then
 
 
 def board_contact(board: Board | None, lang: Lang = "vi") -> str:
@@ -161,7 +163,6 @@ class DossierService:
         self.storage = storage
         self.calendar = calendar
         self.board_contact = board_contact
-        self._lookups = 0
 
     @classmethod
     def from_settings(cls, storage: Storage, settings: Any, board: Board | None = None) -> DossierService:
@@ -211,8 +212,7 @@ class DossierService:
         return LookupResult(ok=True, locked=False, facts=facts_for(row, self.calendar, now), code=code)
 
     def _maybe_prune(self, now: datetime) -> None:
-        self._lookups += 1
-        if self._lookups % 200 == 1:
+        if next(_LOOKUPS) % 200 == 0:
             self.storage.prune_lookups(now - KEEP_ATTEMPTS)
 
     # -- texts ------------------------------------------------------------------------------
