@@ -35,6 +35,18 @@ class Settings:
     staff_chats: str = _setting("TTHC_STAFF_CHATS", "", "Staff chats for the daily digest, comma-separated channel:chat_id (e.g. telegram:-1001234567890)")
     digest_time: str = _setting("TTHC_DIGEST_TIME", "08:00", "Time (Vietnam, HH:MM) the staff digest is sent on working days")
     digest_days: int = _setting("TTHC_DIGEST_DAYS", 3, "The digest lists dossiers due within this many working days, and overdue ones")
+    # Channels: Zalo Official Account (OA API v3) and Zalo Bot (docs/channels.md).
+    zalo_oa_app_id: str = _setting("ZALO_OA_APP_ID", "", "Zalo app ID linked to the OA (Zalo for Developers); Zalo OA is off when empty")
+    zalo_oa_secret_key: str = _setting("ZALO_OA_SECRET_KEY", "", "OA secret key of the app (Webhook page): checks X-ZEvent-Signature", secret=True)
+    zalo_oa_access_token: str = _setting("ZALO_OA_ACCESS_TOKEN", "", "OA access token (optional: one is made from the refresh token)", secret=True)
+    zalo_oa_refresh_token: str = _setting("ZALO_OA_REFRESH_TOKEN", "", "OA refresh token; single-use: each new one is stored in the database", secret=True)
+    zalo_app_secret: str = _setting("ZALO_APP_SECRET", "", "App secret key (Zalo for Developers), sent when refreshing the OA access token", secret=True)
+    zalo_oa_id: str = _setting("ZALO_OA_ID", "", "OA ID; when set, events for another OA are ignored")
+    zalo_oa_api_base: str = _setting("ZALO_OA_API_BASE", "https://openapi.zalo.me", "Zalo OA API base URL (tests point it elsewhere)")
+    zalo_oauth_base: str = _setting("ZALO_OAUTH_BASE", "https://oauth.zaloapp.com", "Zalo OAuth base URL for token refresh (tests point it elsewhere)")
+    zalo_bot_token: str = _setting("ZALO_BOT_TOKEN", "", "Zalo Bot token from Zalo Bot Creator; Zalo Bot is off when empty", secret=True)
+    zalo_bot_webhook_secret: str = _setting("ZALO_BOT_WEBHOOK_SECRET", "", "Secret (8-256 characters) Zalo Bot sends in X-Bot-Api-Secret-Token", secret=True)
+    zalo_bot_api_base: str = _setting("ZALO_BOT_API_BASE", "https://bot-api.zaloplatforms.com", "Zalo Bot API base URL (tests point it elsewhere)")
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:

@@ -27,8 +27,7 @@ import aiohttp
 import pytest
 
 from bot.config import Settings
-from bot.engine import Engine
-from bot.kb import default_knowledge_dir, load_knowledge
+from bot.storage import Storage
 from bot.web import create_app
 
 PEERS = Path(__file__).resolve().parent / "peers"
@@ -77,11 +76,6 @@ def peer() -> Iterator[str]:
             proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
             proc.kill()
-
-
-@pytest.fixture(scope="module")
-def engine() -> Engine:
-    return Engine(load_knowledge(default_knowledge_dir()))
 
 
 class FakeUser:
@@ -162,12 +156,9 @@ def settings_for(peer: str, public_url: str = "", secret: str = "") -> Settings:
     )
 
 
-def storage_or_none(tmp_path: Path) -> Any:
-    try:
-        from bot.storage import Storage
-    except ImportError:
-        return None
-    return Storage(tmp_path / "bot.db")
+def storage(tmp_path: Path, name: str = "bot.db") -> Storage:
+    """A database of the test's own (sessions, seen events, tokens, dossiers)."""
+    return Storage(tmp_path / name)
 
 
 @pytest.fixture
@@ -240,13 +231,13 @@ def assert_no_secrets(caplog: pytest.LogCaptureFixture, *secrets: str) -> None:
 
 
 async def test_polling_mode_against_the_emulator(
-    peer: str, engine: Engine, aiohttp_server: Any, http: aiohttp.ClientSession,
+    peer: str, aiohttp_server: Any, http: aiohttp.ClientSession,
     tmp_path: Path, caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)
     caplog.set_level(logging.DEBUG, logger="httpx")  # even at DEBUG, no token in the logs
-    storage = storage_or_none(tmp_path)
-    app = create_app(settings_for(peer), engine=engine, storage=storage)
+    db = storage(tmp_path)
+    app = create_app(settings_for(peer), storage=db)
     await aiohttp_server(app)
     await wait_ready(app)
     user = FakeUser(http, peer)
@@ -255,14 +246,13 @@ async def test_polling_mode_against_the_emulator(
     group = FakeUser(http, peer, chat={"id": -100777, "title": "Investors", "type": "group"})
     await group.say("hồ sơ giấy phép lao động")  # plain text in a group: no reply
     await group.no_reply(0.8)
-    if storage is not None:
-        saved = storage.get_session(f"tg:{CHAT['id']}")
-        assert saved and saved.get("lang") == "vi"
+    saved = db.get_session(f"tg:{CHAT['id']}")  # the conversation is in SQLite
+    assert saved and saved.get("lang") == "vi" and saved.get("last") == "1.009664"
     assert_no_secrets(caplog, TOKEN)
 
 
 async def test_webhook_mode_against_the_emulator(
-    peer: str, engine: Engine, aiohttp_server: Any, http: aiohttp.ClientSession,
+    peer: str, aiohttp_server: Any, http: aiohttp.ClientSession,
     tmp_path: Path, caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)
@@ -270,7 +260,7 @@ async def test_webhook_mode_against_the_emulator(
     port = free_port()
     secret = "s3cret-webhook_token"
     app = create_app(settings_for(peer, public_url=f"http://127.0.0.1:{port}", secret=secret),
-                     engine=engine, storage=storage_or_none(tmp_path))
+                     storage=storage(tmp_path))
     server = await aiohttp_server(app, port=port)
     await wait_ready(app)
     user = FakeUser(http, peer, chat=dict(CHAT, id=5151))

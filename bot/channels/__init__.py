@@ -9,6 +9,7 @@ are set.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from aiohttp import web
 
@@ -27,15 +28,15 @@ def enabled_channels(settings: Settings) -> list[str]:
         names.append("telegram")
     if _zalo_oa_ready(settings):
         names.append("zalo_oa")
-    if getattr(settings, "zalo_bot_token", ""):
+    if settings.zalo_bot_token:
         names.append("zalo_bot")
     return names
 
 
 def _zalo_oa_ready(settings: Settings) -> bool:
-    app_id = getattr(settings, "zalo_oa_app_id", "")
-    secret = getattr(settings, "zalo_oa_secret_key", "")
-    tokens = getattr(settings, "zalo_oa_access_token", "") or getattr(settings, "zalo_oa_refresh_token", "")
+    app_id = settings.zalo_oa_app_id
+    secret = settings.zalo_oa_secret_key
+    tokens = settings.zalo_oa_access_token or settings.zalo_oa_refresh_token
     if not (app_id or secret or tokens):
         return False
     missing = [
@@ -58,17 +59,32 @@ def setup_channels(app: web.Application, settings: Settings) -> None:
     if not names:
         return
     conv = conversations(app)
+    senders: dict[str, Any] = {}
     if "telegram" in names:
         from ._telegram import setup_telegram
 
-        setup_telegram(app, settings, conv)
+        senders["telegram"] = setup_telegram(app, settings, conv).deliver
     if "zalo_oa" in names:
         from ._zalo_oa import setup_zalo_oa
 
-        setup_zalo_oa(app, settings, conv)
+        senders["zalo_oa"] = setup_zalo_oa(app, settings, conv).deliver
     if "zalo_bot" in names:
         from ._zalo_bot import setup_zalo_bot
 
-        setup_zalo_bot(app, settings, conv)
+        senders["zalo_bot"] = setup_zalo_bot(app, settings, conv).deliver
+    _register_senders(app, senders)
     hide_in_logs()
     log.info("channels: %s", ", ".join(names))
+
+
+def _register_senders(app: web.Application, senders: dict[str, Any]) -> None:
+    """Let the dossier notifier (the outbox) deliver through these channels, when it runs."""
+    try:
+        from ..dossiers._http import NOTIFIER
+    except ImportError:
+        return
+    notifier = app.get(NOTIFIER)
+    if notifier is None:
+        return
+    for channel, sender in senders.items():
+        notifier.register(channel, sender)

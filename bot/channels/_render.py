@@ -75,21 +75,20 @@ def lang_toggle(state: dict[str, Any]) -> str:
 
 
 def telegram_chunks(text: str, limit: int = TELEGRAM_MAX_TEXT) -> list[str]:
-    """`text` HTML-escaped and split into messages that stay under `limit` characters once
-    escaped (escaping lengthens text: & becomes &amp;)."""
+    """`text` HTML-escaped and split, in order, into messages that stay under `limit`
+    characters once escaped (escaping lengthens text: & becomes &amp;)."""
+    return [c for c in _escaped_parts(text, limit, max(1, limit - 200)) if c.strip()]
+
+
+def _escaped_parts(text: str, limit: int, budget: int) -> list[str]:
     out: list[str] = []
-    budget = limit - 200
-    pending = [text]
-    while pending:
-        piece = pending.pop(0)
-        for part in split_text(piece, budget):
-            escaped = html.escape(part, quote=False)
-            if len(escaped) <= limit:
-                out.append(escaped)
-            else:  # dense in & < >: split the plain text finer
-                half = max(1, len(part) // 2)
-                pending[:0] = split_text(part, half)
-    return [c for c in out if c.strip()] or ([html.escape(text, quote=False)] if text.strip() else [])
+    for part in split_text(text, budget):
+        escaped = html.escape(part, quote=False)
+        if len(escaped) <= limit:
+            out.append(escaped)
+        else:  # dense in & < >: split this part finer
+            out.extend(_escaped_parts(part, limit, max(1, len(part) // 2)))
+    return out
 
 
 def callback_data(action: str) -> str:

@@ -23,8 +23,6 @@ log = logging.getLogger(__name__)
 
 MAX_MEMORY_SESSIONS = 10_000
 MAX_SEEN_EVENTS = 20_000
-# Engine actions sent by buttons (see bot/engine/_engine.py `Engine._action`).
-ACTION_PREFIXES = ("f:", "p:", "menu:")
 
 
 @runtime_checkable
@@ -96,17 +94,15 @@ class Conversations:
         text: str,
         lang: str | None = None,
         channel_state: Callable[[Any], dict[str, Any]] | None = None,
+        chat: tuple[str, str] | None = None,
     ) -> Any:
         """The engine's Answer to `text` in chat `key`, its state loaded and saved around it.
+        `chat` is (channel, chat id): the address a dossier subscription notifies.
         `channel_state(answer)`, when given, is stored under the state's "channel" key (adapter
         data such as numbered choices); the engine never reads it."""
         async with self._lock(key):
             state = self.state(key)
-            if lang is None and text.startswith(ACTION_PREFIXES) and state.get("lang") in ("vi", "en"):
-                # A pressed button keeps the chat's language: action strings are not prose, and
-                # language detection would read "f:time:1.014199" as English.
-                lang = state["lang"]
-            answer = self.engine.answer(text, state, lang=lang)
+            answer = self.engine.answer(text, state, lang=lang, chat=chat)
             if channel_state is not None:
                 state["channel"] = channel_state(answer)
             try:

@@ -62,6 +62,7 @@ from ._sessions import Conversations, chat_ref, hide_in_logs
 
 log = logging.getLogger(__name__)
 
+CHANNEL = "telegram"  # the channel name in subscriptions and the outbox
 WEBHOOK_PATH = "/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 # setWebhook's secret_token: 1-256 characters, only A-Z, a-z, 0-9, _ and -.
@@ -230,14 +231,20 @@ class TelegramChannel:
             return
         key = self._key(chat.id)
         answer = await self.conversations.answer(
-            key, text, channel_state=lambda a: {"actions": long_actions(a.reply.buttons)}
+            key, text, channel_state=lambda a: {"actions": long_actions(a.reply.buttons)},
+            chat=(CHANNEL, str(chat.id)),
         )
         log.info("telegram: intent=%s lang=%s chat=%s", answer.intent, answer.lang, chat_ref("tg", chat.id))
-        await self.send(context, chat.id, answer.reply)
+        await self.send(context.bot, chat.id, answer.reply)
 
-    async def send(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, reply: Any) -> None:
+    async def deliver(self, chat_id: str, reply: Any) -> None:
+        """Send a notification (the outbox's sender for "telegram"); raises on failure."""
+        if not self.ready.is_set():
+            raise RuntimeError("the Telegram bot is not running yet")
+        await self.send(self.application.bot, int(chat_id), reply)
+
+    async def send(self, bot: Any, chat_id: int, reply: Any) -> None:
         """Render a Reply: an optional photo, then the text in parts, the keyboard under the last."""
-        bot = context.bot
         markup = None
         if reply.buttons:
             markup = InlineKeyboardMarkup(

@@ -1,0 +1,358 @@
+"""Zalo Official Account adapter (OA API v3), mounted on the one aiohttp server.
+
+Formats, as documented by Zalo and restated by integrators (Zalo's own pages need a login):
+- Webhook events are POSTed to our POST /zalo/webhook, signed in the header
+  X-ZEvent-Signature: "mac=" + hex SHA-256 of (app id + raw JSON body + the body's "timestamp" +
+  OA secret key); the OA secret key is the one shown on the app's Webhook page, not the app
+  secret (https://hainh.me/zalo-api-php-webhook-callback-official-account.html). The webhook
+  must answer 200 within 2 seconds or Zalo retries
+  (https://tinhoc88.com/zalo-api---php-xu-ly-su-kien-webhook.html), so replies are sent in the
+  background. A text event looks like {"event_name": "user_send_text", "app_id", "sender":
+  {"id"}, "recipient": {"id": <OA id>}, "message": {"text", "msg_id"}, "timestamp": "<ms>",
+  "user_id_by_app"} (https://docs.a4b.vn/xbot/integration-guide/integrates-with-multiple-channels/api-reference/webhook/zalopushtoxbot).
+- Replies: POST {ZALO_OA_API_BASE}/v3.0/oa/message/cs with header access_token and JSON
+  {"recipient": {"user_id"}, "message": {"text", "attachment": {"type": "template", "payload":
+  {"buttons": [{"title", "type": "oa.query.show", "payload"}]}}}}; success is HTTP 200 with
+  "error": 0 (https://developers.esms.vn/en/esms-api/send-sms-api/send-zalo-message-consulting-button,
+  button limits: https://app.unpkg.com/@warriorteam/redai-zalo-sdk@1.32.17/files/docs/BUTTON_TYPES_GUIDE.md).
+  An oa.query.show button makes the user send its payload as a message: our engine action.
+- Error -216 means the access token is invalid or expired: we refresh once and retry.
+- Refresh: POST {ZALO_OAUTH_BASE}/v4/oa/access_token, form refresh_token, app_id,
+  grant_type=refresh_token, header secret_key = app secret; the answer holds a new access_token
+  and a new refresh_token: a refresh token works once, so the new one is stored at once
+  (https://www.hexasync.vn/zalo-oa-api-huong-dan-cach-lay-access-token-tu-refresh-token/).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
+import time
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from ..config import Settings
+from ._background import Background
+from ._render import zalo_button_groups, zalo_chunks
+from ._sessions import Conversations, SeenEvents, SessionStore, chat_ref, hide_in_logs
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "zalo_oa"  # the channel name in subscriptions and the outbox
+WEBHOOK_PATH = "/zalo/webhook"
+SIGNATURE_HEADER = "X-ZEvent-Signature"
+MESSAGE_PATH = "/v3.0/oa/message/cs"
+TOKEN_PATH = "/v4/oa/access_token"
+TOKEN_EXPIRED = -216
+MAX_EVENT_AGE_MS = 15 * 60 * 1000  # events older (or further in the future) are refused
+TOKENS_KEY = "zalo-oa:tokens"  # where the current tokens are kept in the sessions table
+# Events that carry something other than text: the engine's answer to an empty question
+# (a hint to type the question) is sent back.
+NON_TEXT_EVENTS = frozenset({
+    "user_send_image", "user_send_sticker", "user_send_gif", "user_send_link", "user_send_audio",
+    "user_send_video", "user_send_file", "user_send_location", "user_send_business_card",
+})
+MORE = {"vi": "Xem thêm:", "en": "More:"}
+
+ZALO_OA: web.AppKey[ZaloOAChannel] = web.AppKey("zalo_oa_channel")
+
+
+class ZaloError(Exception):
+    """A Zalo API call failed: `code` is Zalo's "error" number (or the HTTP status)."""
+
+    def __init__(self, code: int, message: str = "") -> None:
+        super().__init__(f"Zalo error {code}: {message}")
+        self.code = code
+
+
+def _code(value: Any, default: int) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def signature(app_id: str, raw: bytes, timestamp: str, oa_secret_key: str) -> str:
+    """The hex SHA-256 Zalo sends as X-ZEvent-Signature: mac=<this>."""
+    return hashlib.sha256(app_id.encode() + raw + timestamp.encode() + oa_secret_key.encode()).hexdigest()
+
+
+class ZaloOATokens:
+    """The OA access token and its single-use refresh token, kept in the sessions table (when
+    the app has a database) so a restart or another process uses the newest refresh token.
+
+    Stored tokens are tied to the refresh token of the environment they came from: an operator
+    who re-authorises and sets a new ZALO_OA_REFRESH_TOKEN starts a new chain."""
+
+    def __init__(self, settings: Settings, store: SessionStore) -> None:
+        self.settings = settings
+        self.store = store
+        env_refresh = settings.zalo_oa_refresh_token
+        self.seed = hashlib.sha256(env_refresh.encode()).hexdigest()[:16] if env_refresh else ""
+        self.access = settings.zalo_oa_access_token
+        self.refresh_token = env_refresh
+        self.expires_at = 0.0  # unknown for the environment's access token
+        self._lock = asyncio.Lock()
+
+    def _load(self) -> None:
+        """Adopt newer tokens saved by this or another process."""
+        try:
+            saved = self.store.get_session(TOKENS_KEY)
+        except Exception:
+            log.exception("zalo-oa: could not read the saved tokens")
+            return
+        if saved and saved.get("seed") == self.seed and saved.get("access_token"):
+            self.access = str(saved["access_token"])
+            self.refresh_token = str(saved.get("refresh_token") or self.refresh_token)
+            self.expires_at = float(saved.get("expires_at") or 0)
+            hide_in_logs(self.access, self.refresh_token)
+
+    def _save(self) -> None:
+        try:
+            self.store.save_session(TOKENS_KEY, {
+                "seed": self.seed, "access_token": self.access, "refresh_token": self.refresh_token,
+                "expires_at": self.expires_at,
+            })
+        except Exception:
+            log.exception("zalo-oa: could not save the new tokens: the next refresh may fail")
+
+    async def current(self, http: aiohttp.ClientSession) -> str:
+        """A usable access token: the saved or configured one, refreshed first when it is
+        missing or known to be expired."""
+        self._load()
+        if not self.access or (self.expires_at and time.time() > self.expires_at - 60):
+            return await self.refresh(http, stale=self.access)
+        return self.access
+
+    async def refresh(self, http: aiohttp.ClientSession, stale: str | None) -> str:
+        """A new access token, unless another task already replaced `stale` meanwhile."""
+        async with self._lock:
+            self._load()
+            if self.access and self.access != stale:
+                return self.access
+            if not self.refresh_token or not self.settings.zalo_app_secret:
+                raise ZaloError(TOKEN_EXPIRED, "access token expired and no ZALO_OA_REFRESH_TOKEN/ZALO_APP_SECRET to refresh it")
+            url = self.settings.zalo_oauth_base.rstrip("/") + TOKEN_PATH
+            form = {"refresh_token": self.refresh_token, "app_id": self.settings.zalo_oa_app_id, "grant_type": "refresh_token"}
+            async with http.post(url, data=form, headers={"secret_key": self.settings.zalo_app_secret}) as resp:
+                try:
+                    data = await resp.json(content_type=None)
+                except (ValueError, aiohttp.ContentTypeError):
+                    data = {}
+            if not isinstance(data, dict) or not data.get("access_token"):
+                code = _code(data.get("error") if isinstance(data, dict) else None, resp.status)
+                raise ZaloError(code, "token refresh refused (re-authorise the app and set ZALO_OA_REFRESH_TOKEN)")
+            self.access = str(data["access_token"])
+            self.refresh_token = str(data.get("refresh_token") or self.refresh_token)
+            try:
+                self.expires_at = time.time() + float(data.get("expires_in") or 0) if data.get("expires_in") else 0.0
+            except (TypeError, ValueError):
+                self.expires_at = 0.0
+            hide_in_logs(self.access, self.refresh_token)
+            self._save()
+            log.info("zalo-oa: access token refreshed")
+            return self.access
+
+
+class ZaloOAChannel:
+    """The Zalo OA: verifies webhook events, answers them through the engine, sends replies."""
+
+    def __init__(self, settings: Settings, conversations: Conversations) -> None:
+        self.settings = settings
+        self.conversations = conversations
+        self.tokens = ZaloOATokens(settings, conversations.store)
+        self.seen = SeenEvents(conversations.store, "zalo-oa")
+        self.background = Background("zalo-oa")
+        self.http: aiohttp.ClientSession | None = None
+        hide_in_logs(settings.zalo_oa_secret_key, settings.zalo_oa_access_token,
+                     settings.zalo_oa_refresh_token, settings.zalo_app_secret)
+
+    async def start(self) -> None:
+        self.http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=20))
+        if not getattr(self.conversations.store, "persistent", True):
+            log.warning("zalo-oa: no database attached: a refreshed refresh token is lost at restart")
+        log.info("zalo-oa: webhook at %s", WEBHOOK_PATH)
+
+    async def stop(self) -> None:
+        await self.background.drain()
+        if self.http is not None:
+            await self.http.close()
+
+    # -- incoming ---------------------------------------------------------------------------
+
+    def verify(self, raw: bytes, header: str, event: Any) -> bool:
+        """True when `header` is the right signature of `raw`."""
+        mac = header.strip()
+        if mac[:4].lower() == "mac=":
+            mac = mac[4:].strip()
+        if not mac:
+            return False
+        timestamp = str(event.get("timestamp", "")) if isinstance(event, dict) else ""
+        expected = signature(self.settings.zalo_oa_app_id, raw, timestamp, self.settings.zalo_oa_secret_key)
+        return hmac.compare_digest(mac.lower().encode("utf-8", "replace"), expected.encode())
+
+    @staticmethod
+    def fresh(event: dict[str, Any], now_ms: float | None = None) -> bool:
+        """True when the event's timestamp is within MAX_EVENT_AGE of now."""
+        try:
+            ts = float(event.get("timestamp", ""))
+        except (TypeError, ValueError):
+            return False
+        if ts < 1e12:  # seconds, not milliseconds
+            ts *= 1000
+        now = time.time() * 1000 if now_ms is None else now_ms
+        return abs(now - ts) <= MAX_EVENT_AGE_MS
+
+    def for_us(self, event: dict[str, Any]) -> bool:
+        """False for events of another app or, when ZALO_OA_ID is set, another OA."""
+        app_id = event.get("app_id")
+        if app_id is not None and str(app_id) != self.settings.zalo_oa_app_id:
+            return False
+        oa_id = self.settings.zalo_oa_id
+        if oa_id:
+            recipient = event.get("recipient") if isinstance(event.get("recipient"), dict) else {}
+            target = event.get("oa_id") or (recipient or {}).get("id")
+            if str(target) != oa_id:
+                return False
+        return True
+
+    @staticmethod
+    def event_id(event: dict[str, Any]) -> str | None:
+        message = event.get("message") if isinstance(event.get("message"), dict) else None
+        if message and message.get("msg_id"):
+            return str(message["msg_id"])
+        if event.get("event_name") in ("follow", "unfollow"):
+            follower = event.get("follower") if isinstance(event.get("follower"), dict) else {}
+            return f"{event.get('event_name')}:{(follower or {}).get('id')}:{event.get('timestamp')}"
+        return None
+
+    @staticmethod
+    def text_of(event: dict[str, Any]) -> tuple[str, str] | None:
+        """(user id, text for the engine) of an event we answer, else None."""
+        name = event.get("event_name")
+        sender = event.get("sender") if isinstance(event.get("sender"), dict) else {}
+        user_id = str((sender or {}).get("id") or "")
+        if name == "user_send_text":
+            message = event.get("message") if isinstance(event.get("message"), dict) else {}
+            text = (message or {}).get("text")
+            return (user_id, text) if user_id and isinstance(text, str) else None
+        if name in NON_TEXT_EVENTS:
+            return (user_id, "") if user_id else None
+        if name == "follow":
+            follower = event.get("follower") if isinstance(event.get("follower"), dict) else {}
+            follower_id = str((follower or {}).get("id") or "")
+            return (follower_id, "menu:greeting") if follower_id else None
+        return None
+
+    async def handle(self, user_id: str, text: str) -> None:
+        """Answer one user message (in the background of the webhook call)."""
+        answer = await self.conversations.answer(f"zalo-oa:{user_id}", text, chat=(CHANNEL, user_id))
+        log.info("zalo-oa: intent=%s lang=%s chat=%s", answer.intent, answer.lang, chat_ref("zalo-oa", user_id))
+        try:
+            await self.send(user_id, answer.reply, answer.lang)
+        except ZaloError as exc:
+            log.error("zalo-oa: reply not delivered (error %s) chat=%s", exc.code, chat_ref("zalo-oa", user_id))
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            log.error("zalo-oa: reply not delivered (%s) chat=%s", type(exc).__name__, chat_ref("zalo-oa", user_id))
+
+    async def deliver(self, chat_id: str, reply: Any) -> None:
+        """Send a notification (the outbox's sender for "zalo_oa"); raises on failure."""
+        await self.send(chat_id, reply, "vi")
+
+    # -- outgoing ---------------------------------------------------------------------------
+
+    def messages(self, user_id: str, reply: Any, lang: str) -> list[dict[str, Any]]:
+        """The message/cs bodies of a Reply: text under 2,000 characters, buttons (five a
+        message) under the last part and, for more, under a short "More:" line."""
+        chunks = zalo_chunks(reply.text) or [MORE.get(lang, MORE["vi"])]
+        groups = zalo_button_groups(reply.buttons)
+        bodies: list[dict[str, Any]] = []
+        for i, chunk in enumerate(chunks):
+            message: dict[str, Any] = {"text": chunk}
+            if i == len(chunks) - 1 and groups:
+                message["attachment"] = {"type": "template", "payload": {"buttons": groups[0]}}
+            bodies.append({"recipient": {"user_id": user_id}, "message": message})
+        for group in groups[1:]:
+            bodies.append({"recipient": {"user_id": user_id}, "message": {
+                "text": MORE.get(lang, MORE["vi"]), "attachment": {"type": "template", "payload": {"buttons": group}}}})
+        return bodies
+
+    async def send(self, user_id: str, reply: Any, lang: str = "vi") -> None:
+        """Send a Reply to a user; raises ZaloError (or a network error) when a part fails.
+        Images are not sent on Zalo (they need an upload first)."""
+        for body in self.messages(user_id, reply, lang):
+            await self.call(MESSAGE_PATH, body)
+
+    async def call(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        """POST a JSON body to the OA API; on an expired token (-216) refresh once and retry."""
+        assert self.http is not None, "channel not started"
+        token = await self.tokens.current(self.http)
+        for attempt in (1, 2):
+            url = self.settings.zalo_oa_api_base.rstrip("/") + path
+            async with self.http.post(url, json=body, headers={"access_token": token}) as resp:
+                try:
+                    data = await resp.json(content_type=None)
+                except (ValueError, aiohttp.ContentTypeError):
+                    data = None
+            if not isinstance(data, dict):
+                raise ZaloError(resp.status, "answer is not JSON")
+            code = data.get("error")
+            if resp.status == 200 and code == 0:
+                return data
+            if code == TOKEN_EXPIRED and attempt == 1:
+                token = await self.tokens.refresh(self.http, stale=token)
+                continue
+            raise ZaloError(_code(code, resp.status), str(data.get("message", "")))
+        raise ZaloError(TOKEN_EXPIRED, "token refused after a refresh")
+
+
+async def zalo_oa_webhook(request: web.Request) -> web.Response:
+    """POST /zalo/webhook: a signed event from Zalo. 401 for a missing, wrong or stale
+    signature; 200 (and no reply) for repeats, other OAs and events we do not answer."""
+    channel = request.app[ZALO_OA]
+    raw = await request.read()
+    try:
+        event: Any = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        event = None
+    if not channel.verify(raw, request.headers.get(SIGNATURE_HEADER, ""), event):
+        log.warning("zalo-oa: webhook call refused (missing or wrong signature)")
+        return web.json_response({"error": "invalid signature"}, status=401)
+    if not isinstance(event, dict):
+        log.warning("zalo-oa: signed body is not a JSON object; ignored")
+        return web.json_response({"ok": True})
+    if not channel.fresh(event):
+        log.warning("zalo-oa: stale event refused")
+        return web.json_response({"error": "stale event"}, status=401)
+    if not channel.for_us(event):
+        log.info("zalo-oa: event for another app or OA ignored")
+        return web.json_response({"ok": True})
+    target = channel.text_of(event)
+    if target is None:
+        return web.json_response({"ok": True})
+    event_id = channel.event_id(event)
+    if event_id is not None and not channel.seen.first_time(event_id):
+        log.info("zalo-oa: repeated event ignored")
+        return web.json_response({"ok": True})
+    channel.background.spawn(channel.handle(*target))
+    return web.json_response({"ok": True})
+
+
+def setup_zalo_oa(app: web.Application, settings: Settings, conversations: Conversations) -> ZaloOAChannel:
+    """Mount POST /zalo/webhook and run the OA channel for the app's lifetime."""
+    channel = ZaloOAChannel(settings, conversations)
+    app[ZALO_OA] = channel
+    app.router.add_post(WEBHOOK_PATH, zalo_oa_webhook)
+
+    async def lifetime(_app: web.Application) -> Any:
+        await channel.start()
+        yield
+        await channel.stop()
+
+    app.cleanup_ctx.append(lifetime)
+    return channel
