@@ -240,6 +240,8 @@ def test_dossier_lookup_in_chat_with_the_secret(lookup_engine: Engine) -> None:
     assert "H42.25-241105-0003" in done.reply.text
     storage = lookup_engine.dossiers.storage  # type: ignore[union-attr]
     assert [s["chat_id"] for s in storage.subscribers("H42.25-241105-0003")] == ["42"]
+    lookup_engine.answer("dossier:unsub:H42.25-241105-0003", {}, chat=("telegram", "42"))
+    assert storage.subscribers("H42.25-241105-0003") == []
 
 
 def test_phone_digits_when_the_receipt_has_no_secret(lookup_engine: Engine) -> None:

@@ -189,6 +189,11 @@ class Engine:
         kind = parts[0]
         if kind == "dossier" and len(parts) == 3 and parts[1] == "sub":
             return self._subscribe(q, parts[2], state, lang, chat)
+        if kind == "dossier" and len(parts) == 3 and parts[1] == "unsub" and self.dossiers and chat:
+            self.dossiers.unsubscribe(parts[2], chat[0], chat[1])
+            text = (f"Đã hủy nhận thông báo của hồ sơ {parts[2]}." if lang == "vi"
+                    else f"You will no longer get notifications for dossier {parts[2]}.")
+            return Answer(q, lang, "status", [], Reply(text))
         if kind == "f" and len(parts) == 3 and parts[1] in (*FACETS, "procedure"):
             p = self.by_code.get(parts[2])
             if p is not None:
