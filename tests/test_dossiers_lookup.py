@@ -225,3 +225,16 @@ def test_service_from_settings_uses_the_board_contact(storage: Storage) -> None:
     board = Board("Ban", "Board", "Địa chỉ", "0200 999 8888", "a@b.vn", "", "", "https://x", "Trung tâm")
     service = DossierService.from_settings(storage, Settings(calendar=str(default_calendar_file())), board)
     assert "0200 999 8888" in service.locked_text("vi") and "0200 999 8888" in service.not_found_text("en")
+
+
+def test_overdue_dossier_next_step_says_to_contact_the_board() -> None:
+    from datetime import datetime
+
+    from bot.dossiers._service import facts_for
+    from bot.workdays import VN_TZ, WorkCalendar
+
+    row = {"code": "H1.1-260101-0001", "status": 4, "received_at": "2026-11-02T09:00:00+07:00",
+           "due_at": "2026-11-10T17:00:00+07:00"}
+    facts = facts_for(row, WorkCalendar.load(), datetime(2026, 11, 20, 9, tzinfo=VN_TZ))
+    assert facts.overdue and facts.working_days_late
+    assert "quá ngày hẹn" in facts.next_step_vi and "past its due date" in facts.next_step_en

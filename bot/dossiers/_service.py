@@ -98,9 +98,20 @@ def facts_for(row: dict[str, Any], calendar: WorkCalendar, now: datetime) -> Dos
         paused=st.code in WAITING,
         department=row.get("department"),
         supplement=row.get("supplement") if st.code == 5 else None,
-        next_step_vi=st.next_vi,
-        next_step_en=st.next_en,
+        next_step_vi=OVERDUE_NEXT_VI if overdue and st.code not in WAITING else st.next_vi,
+        next_step_en=OVERDUE_NEXT_EN if overdue and st.code not in WAITING else st.next_en,
     )
+
+
+# An overdue dossier the board is still working on: "nothing to do, wait for the date" is wrong.
+OVERDUE_NEXT_VI = (
+    "Hồ sơ đã quá ngày hẹn trả. Bạn có thể liên hệ bộ phận một cửa hoặc đường dây nóng của Ban Quản lý "
+    "để được thông báo lý do và ngày trả kết quả mới (cơ quan giải quyết phải có văn bản xin lỗi và hẹn lại)."
+)
+OVERDUE_NEXT_EN = (
+    "The dossier is past its due date. You can contact the board's one-stop desk or hotline to learn why and "
+    "the new date (the agency must apologise in writing and set a new date)."
+)
 
 
 def progress_text(facts: DossierFacts, lang: Lang) -> str | None:
