@@ -38,11 +38,14 @@ def _unavailable(reason: str) -> None:
 
 
 def _chromium() -> str:
-    for candidate in (os.environ.get("TTHC_CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium"),
-                      shutil.which("chromium-browser")):
+    """The system Chromium: TTHC_CHROMIUM when set (and then only it), else Debian's."""
+    chosen = os.environ.get("TTHC_CHROMIUM")
+    candidates = [chosen] if chosen else ["/usr/bin/chromium", shutil.which("chromium"), shutil.which("chromium-browser")]
+    for candidate in candidates:
         if candidate and os.path.isfile(candidate) and os.access(candidate, os.X_OK):
             return candidate
-    _unavailable("Chromium not found: install Debian's package (apt-get install chromium) or set TTHC_CHROMIUM")
+    _unavailable(f"Chromium not found ({chosen or '/usr/bin/chromium'}): install Debian's package "
+                 "(apt-get install chromium) or point TTHC_CHROMIUM at a Chromium binary")
     raise AssertionError("unreachable")
 
 
@@ -237,6 +240,14 @@ def test_phone_conversation_vietnamese_buttons_english(browser: Any, server: str
         assert "work permit" in shown.lower()
         page.screenshot(path=str(shots / "webchat-4-english.png"))
 
+        # An on-screen keyboard taking half the screen: the question box stays in view.
+        page.set_viewport_size({"width": PHONE["width"], "height": 420})
+        page.locator("#q").focus()
+        box = page.locator("#q").bounding_box()
+        assert box is not None and 0 <= box["y"] and box["y"] + box["height"] <= 420
+        page.screenshot(path=str(shots / "webchat-4-keyboard.png"))
+        page.set_viewport_size(PHONE)
+
         # Reloading keeps the session and the chosen language.
         with page.expect_response(lambda r: r.url.endswith("/api/ask")) as info:
             page.reload()
@@ -267,6 +278,23 @@ def test_text_is_never_markup_and_errors_are_polite(browser: Any, server: str, s
         assert link.get_attribute("rel") and "noopener" in link.get_attribute("rel")
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
+        # A slow answer shows the typing indicator (announced politely), hidden again after.
+        page.evaluate("""() => {
+            const real = window.fetch;
+            window.__realFetch = real;
+            window.fetch = (...args) => new Promise((ok) => setTimeout(() => ok(real(...args)), 800));
+        }""")
+        page.locator("#q").fill("giấy phép lao động")
+        page.locator("#q").press("Enter")
+        typing = page.locator("#typing")
+        typing.wait_for(state="visible", timeout=5_000)
+        assert typing.get_attribute("role") == "status" and typing.inner_text().strip()
+        assert page.locator("#send").get_attribute("aria-disabled") == "true"
+        page.screenshot(path=str(shots / "webchat-5-typing.png"))
+        chat.wait_answer(3)
+        typing.wait_for(state="hidden", timeout=5_000)
+        page.evaluate("() => { window.fetch = window.__realFetch; }")
+
         # The server unreachable: a polite message with a retry button, then the retry works.
         page.route("**/api/ask", lambda route: route.abort())
         page.locator("#q").fill("giấy phép lao động")
@@ -274,11 +302,11 @@ def test_text_is_never_markup_and_errors_are_polite(browser: Any, server: str, s
         error = page.locator("#log .msg.error").last
         error.wait_for(timeout=10_000)
         assert error.get_attribute("role") == "alert" and error.inner_text().strip()
-        page.screenshot(path=str(shots / "webchat-5-offline.png"))
+        page.screenshot(path=str(shots / "webchat-6-offline.png"))
         page.unroute("**/api/ask")
         body, data = chat.exchange(lambda: error.locator(".chip").first.click())
         assert body["text"] == "giấy phép lao động" and data["matches"][0]["code"] == WORK_PERMIT
-        chat.wait_answer(3)
+        chat.wait_answer(4)
         assert "giấy phép lao động" in chat.bots().last.inner_text().lower()
 
         # The server answering an error (400 / 500): a polite message, never a raw body.
@@ -305,10 +333,34 @@ def test_text_is_never_markup_and_errors_are_polite(browser: Any, server: str, s
         del fake["reply"]["image"]["url"]
         page.locator("#q").fill("mã qr")
         page.locator("#q").press("Enter")
-        page.wait_for_function("document.querySelectorAll('#log .msg.bot').length >= 5")
+        page.wait_for_function("document.querySelectorAll('#log .msg.bot').length >= 6")
         assert chat.bots().last.locator("img").count() == 0
         page.unroute("**/api/ask")
-        page.screenshot(path=str(shots / "webchat-6-narrow.png"))
+        page.screenshot(path=str(shots / "webchat-7-narrow.png"))
+
+        # A session id the server refuses: the page takes a fresh one and asks again, silently.
+        refused: list[str] = []
+
+        def refuse_once(route: Any) -> None:
+            if not refused:
+                refused.append(json.loads(route.request.post_data or "{}")["session"])
+                _fulfil(400, {"error": '"session" must be a string of 1 to 128 characters'})(route)
+            else:
+                route.continue_()
+
+        page.route("**/api/ask", refuse_once)
+        errors = page.locator("#log .msg.error").count()
+        with page.expect_response(lambda r: r.url.endswith("/api/ask") and r.status == 200) as info:
+            page.locator("#q").fill("giấy phép lao động")
+            page.locator("#q").press("Enter")
+        body = json.loads(info.value.request.post_data or "{}")
+        data = info.value.json()
+        assert refused and body["session"] != refused[0]
+        assert body["session"] == page.evaluate("localStorage.getItem('tthc.session')")
+        assert data["matches"][0]["code"] == WORK_PERMIT
+        chat.wait_answer(7)
+        assert page.locator("#log .msg.error").count() == errors
+        page.unroute("**/api/ask")
         assert not chat.outside, f"the page loaded outside resources: {chat.outside}"
         assert not [e for e in chat.errors if "Failed to load resource" not in e and "ERR_FAILED" not in e]
     finally:
@@ -335,7 +387,17 @@ def test_keyboard_only_on_desktop(browser: Any, server: str, shots: Path) -> Non
         assert body["text"] == data["q"] and data["matches"][0]["code"] == "1.014201"
         chat.wait_answer(3)
         assert page.evaluate("document.activeElement.id") == "q"
-        page.screenshot(path=str(shots / "webchat-7-desktop.png"))
+        page.screenshot(path=str(shots / "webchat-8-desktop.png"))
+
+        # "New conversation": a fresh session, an empty log and a new welcome; no follow-up context.
+        old = page.evaluate("localStorage.getItem('tthc.session')")
+        body, data = chat.exchange(lambda: page.locator("#reset").click())
+        assert body["text"] == "menu:greeting" and body["session"] != old
+        assert body["session"] == page.evaluate("localStorage.getItem('tthc.session')")
+        chat.wait_answer(1)
+        assert page.locator("#log .msg").count() == 1
+        body, data = chat.ask("còn lệ phí?")
+        assert data["matches"] == []
     finally:
         context.close()
 

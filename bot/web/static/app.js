@@ -218,7 +218,7 @@
     if (lang) body.lang = lang;
     const ctrl = new AbortController();
     const timer = setTimeout(() => ctrl.abort(), TIMEOUT_MS);
-    let data = null, problem = null;
+    let data = null, problem = null, renew = false;
     try {
       const res = await fetch(API, {
         method: "POST",
@@ -229,13 +229,8 @@
         credentials: "same-origin",
       });
       try { data = await res.json(); } catch (e) { data = null; }
-      if (res.status === 400 && data && /session/i.test(String(data.error)) && !how.renewed) {
-        // A stored session id the server refuses: start a fresh one and try once more.
-        st.session = newSession();
-        clearTimeout(timer);
-        setBusy(false);
-        return ask(text, lang, Object.assign({}, how, { renewed: true }));
-      }
+      // A stored session id the server refuses: start a fresh one and try once more (below).
+      renew = res.status === 400 && !!data && /session/i.test(String(data.error)) && !how.renewed;
       if (res.status === 413) problem = "tooLong";
       else if (res.status >= 400 && res.status < 500) problem = "bad";
       else if (!res.ok || !data || !data.reply) problem = "server";
@@ -244,6 +239,10 @@
     } finally {
       clearTimeout(timer);
       setBusy(false);
+    }
+    if (renew) {
+      st.session = newSession();
+      return ask(text, lang, Object.assign({}, how, { renewed: true }));
     }
     clearChoices();
     let li;
