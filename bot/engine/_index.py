@@ -41,7 +41,7 @@ STOP_WEIGHT = 0.2
 # the first (the question asks for another variant); one the phrase has but the question does not
 # say, by the second (the question may mean the plain procedure).
 MISSING_MODIFIER = 0.5
-EXTRA_MODIFIER = 0.75
+EXTRA_MODIFIER = 0.62
 
 
 @dataclass(frozen=True)
@@ -127,7 +127,6 @@ def procedure_phrases(p: Procedure) -> list[tuple[str, str]]:
         out.append(("full", name))
     out.extend(("alias", a) for a in p.aliases)
     out.append(("en", _PARENS_RE.sub(" ", p.name_en)))
-    out.extend(("alias", m) for m in re.findall(r"\(([A-Za-z]{2,6})\)", p.name_en))
     out.extend(("case", c.name) for c in p.cases if len(p.cases) > 1)
     return out
 
@@ -138,16 +137,19 @@ class ProcedureIndex:
     def __init__(self, kb: KnowledgeBase) -> None:
         self.procedures = list(kb.procedures)
         self.rewriter = _Rewriter(kb.glossary)
-        raw: list[tuple[int, list[str], str, float]] = []
+        raw: list[tuple[int, list[str], str, float, frozenset[str]]] = []
         df: dict[str, int] = defaultdict(int)
         for i, p in enumerate(self.procedures):
             seen: set[str] = set()
             for kind, text in procedure_phrases(p):
                 folded = _PREFIX_RE.sub("", fold(text))
-                for variant in {folded, " ".join(self.rewriter.rewrite(folded.split()))}:
+                variants = {folded, " ".join(self.rewriter.rewrite(folded.split()))}
+                # "GPXD bị mất" is about re-issue even in its unrewritten form.
+                mods = frozenset().union(*(_modifiers(v) for v in variants))
+                for variant in variants:
                     words = variant.split()
                     if words:
-                        raw.append((i, words, variant, PHRASE_FACTORS[kind]))
+                        raw.append((i, words, variant, PHRASE_FACTORS[kind], mods))
                         seen.update(words)
             for w in seen:
                 df[w] += 1
@@ -164,14 +166,14 @@ class ProcedureIndex:
         self.phrases: list[_Phrase] = []
         self.postings: dict[str, list[int]] = defaultdict(list)
         unique: set[tuple[int, str]] = set()
-        for i, words, variant, factor in raw:
+        for i, words, variant, factor, mods in raw:
             if (i, variant) in unique:
                 continue
             unique.add((i, variant))
             tokens = frozenset(words)
             total = sum(self._weight(w) * (STOP_WEIGHT if w in STOPWORDS else 1.0) for w in tokens)
             pid = len(self.phrases)
-            self.phrases.append(_Phrase(i, tokens, _bigrams(words), total, _modifiers(variant), factor))
+            self.phrases.append(_Phrase(i, tokens, _bigrams(words), total, mods, factor))
             for w in tokens:
                 if w not in STOPWORDS:
                     self.postings[w].append(pid)

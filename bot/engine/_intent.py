@@ -66,7 +66,7 @@ _FEE = _rx(
     r"costs?", r"how much", r"price", r"charges?", r"free", r"pay",
 )
 _LEVEL = _rx(
-    r"truc tuyen", r"online", r"toan trinh", r"mot phan", r"qua mang", r"dich vu cong", r"nop qua dvc",
+    r"truc tuyen", r"online", r"toan trinh", r"(?:muc do|dich vu cong|dvc|truc tuyen) mot phan", r"qua mang", r"dich vu cong", r"nop qua dvc",
     r"electronic(?:ally)?", r"internet", r"e filing", r"dvc",
 )
 _WHERE = _rx(

@@ -236,7 +236,7 @@ FACET_PHRASES: tuple[str, ...] = tuple(
             "thoi gian giai quyet", "thoi han giai quyet", "thoi gian", "bao lau", "mat bao lau", "bao nhieu ngay",
             "may ngay", "ngay lam viec", "khi nao co ket qua", "khi nao", "le phi", "chi phi", "mat phi",
             "bao nhieu tien", "phi", "mien phi", "co mat phi khong", "nop truc tuyen", "truc tuyen", "online",
-            "qua mang", "toan trinh", "mot phan", "dich vu cong", "nop o dau", "o dau", "noi nop", "nop",
+            "qua mang", "toan trinh", "dich vu cong", "nop o dau", "o dau", "noi nop", "nop",
             "buu chinh", "truc tiep", "dia chi", "duoc khong", "co duoc khong", "can cu phap ly", "cac buoc",
             "trinh tu", "thu tuc", "tthc", "quy trinh", "huong dan", "lam the nao", "nhu the nao",
             "the nao", "documents", "document", "papers", "paper", "forms", "required", "requirements",
