@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 CONFIDENT = 0.5
 # Candidates scoring at least this fraction of the best one are "close": unless the question
 # names the best one in full, the bot asks which one is meant.
-CLOSE = 0.9
+CLOSE = 0.85
 FULL = 0.95
 # Candidates listed beside the best one must reach this fraction of its score.
 LISTED = 0.8

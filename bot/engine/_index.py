@@ -33,6 +33,12 @@ _PREFIX_RE = re.compile(r"^(thu tuc|procedure for|procedure of)\s+")
 
 # How much each kind of phrase counts: a case name is a weaker hint than the procedure's names.
 PHRASE_FACTORS = {"name": 1.0, "alias": 1.0, "en": 1.0, "case": 0.85, "full": 0.95}
+# Words of the variant phrases, and how much of their rarity they keep in coverage.
+VARIANT_WORDS = frozenset(w for m in MODIFIERS for w in m.split()) | {"cap"}
+VARIANT_WEIGHT = 0.3
+# A phrase's word pairs found in the question, in order, confirm the match: a phrase none of whose
+# pairs appear scores BIGRAM_BASE of its word coverage ("giấy phép lái xe" is not "giấy phép đầu tư").
+BIGRAM_BASE = 0.5
 # Weight of a question's word that no procedure uses.
 UNKNOWN_WEIGHT = 0.35
 # Weight of a phrase's stop words in its total (long names with many of them are barely penalised).
@@ -69,8 +75,9 @@ def _bigrams(words: list[str]) -> frozenset[tuple[str, str]]:
 
 
 def _modifiers(folded: str) -> frozenset[str]:
-    """The variant words of a folded text ("đối với" and "thay đổi" are not "đổi")."""
-    padded = f" {folded} ".replace(" doi voi ", " ").replace(" thay doi ", " ")
+    """The variant words of a folded text ("đối với" and "thay đổi" are not "đổi", and a
+    "chuyên gia Hàn Quốc" asks for no extension)."""
+    padded = f" {folded} ".replace(" doi voi ", " ").replace(" thay doi ", " ").replace(" han quoc ", " hanquoc ")
     found = {m for m in MODIFIERS if f" {m} " in padded}
     if "cap doi" in found or "di doi" in found:
         found.discard("doi")
@@ -179,7 +186,11 @@ class ProcedureIndex:
                     self.postings[w].append(pid)
 
     def _weight(self, word: str) -> float:
-        return self.idf.get(word, self.unknown_weight)
+        weight = self.idf.get(word, self.unknown_weight)
+        # Variant words (cấp, lại, gia hạn, điều chỉnh…) are judged by the variant rule; in the
+        # coverage they weigh little, so that the subject (which permit, which certificate)
+        # decides: "gia hạn giấy phép kinh doanh" is not "gia hạn giấy phép lao động".
+        return weight * VARIANT_WEIGHT if word in VARIANT_WORDS else weight
 
     def _correct(self, words: list[str]) -> list[str]:
         """Replace words unknown to the catalogue by the closest known one, when close enough:
@@ -231,9 +242,9 @@ class ProcedureIndex:
             q_bigrams = _bigrams(variant.split())
             acc: dict[int, float] = defaultdict(float)
             for w in content:
-                weight = self.idf.get(w)
-                if weight is None:
+                if w not in self.idf:
                     continue
+                weight = self._weight(w)
                 for pid in self.postings.get(w, ()):
                     acc[pid] += weight
             for pid, matched in acc.items():
@@ -246,7 +257,7 @@ class ProcedureIndex:
                 # the score more gently, since questions carry context that names no procedure.
                 score = p_cov * math.sqrt(q_cov)
                 if ph.bigrams:
-                    score *= 0.9 + 0.1 * len(ph.bigrams & q_bigrams) / len(ph.bigrams)
+                    score *= BIGRAM_BASE + (1 - BIGRAM_BASE) * len(ph.bigrams & q_bigrams) / len(ph.bigrams)
                 score *= MISSING_MODIFIER ** len(q_mods - ph.modifiers)
                 score *= EXTRA_MODIFIER ** len(ph.modifiers - q_mods)
                 score *= ph.factor
