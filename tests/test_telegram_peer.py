@@ -246,6 +246,28 @@ async def test_polling_mode_against_the_emulator(
     group = FakeUser(http, peer, chat={"id": -100777, "title": "Investors", "type": "group"})
     await group.say("hồ sơ giấy phép lao động")  # plain text in a group: no reply
     await group.no_reply(0.8)
+    # The one error handler: logs the error (not the token) and apologises in the chat.
+    from telegram import Update
+    from telegram.ext import CallbackContext
+
+    from bot.channels._telegram import TELEGRAM
+
+    channel = app[TELEGRAM]
+    broken = Update.de_json({"update_id": 999, "message": {"message_id": 1, "date": int(time.time()),
+                                                           "chat": CHAT, "from": USER, "text": "?"}}, channel.application.bot)
+    await channel.on_error(broken, CallbackContext.from_error(broken, RuntimeError("boom"), channel.application))
+    [sorry] = await user.replies()
+    assert sorry["text"].startswith("Xin lỗi")
+    assert "RuntimeError" in caplog.text
+
+    # The dossier outbox delivers notifications through the channel.
+    from bot.dossiers._http import NOTIFIER
+    from bot.engine import Reply
+
+    await app[NOTIFIER].senders["telegram"](str(CHAT["id"]), Reply("Hồ sơ H42.25-241105-0003 đã có kết quả <OK> & xong"))
+    [note] = await user.replies()
+    assert note["text"] == "Hồ sơ H42.25-241105-0003 đã có kết quả &lt;OK&gt; &amp; xong"
+
     saved = db.get_session(f"tg:{CHAT['id']}")  # the conversation is in SQLite
     assert saved and saved.get("lang") == "vi" and saved.get("last") == "1.009664"
     assert_no_secrets(caplog, TOKEN)

@@ -121,6 +121,16 @@ async def test_conversation(bot: Any, caplog: pytest.LogCaptureFixture) -> None:
     assert TOKEN not in caplog.text and SECRET not in caplog.text
 
 
+async def test_notifications_go_out_through_the_outbox_sender(bot: Any) -> None:
+    from bot.dossiers._http import NOTIFIER
+    from bot.engine import Button, Reply
+
+    fake, _send, client = bot
+    sender = client.app[NOTIFIER].senders["zalo_bot"]
+    await sender(CHAT_ID, Reply("Hồ sơ đã có kết quả", (Button("Xem", "menu:status"),)))
+    assert fake.sent == [{"chat_id": CHAT_ID, "text": "Hồ sơ đã có kết quả"}]
+
+
 async def test_bad_input_gets_no_reply_and_no_error(bot: Any) -> None:
     fake, send, client = bot
     same = update("xin chào", message_id="once")

@@ -226,6 +226,13 @@ async def test_conversation_with_buttons_refresh_and_bad_input(
     await settle(app2)
     assert fake.refreshes == 1 and fake.rejected == 1 and len(fake.answers(since=count)) == 1
 
+    # The dossier outbox delivers notifications through the channel.
+    from bot.dossiers._http import NOTIFIER
+    from bot.engine import Reply
+
+    await app2[NOTIFIER].senders["zalo_oa"](USER_ID, Reply("Hồ sơ H42.25-241105-0003 đã có kết quả"))
+    assert fake.messages[-1] == {"recipient": {"user_id": USER_ID}, "message": {"text": "Hồ sơ H42.25-241105-0003 đã có kết quả"}}
+
     for secret in (OA_SECRET, APP_SECRET, "expired-access", "refresh-0", "refresh-1-next", fake.valid_access):
         assert secret not in caplog.text
 

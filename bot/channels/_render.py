@@ -25,6 +25,9 @@ ZALO_MAX_TEXT = 2000
 ZALO_MAX_BUTTON_TITLE = 100
 ZALO_MAX_BUTTON_PAYLOAD = 1000
 ZALO_MAX_BUTTONS = 5
+# oa.query.show: pressing the button sends its payload (our engine action) as the user's visible
+# message; "oa.query.hide" would send it without showing it in the chat.
+ZALO_BUTTON_TYPE = "oa.query.show"
 
 # Deep-link payloads (t.me/<bot>?start=<payload>) allow only A-Z a-z 0-9 _ - and 64 characters
 # (https://core.telegram.org/bots/features#deep-linking). A procedure is written p_<code with
@@ -137,7 +140,7 @@ def zalo_button_groups(buttons: Sequence[Button]) -> list[list[dict[str, str]]]:
     """Zalo OA buttons in groups of at most five: each {"title", "type": "oa.query.show",
     "payload": action}; pressing one makes the user send `action` as a message."""
     items = [
-        {"title": b.label[:ZALO_MAX_BUTTON_TITLE], "type": "oa.query.show", "payload": b.action[:ZALO_MAX_BUTTON_PAYLOAD]}
+        {"title": b.label[:ZALO_MAX_BUTTON_TITLE], "type": ZALO_BUTTON_TYPE, "payload": b.action[:ZALO_MAX_BUTTON_PAYLOAD]}
         for b in buttons
     ]
     return [items[i:i + ZALO_MAX_BUTTONS] for i in range(0, len(items), ZALO_MAX_BUTTONS)]
