@@ -245,7 +245,11 @@ async def test_polling_mode_against_the_emulator(
 
     group = FakeUser(http, peer, chat={"id": -100777, "title": "Investors", "type": "group"})
     await group.say("hồ sơ giấy phép lao động")  # plain text in a group: no reply
+    await group.command("/start@SomeOtherBot")  # a command for another bot: no reply
     await group.no_reply(0.8)
+    await group.command("/help")  # a command for us: a pointer to the private chat
+    [note] = await group.replies()
+    assert "tin nhắn riêng" in note["text"]
     # The one error handler: logs the error (not the token) and apologises in the chat.
     from telegram import Update
     from telegram.ext import CallbackContext

@@ -36,7 +36,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatType, ParseMode
-from telegram.error import Forbidden, InvalidToken, RetryAfter, TelegramError
+from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -148,6 +148,11 @@ class TelegramChannel:
             except InvalidToken:
                 self.failed = "the bot token was refused"
                 log.error("telegram: not started: the bot token was refused (check TELEGRAM_BOT_TOKEN)")
+                return
+            except BadRequest as exc:  # e.g. setWebhook: "An HTTPS URL must be provided"
+                self.failed = f"Telegram refused the setup: {exc.message}"
+                log.error("telegram: not started: %s (check TTHC_PUBLIC_URL)", self.failed)
+                await self._stop_quietly()
                 return
             except asyncio.CancelledError:
                 raise
@@ -299,8 +304,11 @@ class TelegramChannel:
     async def on_group_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A command in a group: a short note pointing to the private chat (plain text is ignored)."""
         message = update.effective_message
-        if message is None:
+        if message is None or not message.text:
             return
+        addressed = message.text.split()[0].partition("@")[2]
+        if addressed and addressed.lower() != (context.bot.username or "").lower():
+            return  # a command for another bot in the group
         lang = "en" if (message.from_user and (message.from_user.language_code or "").startswith("en")) else "vi"
         await message.reply_text(GROUP_NOTE[lang])
 
