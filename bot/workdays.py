@@ -173,6 +173,8 @@ class WorkCalendar:
         last day. For days and months, a due day that is a day off moves to the next working day.
         """
         day = to_vn(received).date()
+        if limit.value is None or limit.unit is None:
+            raise ValueError(f"no fixed time limit: {limit.text}")
         if limit.unit == "working_days":
             due = self.add_working_days(day, math.ceil(limit.value))
         elif limit.unit == "days":

@@ -145,7 +145,12 @@ def test_bundled_knowledge_passes_and_is_complete() -> None:
         assert p.code and p.name and p.name_en and p.legal_basis and p.source_url and p.verified
         for case in p.cases:
             assert case.documents, f"{p.code} {case.name}: no documents"
-            assert case.time.value > 0
+            assert case.time.text
+            assert not case.time.known or (case.time.value or 0) > 0
+    assert len(kb.procedures) >= 35
+    # Only records that fix no limit at all may leave it open (and they say so in the text).
+    open_limits = [p.code for p in kb.procedures for c in p.cases if not c.time.known]
+    assert set(open_limits) <= {"2.002731", "2.002732"}
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -184,3 +189,17 @@ def test_importer_placeholders_fail_validation(tmp_path: Path) -> None:
     _, problems = check_knowledge(make_kb(tmp_path, {"procedures/a.yaml": text}))
     assert {p.field for p in problems} == {"name_en", "verified"}
     assert any("placeholder" in p.message for p in problems)
+
+
+def test_a_case_may_say_the_record_fixes_no_time_limit(tmp_path: Path) -> None:
+    text = GOOD.replace(
+        "    time: {value: 10, unit: working_days, text: 10 ngày làm việc}",
+        "    time: {text: Hồ sơ công bố không nêu thời hạn}",
+    )
+    kb = load_knowledge(make_kb(tmp_path, {"procedures/a.yaml": text}))
+    time = kb.procedures[0].cases[0].time
+    assert not time.known and time.to_dict() == {"value": None, "unit": None, "text": "Hồ sơ công bố không nêu thời hạn"}
+    # A value without its unit (or the reverse) is still an error.
+    half = GOOD.replace("{value: 10, unit: working_days, text: 10 ngày làm việc}", "{value: 10, text: 10 ngày}")
+    _, problems = check_knowledge(make_kb(tmp_path / "b", {"procedures/a.yaml": half}))
+    assert [p.field for p in problems] == ["cases[0].time.unit"]

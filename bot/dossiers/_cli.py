@@ -187,9 +187,12 @@ def _due(args: argparse.Namespace) -> int:
     print(f"{procedure.code} {procedure.name}")
     print(f"Nộp / tiếp nhận: {fmt_day(start)}" + ("" if calendar.is_working_day(start) else " (ngày nghỉ)"))
     for case in procedure.cases:
+        label = f"{case.name}: " if len(procedure.cases) > 1 else ""
+        if case.time.value is None or case.time.unit is None:
+            print(f"- {label}không có thời hạn cố định ({case.time.text})")
+            continue
         due = calendar.due_date(received, case.time).date()
         value = int(case.time.value) if float(case.time.value).is_integer() else case.time.value
-        label = f"{case.name}: " if len(procedure.cases) > 1 else ""
         print(f"- {label}{value} {UNITS_VI[case.time.unit]} → hẹn trả {fmt_day(due)}")
         off = calendar.days_off_between(start, due)
         if off:

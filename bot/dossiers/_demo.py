@@ -42,7 +42,7 @@ STATUS_MIX = ((1, 2), (2, 3), (4, 12), (5, 4), (6, 1), (3, 1), (7, 1), (8, 1), (
 def _procedures(knowledge_dir: str | Path | None) -> list[tuple[str, str, TimeLimit]]:
     if knowledge_dir:
         kb, _ = check_knowledge(knowledge_dir)
-        found = [(p.code, p.name, p.cases[0].time) for p in kb.procedures if p.cases]
+        found = [(p.code, p.name, p.cases[0].time) for p in kb.procedures if p.cases and p.cases[0].time.known]
         if found:
             return found
     return list(FALLBACK_PROCEDURES)
@@ -62,7 +62,7 @@ def demo_records(
         code, name, limit = procedures[(i - 1) % len(procedures)]
         status = statuses[(i - 1) % len(statuses)] if i > 4 else (4, 4, 5, 10)[i - 1]
         # Dossiers still being worked on were mostly received within their time limit.
-        span = max(int(limit.value) - 1, 1) if status in (1, 2, 4) and limit.unit == "working_days" else 40
+        span = max(int(limit.value or 2) - 1, 1) if status in (1, 2, 4) and limit.unit == "working_days" else 40
         received_day = calendar.add_working_days(today, -rng.randint(0, span))
         received = datetime.combine(received_day, time(rng.randint(8, 16), rng.choice((0, 15, 30, 45))), tzinfo=VN_TZ)
         due = calendar.due_date(received, limit)

@@ -79,6 +79,8 @@ def _num(value: float) -> str:
 
 
 def time_value(case: Case, lang: str) -> str:
+    if case.time.value is None or case.time.unit is None:
+        return "chưa có thời hạn cố định — hãy hỏi Ban Quản lý" if lang == "vi" else "no fixed time limit published — ask the board"
     return f"{_num(case.time.value)} {UNIT_TEXT[lang][case.time.unit]}"
 
 

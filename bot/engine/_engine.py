@@ -305,8 +305,8 @@ class Engine:
         ]
         total = 0.0
         for i, p in enumerate(steps, 1):
-            case = max(p.cases, key=lambda c: c.time.value if c.time.unit == "working_days" else 0)
-            if case.time.unit == "working_days":
+            case = max(p.cases, key=lambda c: c.time.value or 0 if c.time.unit == "working_days" else 0)
+            if case.time.unit == "working_days" and case.time.value:
                 total += case.time.value
             name = compose.short_name(p, 200) if vi else f"{p.name_en} ({compose.short_name(p, 80)})"
             lines.append(f"{i}. {name} — {compose.time_value(case, lang)}, {p.online_level} [{p.code}]")

@@ -284,15 +284,18 @@ def _read_procedure(data: Any, c: _Checker, today: date) -> Procedure | None:
             c.problem(path, "is required: the time limit (value, unit, text)")
             return None
         t = c.mapping(value, path, TIME_FIELDS)
+        text = c.text(t, "text", path)
+        if "value" not in t and "unit" not in t:
+            # The record fixes no limit: allowed, and `text` must say so (the bot shows it).
+            return TimeLimit(None, None, text) if text else None
         v = t.get("value")
         if isinstance(v, bool) or not isinstance(v, (int, float)) or v <= 0:
-            c.problem(path + ("value",), f"must be a number above 0 (got {v!r})")
+            c.problem(path + ("value",), f"must be a number above 0 (got {v!r}); leave out value and unit when the record fixes no limit")
             v = None
         unit = c.text(t, "unit", path)
         if unit and unit not in TIME_UNITS:
             c.problem(path + ("unit",), f"must be one of: {', '.join(TIME_UNITS)} (got '{unit}')")
             unit = None
-        text = c.text(t, "text", path)
         if v is None or unit is None or text is None:
             return None
         return TimeLimit(float(v), unit, text)  # type: ignore[arg-type]

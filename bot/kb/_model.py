@@ -53,14 +53,21 @@ class Document:
 
 @dataclass(frozen=True)
 class TimeLimit:
-    """The time limit for processing (thời hạn giải quyết)."""
+    """The time limit for processing (thời hạn giải quyết). `value` and `unit` are None when the
+    published record fixes no limit: the bot then says so (from `text`) instead of inventing one."""
 
-    value: float
-    unit: TimeUnit
+    value: float | None
+    unit: TimeUnit | None
     text: str
 
+    @property
+    def known(self) -> bool:
+        return self.value is not None and self.unit is not None
+
     def to_dict(self) -> dict[str, Any]:
-        value: float | int = int(self.value) if float(self.value).is_integer() else self.value
+        value: float | int | None = self.value
+        if self.value is not None and float(self.value).is_integer():
+            value = int(self.value)
         return {"value": value, "unit": self.unit, "text": self.text}
 
 
