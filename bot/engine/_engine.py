@@ -109,7 +109,10 @@ class Engine:
             best = confident[0]
             listed = [m for m in confident if m.score >= best.score * LISTED][:5]
             close = [m for m in listed if m.score >= best.score * CLOSE]
-            if len(close) > 1 and best.coverage < FULL and not self._distinct_by_question(q, close):
+            # Ask when the best is only partly named, or when the question names two in full
+            # ("thành viên góp vốn có phải xin giấy phép lao động?").
+            unsure = best.coverage < FULL or (len(close) > 1 and close[1].coverage >= FULL)
+            if len(close) > 1 and unsure and not self._distinct_by_question(q, close):
                 return self._clarify(q, intent, close, listed, state, lang)
             return self._facet(q, intent, best.procedure, listed, state, lang)
         # No procedure named: a follow-up on the last one, or a general question.

@@ -99,14 +99,22 @@ class _Rewriter:
                     if words and list(words) != expansion:
                         table.setdefault(words, expansion)
         self.table = table
+        # The second pass leaves out entries whose result contains their own words again.
+        self.second = {k: v for k, v in table.items() if " ".join(k) not in " ".join(v)}
         self.max_len = max((len(k) for k in table), default=1)
 
     def rewrite(self, words: list[str]) -> list[str]:
+        """Two passes, so that an expanded abbreviation can complete a phrase ("GCN đầu tư" →
+        "giấy chứng nhận đầu tư" → "giấy chứng nhận đăng ký đầu tư")."""
+        once = self._pass(words, self.table)
+        return self._pass(once, self.second) if once != words else once
+
+    def _pass(self, words: list[str], table: dict[tuple[str, ...], list[str]]) -> list[str]:
         out: list[str] = []
         i = 0
         while i < len(words):
             for n in range(min(self.max_len, len(words) - i), 0, -1):
-                repl = self.table.get(tuple(words[i : i + n]))
+                repl = table.get(tuple(words[i : i + n]))
                 if repl is not None:
                     out.extend(repl)
                     i += n

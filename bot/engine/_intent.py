@@ -58,7 +58,7 @@ _DOCUMENTS = _rx(
 )
 _TIME = _rx(
     r"thoi gian", r"bao lau", r"bao nhieu ngay", r"may ngay", r"thoi han giai quyet", r"khi nao (?:co|nhan|duoc)",
-    r"mat bao lau", r"trong bao lau", r"how long", r"how many days", r"processing time", r"time limit",
+    r"mat bao lau", r"trong bao lau", r"how long", r"time", r"how many days", r"processing time", r"time limit",
     r"when (?:will|can|do) i (?:get|receive)", r"days? (?:does it|to)", r"deadline",
 )
 _FEE = _rx(
