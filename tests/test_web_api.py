@@ -271,3 +271,9 @@ async def test_many_sessions_do_not_break_the_server(client: Any) -> None:
         await ask(client, "giấy phép lao động", session=f"s-many-{i}")
     resp = await client.get("/healthz")
     assert resp.status == 200
+
+
+async def test_pages_carry_security_headers(client: Any) -> None:
+    resp = await client.get("/")
+    assert "default-src 'self'" in resp.headers["Content-Security-Policy"]
+    assert resp.headers["X-Content-Type-Options"] == "nosniff"

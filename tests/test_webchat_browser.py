@@ -333,7 +333,7 @@ def test_text_is_never_markup_and_errors_are_polite(browser: Any, server: str, s
         del fake["reply"]["image"]["url"]
         page.locator("#q").fill("mã qr")
         page.locator("#q").press("Enter")
-        page.wait_for_function("document.querySelectorAll('#log .msg.bot').length >= 6")
+        page.wait_for_function("() => document.querySelectorAll('#log .msg.bot').length >= 6")
         assert chat.bots().last.locator("img").count() == 0
         page.unroute("**/api/ask")
         page.screenshot(path=str(shots / "webchat-7-narrow.png"))
