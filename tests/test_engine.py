@@ -278,3 +278,18 @@ def test_a_question_instead_of_the_secret_is_answered_as_a_question(lookup_engin
     lookup_engine.answer("H42.25-241105-0003", state)
     answer = lookup_engine.answer("giấy phép lao động cần hồ sơ gì", state)
     assert answer.intent == "documents" and "pending" not in state
+
+
+def test_large_catalogue_shortcut_finds_the_same_procedures(engine: Engine, monkeypatch: Any) -> None:
+    """On a catalogue of thousands, common words only add to candidates opened by rarer ones;
+    forced on the bundled knowledge, that must not change what is found."""
+    from bot.engine import _index
+
+    questions = ["gia hạn gplđ", "giấy phép xây dựng", "how long does a work permit take", "báo cáo ĐTM",
+                 "điều chỉnh giấy chứng nhận đăng ký đầu tư", "góp vốn mua cổ phần", "giấy phép"]
+    before = [[m.procedure.code for m in engine.index.search(q)[:3]] for q in questions]
+    monkeypatch.setattr(_index, "COMMON_POSTINGS", 0)
+    shortcut = _index.ProcedureIndex(engine.kb)
+    assert len(shortcut.phrases) // 20 < 30  # the shortcut is really taken for common words
+    after = [[m.procedure.code for m in shortcut.search(q)[:3]] for q in questions]
+    assert [b[0] for b in before] == [a[0] for a in after]

@@ -39,6 +39,8 @@ VARIANT_WEIGHT = 0.3
 # A phrase's word pairs found in the question, in order, confirm the match: a phrase none of whose
 # pairs appear scores BIGRAM_BASE of its word coverage ("giấy phép lái xe" is not "giấy phép đầu tư").
 BIGRAM_BASE = 0.5
+# A word in more phrases than this (or a twentieth of them) only adds to candidates.
+COMMON_POSTINGS = 300
 # Weight of a question's word that no procedure uses.
 UNKNOWN_WEIGHT = 0.35
 # Weight of a phrase's stop words in its total (long names with many of them are barely penalised).
@@ -179,6 +181,7 @@ class ProcedureIndex:
         for w in self.vocabulary:
             self._by_initial[w[0]].append(w)
         self.phrases: list[_Phrase] = []
+        self._posting_sets: dict[str, frozenset[int]] = {}
         self.postings: dict[str, list[int]] = defaultdict(list)
         unique: set[tuple[int, str]] = set()
         for i, words, variant, factor, mods in raw:
@@ -237,6 +240,33 @@ class ProcedureIndex:
             out.append(" ".join(plain))
         return out
 
+    def _accumulate(self, words: list[str]) -> dict[int, float]:
+        """Matched weight per phrase. Rare words open candidates; words used by a large share of
+        the catalogue only add to candidates already open (they cannot make a phrase win on
+        their own), which keeps a question's cost bounded on a catalogue of thousands."""
+        acc: dict[int, float] = defaultdict(float)
+        common_cut = max(COMMON_POSTINGS, len(self.phrases) // 20)
+        rare = [w for w in words if len(self.postings.get(w, ())) <= common_cut]
+        common = [w for w in words if w not in rare]
+        for w in rare:
+            weight = self._weight(w)
+            for pid in self.postings.get(w, ()):
+                acc[pid] += weight
+        if not acc:
+            rare, common = common, []
+            for w in rare:
+                weight = self._weight(w)
+                for pid in self.postings.get(w, ()):
+                    acc[pid] += weight
+        for w in common:
+            weight = self._weight(w)
+            members = self._posting_sets.get(w)
+            if members is None:
+                members = self._posting_sets[w] = frozenset(self.postings[w])
+            for pid in acc.keys() & members:
+                acc[pid] += weight
+        return acc
+
     def search(self, question: str, limit: int = 5) -> list[Match]:
         """Procedures for a question, best first, with scores in [0, 1] (not thresholded)."""
         best: dict[int, tuple[float, float]] = {}
@@ -248,13 +278,7 @@ class ProcedureIndex:
                 continue
             q_total = sum(self._weight(w) for w in content)
             q_bigrams = _bigrams(variant.split())
-            acc: dict[int, float] = defaultdict(float)
-            for w in content:
-                if w not in self.idf:
-                    continue
-                weight = self._weight(w)
-                for pid in self.postings.get(w, ()):
-                    acc[pid] += weight
+            acc = self._accumulate([w for w in content if w in self.idf])
             for pid, matched in acc.items():
                 ph = self.phrases[pid]
                 p_cov = min(1.0, matched / ph.total) if ph.total else 0.0
