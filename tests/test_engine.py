@@ -293,3 +293,15 @@ def test_large_catalogue_shortcut_finds_the_same_procedures(engine: Engine, monk
     assert len(shortcut.postings["giay"]) > len(shortcut.phrases) // 20  # "giấy" is a common word here
     after = [[m.procedure.code for m in shortcut.search(q)[:3]] for q in questions]
     assert [b[0] for b in before] == [a[0] for a in after]
+
+
+def test_time_answer_says_when_a_dossier_filed_today_is_due(lookup_engine: Engine) -> None:
+    import re
+
+    from bot.workdays import now_vn
+
+    answer = lookup_engine.answer("gia hạn giấy phép lao động mất bao lâu", {})
+    line = next(x for x in answer.reply.text.splitlines() if "hôm nay" in x)
+    due = lookup_engine.calendar.add_working_days(now_vn().date(), 10)  # type: ignore[union-attr]
+    assert due.strftime("%d/%m/%Y") in line
+    assert re.search(r"\d{2}/\d{2}/\d{4}", line)

@@ -102,7 +102,7 @@ def _grouped(p: Procedure, key, lang: str) -> list[tuple[str, list[int]]]:  # ty
     return list(groups.items())
 
 
-def _cases_word(numbers: list[int], total: int, lang: str) -> str:
+def cases_word(numbers: list[int], total: int, lang: str) -> str:
     if total == 1 or len(numbers) == total:
         return ""
     nums = ", ".join(str(n) for n in numbers)
@@ -171,10 +171,10 @@ def overview(p: Procedure, lang: str, board: Board | None) -> str:
     times = _grouped(p, lambda c: time_value(c, lang), lang)
     lines.append(
         ("Thời hạn giải quyết: " if vi else "Time limit: ")
-        + "; ".join(v + _cases_word(n, len(p.cases), lang) for v, n in times)
+        + "; ".join(v + cases_word(n, len(p.cases), lang) for v, n in times)
     )
     fees = _grouped(p, lambda c: _fees_of(c, lang), lang)
-    lines.append(("Phí, lệ phí: " if vi else "Fees: ") + "; ".join(v + _cases_word(n, len(p.cases), lang) for v, n in fees))
+    lines.append(("Phí, lệ phí: " if vi else "Fees: ") + "; ".join(v + cases_word(n, len(p.cases), lang) for v, n in fees))
     lines.append(LEVEL_TEXT[lang][p.online_level])
     if len(p.cases) > 1:
         lines.append("")
@@ -224,7 +224,7 @@ def time_answer(p: Procedure, lang: str, expected: str | None = None) -> str:
     groups = _grouped(p, lambda c: c.time.text, lang)
     for text, numbers in groups:
         case = p.cases[numbers[0] - 1]
-        head = time_value(case, lang) + _cases_word(numbers, len(p.cases), lang)
+        head = time_value(case, lang) + cases_word(numbers, len(p.cases), lang)
         lines.append(f"• {head}: {text}" if text and vi else f"• {head}" + (f" (official text: {text})" if text else ""))
     if any(c.time.unit == "working_days" for c in p.cases):
         lines.append(
@@ -241,7 +241,7 @@ def fee_answer(p: Procedure, lang: str) -> str:
     vi = lang == "vi"
     lines = [("Phí, lệ phí — " if vi else "Fees — ") + title(p, lang), ""]
     for value, numbers in _grouped(p, lambda c: _fees_of(c, lang), lang):
-        lines.append(f"• {value}{_cases_word(numbers, len(p.cases), lang)}")
+        lines.append(f"• {value}{cases_word(numbers, len(p.cases), lang)}")
     lines.append(source_line(p, lang))
     return "\n".join(lines)
 

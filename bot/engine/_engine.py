@@ -58,11 +58,15 @@ class Answer:
 class Engine:
     """Answers questions about one knowledge base."""
 
-    def __init__(self, kb: KnowledgeBase, max_chars: int = 500, dossiers: Any | None = None) -> None:
+    def __init__(
+        self, kb: KnowledgeBase, max_chars: int = 500, dossiers: Any | None = None, calendar: Any | None = None,
+    ) -> None:
         """`dossiers` is a DossierService (bot.dossiers) for status lookups; without one the bot
-        explains how to look a dossier up on the portal instead."""
+        explains how to look a dossier up on the portal instead. `calendar` (a WorkCalendar)
+        lets time answers say when a dossier filed today would be due."""
         self.kb = kb
         self.dossiers = dossiers
+        self.calendar = calendar if calendar is not None else getattr(dossiers, "calendar", None)
         self.index = ProcedureIndex(kb)
         self.by_code = {p.code: p for p in kb.procedures}
         self.max_chars = max_chars
@@ -165,7 +169,7 @@ class Engine:
         if facet == "documents":
             text = compose.documents(p, lang)
         elif facet == "time":
-            text = compose.time_answer(p, lang)
+            text = compose.time_answer(p, lang, self._expected(p, lang))
         elif facet == "fee":
             text = compose.fee_answer(p, lang)
         elif facet == "level":
@@ -257,6 +261,26 @@ class Engine:
                 "Please send the dossier code printed on your receipt (e.g. H42.25-241105-0003) to check its status."
             )
         return Answer(q, lang, "status", [], Reply(text))
+
+    def _expected(self, p: Procedure, lang: str) -> str | None:
+        """'Filed today, due on …' for each case with a fixed limit (working-day calendar)."""
+        if self.calendar is None:
+            return None
+        from ..workdays import now_vn
+
+        now = now_vn()
+        dues: dict[str, list[int]] = {}
+        for i, case in enumerate(p.cases, 1):
+            if case.time.known:
+                due = self.calendar.due_date(now, case.time).strftime("%d/%m/%Y")
+                dues.setdefault(due, []).append(i)
+        if not dues:
+            return None
+        parts = [d + compose.cases_word(n, len(p.cases), lang) for d, n in dues.items()]
+        today = now.strftime("%d/%m/%Y")
+        if lang == "vi":
+            return f"Nếu hồ sơ hợp lệ được tiếp nhận hôm nay ({today}), hạn trả kết quả dự kiến: {'; '.join(parts)}."
+        return f"If a complete dossier is received today ({today}), the result is due by: {'; '.join(parts)}."
 
     @staticmethod
     def _looks_like_secret(q: str) -> bool:

@@ -97,10 +97,11 @@ def build_engine(settings: Settings, storage: Any | None) -> Any:
     from ..workdays import calendar_for_settings
 
     kb = load_knowledge(settings.knowledge_dir)
+    calendar = calendar_for_settings(settings)
     dossiers = None
     if storage is not None:
-        dossiers = DossierService(storage, calendar_for_settings(settings), board_contact(kb.board))
-    return Engine(kb, max_chars=settings.max_question_chars, dossiers=dossiers)
+        dossiers = DossierService(storage, calendar, board_contact(kb.board))
+    return Engine(kb, max_chars=settings.max_question_chars, dossiers=dossiers, calendar=calendar)
 
 
 SECURITY_HEADERS = {
