@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from typing import Any, Protocol, TypeVar
+
+from aiohttp import web
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 log = logging.getLogger(__name__)
 
@@ -47,3 +51,29 @@ class Background:
         """Return once no task is running (for tests and orderly shutdown)."""
         while self._tasks:
             await asyncio.gather(*set(self._tasks), return_exceptions=True)
+
+
+class Lifecycle(Protocol):
+    """A channel the server starts with the app and stops at shutdown."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+C = TypeVar("C", bound=Lifecycle)
+
+
+def mount(app: web.Application, key: web.AppKey[C], channel: C, path: str, handler: Handler) -> C:
+    """Put `channel` in the app under `key`, route `POST path` to `handler`, and start/stop the
+    channel with the app (cleanup_ctx)."""
+    app[key] = channel
+    app.router.add_post(path, handler)
+
+    async def lifetime(_app: web.Application) -> AsyncIterator[None]:
+        await channel.start()
+        yield
+        await channel.stop()
+
+    app.cleanup_ctx.append(lifetime)
+    return channel

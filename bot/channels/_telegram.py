@@ -48,6 +48,7 @@ from telegram.ext import (
 )
 
 from ..config import Settings
+from ._background import mount
 from ._render import (
     COMMAND_ACTIONS,
     COMMAND_DESCRIPTIONS,
@@ -381,14 +382,4 @@ async def telegram_webhook(request: web.Request) -> web.Response:
 
 def setup_telegram(app: web.Application, settings: Settings, conversations: Conversations) -> TelegramChannel:
     """Mount POST /telegram/webhook and run the bot for the app's lifetime."""
-    channel = TelegramChannel(settings, conversations)
-    app[TELEGRAM] = channel
-    app.router.add_post(WEBHOOK_PATH, telegram_webhook)
-
-    async def lifetime(_app: web.Application) -> Any:
-        await channel.start()
-        yield
-        await channel.stop()
-
-    app.cleanup_ctx.append(lifetime)
-    return channel
+    return mount(app, TELEGRAM, TelegramChannel(settings, conversations), WEBHOOK_PATH, telegram_webhook)

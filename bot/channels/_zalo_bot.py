@@ -27,7 +27,7 @@ import aiohttp
 from aiohttp import web
 
 from ..config import Settings
-from ._background import Background
+from ._background import Background, mount
 from ._render import ZALO_MAX_TEXT, chosen_action, numbered_choices, zalo_chunks
 from ._sessions import Conversations, SeenEvents, chat_ref, hide_in_logs
 
@@ -206,14 +206,4 @@ async def zalo_bot_webhook(request: web.Request) -> web.Response:
 
 def setup_zalo_bot(app: web.Application, settings: Settings, conversations: Conversations) -> ZaloBotChannel:
     """Mount POST /zalo-bot/webhook and run the bot for the app's lifetime."""
-    channel = ZaloBotChannel(settings, conversations)
-    app[ZALO_BOT] = channel
-    app.router.add_post(WEBHOOK_PATH, zalo_bot_webhook)
-
-    async def lifetime(_app: web.Application) -> Any:
-        await channel.start()
-        yield
-        await channel.stop()
-
-    app.cleanup_ctx.append(lifetime)
-    return channel
+    return mount(app, ZALO_BOT, ZaloBotChannel(settings, conversations), WEBHOOK_PATH, zalo_bot_webhook)

@@ -37,7 +37,7 @@ import aiohttp
 from aiohttp import web
 
 from ..config import Settings
-from ._background import Background
+from ._background import Background, mount
 from ._render import zalo_button_groups, zalo_chunks
 from ._sessions import Conversations, SeenEvents, SessionStore, chat_ref, hide_in_logs
 
@@ -345,14 +345,4 @@ async def zalo_oa_webhook(request: web.Request) -> web.Response:
 
 def setup_zalo_oa(app: web.Application, settings: Settings, conversations: Conversations) -> ZaloOAChannel:
     """Mount POST /zalo/webhook and run the OA channel for the app's lifetime."""
-    channel = ZaloOAChannel(settings, conversations)
-    app[ZALO_OA] = channel
-    app.router.add_post(WEBHOOK_PATH, zalo_oa_webhook)
-
-    async def lifetime(_app: web.Application) -> Any:
-        await channel.start()
-        yield
-        await channel.stop()
-
-    app.cleanup_ctx.append(lifetime)
-    return channel
+    return mount(app, ZALO_OA, ZaloOAChannel(settings, conversations), WEBHOOK_PATH, zalo_oa_webhook)
