@@ -305,3 +305,16 @@ def test_time_answer_says_when_a_dossier_filed_today_is_due(lookup_engine: Engin
     due = lookup_engine.calendar.add_working_days(now_vn().date(), 10)  # type: ignore[union-attr]
     assert due.strftime("%d/%m/%Y") in line
     assert re.search(r"\d{2}/\d{2}/\d{4}", line)
+
+
+def test_staff_report_command_only_in_staff_chats(lookup_engine: Engine) -> None:
+    from bot.dossiers._staff import StaffCommands
+
+    storage = lookup_engine.dossiers.storage  # type: ignore[union-attr]
+    engine = Engine(lookup_engine.kb, dossiers=lookup_engine.dossiers,
+                    staff_commands=StaffCommands(storage, [("telegram", "-100777")]))
+    staff = engine.answer("/baocao 2026-11-01 2026-11-30", {}, chat=("telegram", "-100777"))
+    assert staff.intent == "staff"
+    assert "Tiếp nhận: 2" in staff.reply.text and "01/11/2026" in staff.reply.text
+    other = engine.answer("/baocao", {}, chat=("telegram", "42"))
+    assert other.intent != "staff" and "Tiếp nhận" not in other.reply.text

@@ -60,12 +60,15 @@ class Engine:
 
     def __init__(
         self, kb: KnowledgeBase, max_chars: int = 500, dossiers: Any | None = None, calendar: Any | None = None,
+        staff_commands: Any | None = None,
     ) -> None:
         """`dossiers` is a DossierService (bot.dossiers) for status lookups; without one the bot
         explains how to look a dossier up on the portal instead. `calendar` (a WorkCalendar)
         lets time answers say when a dossier filed today would be due."""
         self.kb = kb
         self.dossiers = dossiers
+        # (text, chat) -> Reply | None: commands for staff chats (bot.dossiers.StaffCommands).
+        self.staff_commands = staff_commands
         self.calendar = calendar if calendar is not None else getattr(dossiers, "calendar", None)
         self.index = ProcedureIndex(kb)
         self.by_code = {p.code: p for p in kb.procedures}
@@ -96,6 +99,10 @@ class Engine:
             action = self._action(q, state, lang, chat)
             if action is not None:
                 return action
+        if self.staff_commands is not None:
+            staff_reply = self.staff_commands(q, chat)
+            if staff_reply is not None:
+                return Answer(q, lang, "staff", [], staff_reply)
         pending = state.get("pending") or {}
         if pending.get("kind") == "secret" and self._looks_like_secret(q):
             return self._lookup(q, pending["code"], state, lang, chat)

@@ -12,7 +12,7 @@ from ._text import fold
 
 INTENTS = (
     "procedure", "documents", "time", "fee", "level", "where", "legal", "status", "roadmap",
-    "contact", "greeting", "faq", "unknown",
+    "contact", "greeting", "faq", "staff", "unknown",
 )
 FACETS = ("documents", "time", "fee", "level", "where", "legal")
 

@@ -98,10 +98,16 @@ def build_engine(settings: Settings, storage: Any | None) -> Any:
 
     kb = load_knowledge(settings.knowledge_dir)
     calendar = calendar_for_settings(settings)
-    dossiers = None
+    dossiers = staff = None
     if storage is not None:
+        from ..dossiers._digest import parse_staff_chats
+        from ..dossiers._staff import StaffCommands
+
         dossiers = DossierService(storage, calendar, board_contact(kb.board))
-    return Engine(kb, max_chars=settings.max_question_chars, dossiers=dossiers, calendar=calendar)
+        staff = StaffCommands(storage, parse_staff_chats(settings.staff_chats))
+    return Engine(
+        kb, max_chars=settings.max_question_chars, dossiers=dossiers, calendar=calendar, staff_commands=staff,
+    )
 
 
 SECURITY_HEADERS = {
