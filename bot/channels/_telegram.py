@@ -310,6 +310,13 @@ class TelegramChannel:
         addressed = message.text.split()[0].partition("@")[2]
         if addressed and addressed.lower() != (context.bot.username or "").lower():
             return  # a command for another bot in the group
+        chat = update.effective_chat
+        if chat is not None:
+            # A staff group (TTHC_STAFF_CHATS) may ask for figures; the engine decides.
+            answer = await self.conversations.answer(self._key(chat.id), message.text, chat=(CHANNEL, str(chat.id)))
+            if answer.intent == "staff":
+                await self.send(context.bot, chat.id, answer.reply)
+                return
         lang = "en" if (message.from_user and (message.from_user.language_code or "").startswith("en")) else "vi"
         await message.reply_text(GROUP_NOTE[lang])
 
