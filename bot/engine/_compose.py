@@ -8,6 +8,7 @@ it was checked.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from ..kb import Board, Case, Document, Fee, Procedure
 from ._reply import Button
@@ -94,7 +95,7 @@ def _case_label(p: Procedure, case: Case, index: int, lang: str) -> str:
     return f"{word} {index}: {name}"
 
 
-def _grouped(p: Procedure, key, lang: str) -> list[tuple[str, list[int]]]:  # type: ignore[no-untyped-def]
+def _grouped(p: Procedure, key: Callable[[Case], str], lang: str) -> list[tuple[str, list[int]]]:
     """Values of `key(case)` with the (1-based) case numbers that share each, in order."""
     groups: dict[str, list[int]] = {}
     for i, c in enumerate(p.cases, 1):

@@ -7,12 +7,14 @@ and render `Answer.reply`. Conversation state is a small JSON-able dict the call
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from ..kb import KnowledgeBase, Procedure
+from rapidfuzz import fuzz
+
+from ..kb import FaqEntry, KnowledgeBase, Procedure
 from . import _compose as compose
-from ._index import Match, ProcedureIndex, procedure_phrases
+from ._index import Match, ProcedureIndex, procedure_phrases, variant_words
 from ._intent import DOSSIER_CODE_RE, FACETS, detect_intent, facet_of
 from ._reply import Button, Reply
 from ._text import detect_lang, fold, normalize
@@ -38,8 +40,6 @@ class Answer:
     intent: str
     matches: list[Match]
     reply: Reply
-    via_context: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """The public JSON shape of `tthc-bot ask --json` and `POST /api/ask`."""
@@ -135,9 +135,7 @@ class Engine:
                 return self._facet(q, facet or "procedure", retry.procedure, [retry], state, lang)
             if facet and len(fold(q).split()) <= 8:
                 match = Match(last, float(state.get("last_score", CONFIDENT)))
-                answer = self._facet(q, facet, last, [match], state, lang)
-                answer.via_context = True
-                return answer
+                return self._facet(q, facet, last, [match], state, lang)
         faq = self._faq_match(q)
         if faq is not None:
             entry = faq
@@ -156,9 +154,7 @@ class Engine:
         core = fold(procedure_phrases(last)[0][1])
         found = self.index.search(f"{q} {core}")
         if found and found[0].score >= CONFIDENT and found[0].procedure.code != last.code:
-            from ._index import _modifiers
-
-            if _modifiers(" ".join(self.index.rewriter.rewrite(words))):
+            if variant_words(" ".join(self.index.rewriter.rewrite(words))):
                 return found[0]
         return None
 
@@ -351,9 +347,7 @@ class Engine:
         buttons = tuple(Button(compose.short_name(p, 40), f"p:{p.code}:procedure") for p in steps[:8])
         return Reply("\n".join(lines), buttons)
 
-    def _faq_match(self, q: str):  # type: ignore[no-untyped-def]
-        from rapidfuzz import fuzz
-
+    def _faq_match(self, q: str) -> FaqEntry | None:
         fq = fold(q)
         best, best_score = None, 0.0
         for entry, questions in self._faq:

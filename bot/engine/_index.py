@@ -76,7 +76,7 @@ def _bigrams(words: list[str]) -> frozenset[tuple[str, str]]:
     return frozenset(zip(words, words[1:], strict=False))
 
 
-def _modifiers(folded: str) -> frozenset[str]:
+def variant_words(folded: str) -> frozenset[str]:
     """The variant words of a folded text ("đối với" and "thay đổi" are not "đổi", and a
     "chuyên gia Hàn Quốc" asks for no extension)."""
     padded = f" {folded} ".replace(" doi voi ", " ").replace(" thay doi ", " ").replace(" han quoc ", " hanquoc ")
@@ -162,7 +162,7 @@ class ProcedureIndex:
                 folded = _PREFIX_RE.sub("", fold(text))
                 variants = {folded, " ".join(self.rewriter.rewrite(folded.split()))}
                 # "GPXD bị mất" is about re-issue even in its unrewritten form.
-                mods = frozenset().union(*(_modifiers(v) for v in variants))
+                mods = frozenset().union(*(variant_words(v) for v in variants))
                 for variant in variants:
                     words = variant.split()
                     if words:
@@ -271,7 +271,7 @@ class ProcedureIndex:
         """Procedures for a question, best first, with scores in [0, 1] (not thresholded)."""
         best: dict[int, tuple[float, float]] = {}
         for variant in self.variants(question):
-            q_mods = _modifiers(variant)
+            q_mods = variant_words(variant)
             content_words = _strip_facets(variant).split()
             content = {w for w in content_words if w not in STOPWORDS}
             if not content:
