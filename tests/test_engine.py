@@ -318,3 +318,18 @@ def test_staff_report_command_only_in_staff_chats(lookup_engine: Engine) -> None
     assert "Tiếp nhận: 2" in staff.reply.text and "01/11/2026" in staff.reply.text
     other = engine.answer("/baocao", {}, chat=("telegram", "42"))
     assert other.intent != "staff" and "Tiếp nhận" not in other.reply.text
+
+
+@pytest.mark.parametrize(
+    ("question", "intent"),
+    [
+        ("kiểm tra hồ sơ của tôi", "status"),
+        ("hồ sơ đã nộp bao giờ có kết quả", "status"),
+        ("muốn xem trạng thái hồ sơ", "status"),
+        ("hồ sơ gplđ bao giờ có kết quả", "time"),
+        ("hồ sơ bị trả lại phải làm sao", "faq"),
+        ("cho tôi hỏi giờ làm việc", "contact"),
+    ],
+)
+def test_everyday_phrasings_of_status_time_and_help(engine: Engine, question: str, intent: str) -> None:
+    assert engine.answer(question, {}).intent == intent

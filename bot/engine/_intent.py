@@ -30,6 +30,10 @@ _STATUS = _rx(
     r"tra cuu (?:tinh trang |tien do |ket qua )?(?:ho so|hs)", r"tinh trang (?:ho so|hs)",
     r"tien do (?:xu ly )?(?:ho so|hs)", r"ho so (?:cua )?(?:toi|minh|em|cong ty)(?: \w+)* (?:dau|chua|nao|sao)",
     r"ho so (?:\w+ ){0,3}(?:den dau|toi dau|xong chua|da xong|the nao roi|ra sao)",
+    r"kiem tra (?:tinh trang |tien do |trang thai )?(?:ho so|hs) (?:cua|da nop|minh|toi|em)",
+    r"(?:xem|biet) (?:tinh trang |tien do |trang thai )?(?:ho so|hs) (?:cua|da nop)",
+    r"trang thai (?:cua )?(?:ho so|hs)",
+    r"(?:ho so|hs) (?:da nop|cua (?:toi|minh|em|cong ty)(?: \w+)?)(?: \w+){0,4} (?:bao gio|khi nao|den dau|xong chua|the nao|sao roi)",
     r"where is my (?:dossier|application|file)", r"(?:dossier|application) status",
     r"status of my (?:dossier|application|file)", r"track my (?:dossier|application)",
     r"check (?:my )?(?:dossier|application)", r"my dossier", r"ma ho so", r"nhan thong bao",
@@ -57,7 +61,7 @@ _DOCUMENTS = _rx(
     r"what (?:is|are) (?:needed|required)", r"requirements?", r"checklist",
 )
 _TIME = _rx(
-    r"thoi gian", r"bao lau", r"bao nhieu ngay", r"may ngay", r"thoi han giai quyet", r"khi nao (?:co|nhan|duoc)",
+    r"thoi gian", r"bao lau", r"bao nhieu ngay", r"may ngay", r"thoi han giai quyet", r"(?:khi nao|bao gio) (?:co|nhan|duoc|xong|tra)",
     r"mat bao lau", r"trong bao lau", r"how long", r"time", r"how many days", r"processing time", r"time limit",
     r"when (?:will|can|do) i (?:get|receive)", r"days? (?:does it|to)", r"deadline",
 )
