@@ -7,6 +7,7 @@ and render `Answer.reply`. Conversation state is a small JSON-able dict the call
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -226,6 +227,10 @@ class Engine:
     def _general(self, q: str, intent: str, state: dict[str, Any], lang: str) -> Answer:
         vi = lang == "vi"
         board = self.kb.board
+        if intent == "greeting" and THANKS.search(fold(q)):
+            text = ("Rất vui được giúp bạn! Bạn cần hỏi thêm thủ tục nào cứ nhắn nhé." if vi
+                    else "You're welcome! Ask me about any other procedure whenever you need.")
+            return Answer(q, lang, "greeting", [], Reply(text, self._menu_buttons(lang)))
         if intent == "greeting":
             name = board.name if board and vi else board.name_en if board else ""
             text = (
@@ -368,7 +373,7 @@ class Engine:
         label = compose.FACET_LABELS[lang][facet].lower()
         text = (f"Bạn muốn hỏi {label} của thủ tục nào? Hãy gõ tên thủ tục, ví dụ «{label} cấp giấy phép lao động»."
                 if lang == "vi" else
-                f"Which procedure's {label} do you mean? Type its name, e.g. “{label} for a work permit”.")
+                f"Which procedure do you mean ({label})? Type its name, e.g. “work permit {label}”.")
         popular = [self.by_code[c] for c in POPULAR_CODES if c in self.by_code][:4]
         return Reply(text, tuple(Button(compose.short_name(p, 40), f"p:{p.code}:{facet}") for p in popular))
 
@@ -394,6 +399,7 @@ class Engine:
         )
 
 
+THANKS = re.compile(r"(?:^| )(?:cam on|thank(?:s| you)?|thx)(?: |$)")
 # Button actions start with these (see Button.action); anything else is a question.
 ACTION_PREFIXES = ("f:", "p:", "lang:", "menu:", "dossier:")
 # The usual order of a project's procedures (investor roadmap), by national code.

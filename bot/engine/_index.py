@@ -100,6 +100,11 @@ class _Rewriter:
                     words = tuple(fold(source).split())
                     if words and list(words) != expansion:
                         table.setdefault(words, expansion)
+        # English plurals ("construction permits") rewrite like their singular.
+        for words, expansion in list(table.items()):
+            last = words[-1]
+            if last.isascii() and not is_vi_syllable(last) and not last.endswith("s"):
+                table.setdefault(words[:-1] + (last + "s",), expansion)
         self.table = table
         # The second pass leaves out entries whose result contains their own words again.
         self.second = {k: v for k, v in table.items() if " ".join(k) not in " ".join(v)}

@@ -48,6 +48,8 @@ _ROADMAP = _rx(
     r"den khi (?:nha may |du an |doanh nghiep )?(?:di vao |bat dau )?(?:hoat dong|van hanh|san xuat)",
     r"(?:which|what) procedures do (?:i|we) need", r"all (?:the )?procedures", r"step by step",
     r"from (?:investment|registration|licen[cs]ing) to (?:operation|production)",
+    r"(?:steps|procedures|how) to (?:set up|start|open|build|establish) (?:a |an |my |our )?(?:factory|plant|company|business|project)",
+    r"(?:set|setting) up (?:a |an |my |our )?(?:factory|plant|business) in",
 )
 _CONTACT = _rx(
     r"hotline", r"so dien thoai", r"sdt", r"dien thoai", r"lien he", r"lien lac", r"email", r"e mail",

@@ -104,6 +104,10 @@ SYNONYMS: dict[str, str] = {
     "renovate": "sua chua cai tao",
     "special investment procedure": "thu tuc dau tu dac biet",
     # verbs of variants (English)
+    "increase capital": "dieu chinh von dau tu",
+    "increase my project capital": "dieu chinh von dau tu du an",
+    "increase the project capital": "dieu chinh von dau tu du an",
+    "capital increase": "dieu chinh von dau tu",
     "new": "cap moi",
     "issue": "cap",
     "issuance": "cap",
