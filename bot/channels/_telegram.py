@@ -258,7 +258,12 @@ class TelegramChannel:
             )
         if reply.image is not None:
             caption = telegram_chunks(reply.image.caption, TELEGRAM_MAX_CAPTION)
-            await bot.send_photo(chat_id, photo=reply.image.png, caption=caption[0] if caption else None, parse_mode=ParseMode.HTML)
+            try:
+                await bot.send_photo(
+                    chat_id, photo=reply.image.png, caption=caption[0] if caption else None, parse_mode=ParseMode.HTML,
+                )
+            except TelegramError as exc:  # the picture is extra: the text still goes out
+                log.warning("telegram: photo not sent (%s)", type(exc).__name__)
         chunks = telegram_chunks(reply.text)
         for i, chunk in enumerate(chunks):
             await bot.send_message(

@@ -75,6 +75,9 @@ class Engine:
         self.by_code = {p.code: p for p in kb.procedures}
         self.max_chars = max_chars
         self._faq = [(entry, [fold(q) for q in entry.questions]) for entry in kb.faq]
+        from ..guide import RoadmapGuide  # here: bot.guide builds on this package
+
+        self.roadmap = RoadmapGuide(kb)
 
     # -- public -----------------------------------------------------------------------------
 
@@ -107,6 +110,11 @@ class Engine:
         pending = state.get("pending") or {}
         if pending.get("kind") == "secret" and self._looks_like_secret(q):
             return self._lookup(q, pending["code"], state, lang, chat)
+        if pending.get("kind") == "roadmap":
+            step = self.roadmap.typed(q, state, lang)
+            if step is not None:
+                return Answer(q, lang, "roadmap", [], step)
+            state.pop("pending", None)
         return self._question(q, state, lang)
 
     # -- internals --------------------------------------------------------------------------
@@ -217,6 +225,12 @@ class Engine:
         if kind == "lang" and len(parts) == 2 and parts[1] in ("vi", "en"):
             state["lang_forced"] = state["lang"] = parts[1]
             return self._general(q, "greeting", state, parts[1])
+        if kind == "r":
+            step = self.roadmap.action(q, state, lang)
+            if step is not None:
+                return Answer(q, lang, "roadmap", [], step)
+        if kind == "menu" and parts[1:] == ["roadmap"]:
+            return Answer(q, lang, "roadmap", [], self.roadmap.start(state, lang))
         if kind == "menu" and len(parts) == 2 and parts[1] in ("status", "roadmap", "contact", "greeting"):
             return self._general(q, parts[1], state, lang)
         # An old or foreign button: answer politely instead of guessing.
@@ -246,7 +260,7 @@ class Engine:
         if intent == "contact":
             return Answer(q, lang, "contact", [], Reply(compose.contact(board, lang), self._menu_buttons(lang)))
         if intent == "roadmap":
-            return Answer(q, lang, "roadmap", [], self._roadmap(lang))
+            return Answer(q, lang, "roadmap", [], self.roadmap.default(lang))
         # status
         code = DOSSIER_CODE_RE.search(q)
         if self.dossiers is None:
@@ -331,27 +345,6 @@ class Engine:
         return (f"Dossier lookup{' of ' + code if code else ''} is not enabled on this server. You can look it up at "
                 f"{portal} with the code on your receipt, or call the board{hotline}.")
 
-    def _roadmap(self, lang: str) -> Reply:
-        vi = lang == "vi"
-        steps = [self.by_code[c] for c in ROADMAP_CODES if c in self.by_code]
-        lines = [
-            "Lộ trình thủ tục thường gặp của dự án trong khu công nghiệp, khu kinh tế (tùy dự án, có bước không áp dụng):"
-            if vi else "The usual road of a project in an industrial park or economic zone (some steps may not apply):"
-        ]
-        total = 0.0
-        for i, p in enumerate(steps, 1):
-            case = max(p.cases, key=lambda c: c.time.value or 0 if c.time.unit == "working_days" else 0)
-            if case.time.unit == "working_days" and case.time.value:
-                total += case.time.value
-            name = compose.short_name(p, 200) if vi else f"{p.name_en} ({compose.short_name(p, 80)})"
-            lines.append(f"{i}. {name} — {compose.time_value(case, lang)}, {p.online_level} [{p.code}]")
-        lines.append(
-            f"Tổng thời hạn giải quyết tối đa khoảng {int(total)} ngày làm việc (chưa tính thời gian chuẩn bị hồ sơ)."
-            if vi else f"Total of the longest time limits: about {int(total)} working days (preparation time not included)."
-        )
-        buttons = tuple(Button(compose.short_name(p, 40), f"p:{p.code}:procedure") for p in steps[:8])
-        return Reply("\n".join(lines), buttons)
-
     def _faq_match(self, q: str) -> FaqEntry | None:
         fq = fold(q)
         best, best_score = None, 0.0
@@ -401,10 +394,6 @@ class Engine:
 
 THANKS = re.compile(r"(?:^| )(?:cam on|thank(?:s| you)?|thx)(?: |$)")
 # Button actions start with these (see Button.action); anything else is a question.
-ACTION_PREFIXES = ("f:", "p:", "lang:", "menu:", "dossier:")
-# The usual order of a project's procedures (investor roadmap), by national code.
-ROADMAP_CODES = (
-    "1.009748", "1.009664", "1.013239", "1.013234", "1.010733", "1.010727", "1.013236", "1.014199",
-)
+ACTION_PREFIXES = ("f:", "p:", "lang:", "menu:", "dossier:", "r:")
 # Procedures offered as examples when the bot must ask which one is meant.
 POPULAR_CODES = ("1.009664", "1.014199", "1.013236", "1.009748", "1.009647")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -20,10 +20,13 @@ class Button:
 
 @dataclass(frozen=True)
 class Image:
-    """An image sent with a reply: PNG bytes plus a caption / alt text."""
+    """An image sent with a reply: PNG bytes plus a caption / alt text, and, when the web server
+    can serve the same picture, its path there (e.g. "/roadmap/vi/default.png") for the web chat
+    and channels that send images by address (Zalo)."""
 
-    png: bytes
+    png: bytes = field(repr=False)
     caption: str = ""
+    url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,8 @@ class Reply:
         out: dict[str, Any] = {"text": self.text, "buttons": [b.to_dict() for b in self.buttons]}
         if self.image is not None:
             out["image"] = {"caption": self.image.caption}
+            if self.image.url:
+                out["image"]["url"] = self.image.url
         return out
 
     def chunks(self, limit: int) -> list[str]:

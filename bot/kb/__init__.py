@@ -18,11 +18,16 @@ from ._model import (
     GlossaryEntry,
     KnowledgeBase,
     Procedure,
+    Roadmap,
+    RoadmapOption,
+    RoadmapQuestion,
+    RoadmapStep,
     TimeLimit,
 )
 
 __all__ = [
     "Board", "Case", "Document", "FaqEntry", "Fee", "Form", "GlossaryEntry", "KnowledgeBase",
-    "KnowledgeError", "Problem", "Procedure", "TimeLimit", "check_knowledge",
+    "KnowledgeError", "Problem", "Procedure", "Roadmap", "RoadmapOption", "RoadmapQuestion",
+    "RoadmapStep", "TimeLimit", "check_knowledge",
     "default_knowledge_dir", "load_knowledge", "nfc",
 ]

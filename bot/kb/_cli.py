@@ -52,6 +52,8 @@ def _check(args: argparse.Namespace) -> int:
     print(f"OK {root}")
     print(f"procedures {len(kb.procedures)}  cases {cases}  documents {docs}")
     print("online level: " + ", ".join(f"{k} {v}" for k, v in sorted(levels.items())))
+    if kb.roadmap is not None:
+        print(f"roadmap {len(kb.roadmap.questions)} questions  {len(kb.roadmap.steps)} steps")
     print(f"glossary {len(kb.glossary)}  faq {len(kb.faq)}  board {'example' if kb.board and kb.board.example else 'yes' if kb.board else 'no'}")
     return 0
 

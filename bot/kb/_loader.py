@@ -29,6 +29,10 @@ from ._model import (
     GlossaryEntry,
     KnowledgeBase,
     Procedure,
+    Roadmap,
+    RoadmapOption,
+    RoadmapQuestion,
+    RoadmapStep,
     TimeLimit,
 )
 
@@ -432,6 +436,130 @@ def _read_faq(data: Any, c: _Checker) -> list[FaqEntry]:
     return out
 
 
+ROADMAP_FIELDS = {"title", "title_en", "questions", "steps"}
+ROADMAP_QUESTION_FIELDS = {"id", "ask", "ask_en", "short", "short_en", "default", "options"}
+ROADMAP_OPTION_FIELDS = {"value", "label", "label_en", "note", "note_en"}
+ROADMAP_STEP_FIELDS = {"code", "when", "case", "agency", "agency_en", "note", "note_en"}
+ID_RE = re.compile(r"^[a-z][a-z0-9_]{0,15}$")
+VALUE_RE = re.compile(r"^[a-z0-9_]{1,12}$")
+YES_NO = (RoadmapOption("yes", "Có", "Yes"), RoadmapOption("no", "Không", "No"))
+
+
+def _answer_value(value: Any) -> Any:
+    """YAML reads yes/no as true/false: a roadmap answer is the text "yes" / "no" then."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return value
+
+
+def _read_roadmap(data: Any, c: _Checker, procedures: dict[str, Procedure]) -> Roadmap | None:
+    """knowledge/roadmap.yaml: questions (yes/no or options) and steps with conditions."""
+    d = c.mapping(data, (), ROADMAP_FIELDS)
+    if not d:
+        return None
+    before = len(c.problems)
+    title = c.text(d, "title", ())
+    title_en = c.text(d, "title_en", ())
+    seen: set[str] = set()
+
+    def read_option(value: Any, path: tuple[Any, ...]) -> RoadmapOption | None:
+        o = c.mapping(value, path, ROADMAP_OPTION_FIELDS)
+        if not o:
+            return None
+        raw = _answer_value(o.get("value"))
+        if not isinstance(raw, str) or not VALUE_RE.match(raw):
+            c.problem(path + ("value",), f"must be a short word of a-z, 0-9, _ (got {raw!r})")
+            raw = None
+        label = c.text(o, "label", path)
+        label_en = c.text(o, "label_en", path)
+        note = c.text(o, "note", path, required=False)
+        note_en = c.text(o, "note_en", path, required=False)
+        if raw is None or label is None or label_en is None:
+            return None
+        return RoadmapOption(raw, label, label_en, note, note_en)
+
+    def read_question(value: Any, path: tuple[Any, ...]) -> RoadmapQuestion | None:
+        q = c.mapping(value, path, ROADMAP_QUESTION_FIELDS)
+        if not q:
+            return None
+        n = len(c.problems)
+        qid = c.text(q, "id", path)
+        if qid and not ID_RE.match(qid):
+            c.problem(path + ("id",), f"must be a short word of a-z, 0-9, _ starting with a letter (got '{qid}')")
+        elif qid in seen:
+            c.problem(path + ("id",), f"'{qid}' is used twice")
+        if qid:
+            seen.add(qid)
+        ask = c.text(q, "ask", path)
+        ask_en = c.text(q, "ask_en", path)
+        short = c.text(q, "short", path, required=False) or ""
+        short_en = c.text(q, "short_en", path, required=False) or ""
+        m = len(c.problems)
+        options = c.items(q, "options", path, read_option, required=False) if "options" in q else YES_NO
+        values = [o.value for o in options]
+        for dup in sorted({v for v in values if values.count(v) > 1}):
+            c.problem(path + ("options",), f"the answer '{dup}' is listed twice")
+        if "options" in q and not 2 <= len(options) <= 10 and len(c.problems) == m:
+            c.problem(path + ("options",), "needs from two to ten answers")
+        default = _answer_value(q.get("default"))
+        if default is None:
+            c.problem(path + ("default",), "is required: the answer used for the plain roadmap")
+        elif default not in values and len(c.problems) == m:
+            c.problem(path + ("default",), f"must be one of the answers: {', '.join(values)} (got {default!r})")
+        if len(c.problems) > n or not (qid and ask and ask_en):
+            return None
+        return RoadmapQuestion(qid, ask, ask_en, options, str(default), short, short_en)
+
+    questions = c.items(d, "questions", (), read_question)
+    by_id = {q.id: q for q in questions}
+
+    def read_step(value: Any, path: tuple[Any, ...]) -> RoadmapStep | None:
+        st = c.mapping(value, path, ROADMAP_STEP_FIELDS)
+        if not st:
+            return None
+        n = len(c.problems)
+        code = c.text(st, "code", path)
+        proc = procedures.get(code or "")
+        if code and proc is None:
+            c.problem(path + ("code",), f"{code} is not a procedure of this knowledge base")
+        case = st.get("case")
+        if case is not None:
+            if isinstance(case, bool) or not isinstance(case, int) or case < 1:
+                c.problem(path + ("case",), f"must be a case number from 1 (got {case!r})")
+                case = None
+            elif proc is not None and case > len(proc.cases):
+                c.problem(path + ("case",), f"{code} has {len(proc.cases)} case(s), not {case}")
+                case = None
+        when: list[tuple[str, tuple[str, ...]]] = []
+        raw_when = st.get("when")
+        if raw_when is not None:
+            conditions = c.mapping(raw_when, path + ("when",), set(by_id) or {"?"})
+            for qid, answers in conditions.items():
+                question = by_id.get(str(qid))
+                if question is None:
+                    continue  # reported by mapping() as an unknown field
+                listed = answers if isinstance(answers, list) else [answers]
+                values = tuple(_answer_value(a) for a in listed)
+                allowed = [o.value for o in question.options]
+                wrong = [v for v in values if v not in allowed]
+                if wrong or not values:
+                    c.problem(path + ("when", qid), f"must be one or more of: {', '.join(allowed)} (got {answers!r})")
+                    continue
+                when.append((str(qid), tuple(str(v) for v in values)))
+        agency = c.text(st, "agency", path, required=False)
+        agency_en = c.text(st, "agency_en", path, required=False)
+        note = c.text(st, "note", path, required=False)
+        note_en = c.text(st, "note_en", path, required=False)
+        if len(c.problems) > n or code is None:
+            return None
+        return RoadmapStep(code, tuple(when), case, agency, agency_en, note, note_en)
+
+    steps = c.items(d, "steps", (), read_step)
+    if len(c.problems) > before or not (title and title_en):
+        return None
+    return Roadmap(title, title_en, questions, steps, file=c.file)
+
+
 def check_knowledge(root: str | Path, today: date | None = None) -> tuple[KnowledgeBase, list[Problem]]:
     """Load what can be loaded from `root` and return it with every problem found.
 
@@ -505,7 +633,15 @@ def check_knowledge(root: str | Path, today: date | None = None) -> tuple[Knowle
             faq.extend(_read_faq(data, c))
         for p in c.problems:
             problems.append(_with_entry(p, data))
-    kb = KnowledgeBase(tuple(procedures), board, tuple(glossary), tuple(faq), root=str(root))
+    roadmap = None
+    roadmap_path = root / "roadmap.yaml"
+    if roadmap_path.exists():
+        data, lines = _read_yaml(roadmap_path, rel(roadmap_path), problems)
+        if data is not None:
+            c = _Checker(rel(roadmap_path), "roadmap", lines, ())
+            roadmap = _read_roadmap(data, c, {p.code: p for p in procedures})
+            problems.extend(c.problems)
+    kb = KnowledgeBase(tuple(procedures), board, tuple(glossary), tuple(faq), root=str(root), roadmap=roadmap)
     return kb, problems
 
 

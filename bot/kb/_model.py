@@ -196,6 +196,75 @@ class FaqEntry:
 
 
 @dataclass(frozen=True)
+class RoadmapOption:
+    """One answer to a roadmap question (`value` is what step conditions name)."""
+
+    value: str
+    label: str
+    label_en: str
+    note: str | None = None
+    note_en: str | None = None
+
+
+@dataclass(frozen=True)
+class RoadmapQuestion:
+    """A question of the guided roadmap ("is the investor foreign?"), with its answers."""
+
+    id: str
+    ask: str
+    ask_en: str
+    options: tuple[RoadmapOption, ...]
+    default: str
+    short: str = ""
+    short_en: str = ""
+
+    def option(self, value: str) -> RoadmapOption | None:
+        for o in self.options:
+            if o.value == value:
+                return o
+        return None
+
+
+@dataclass(frozen=True)
+class RoadmapStep:
+    """A procedure on the investor's road, taken when every condition in `when` holds
+    (question id -> the answers for which the step applies). `case` is 1-based (None: the
+    case with the longest time limit)."""
+
+    code: str
+    when: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    case: int | None = None
+    agency: str | None = None
+    agency_en: str | None = None
+    note: str | None = None
+    note_en: str | None = None
+
+    def applies(self, answers: dict[str, str]) -> bool:
+        return all(answers.get(q) in values for q, values in self.when)
+
+
+@dataclass(frozen=True)
+class Roadmap:
+    """The investor roadmap (knowledge/roadmap.yaml): questions and conditional steps in order."""
+
+    title: str
+    title_en: str
+    questions: tuple[RoadmapQuestion, ...]
+    steps: tuple[RoadmapStep, ...]
+    file: str = dc_field(default="", compare=False)
+
+    @property
+    def defaults(self) -> dict[str, str]:
+        return {q.id: q.default for q in self.questions}
+
+    def question(self, qid: str) -> RoadmapQuestion | None:
+        for q in self.questions:
+            if q.id == qid:
+                return q
+        return None
+
+
+@dataclass(frozen=True)
 class KnowledgeBase:
     """Everything the bot knows, loaded and validated from one directory."""
 
@@ -204,6 +273,7 @@ class KnowledgeBase:
     glossary: tuple[GlossaryEntry, ...] = ()
     faq: tuple[FaqEntry, ...] = ()
     root: str = ""
+    roadmap: Roadmap | None = None
 
     def procedure(self, code: str) -> Procedure | None:
         """The procedure with this national code, or None."""

@@ -155,6 +155,9 @@ def create_app(settings: Settings | None = None, engine: Any | None = None, stor
             add_routes(app)
     except ImportError:
         pass
+    from ..guide._http import add_routes as add_guide_routes
+
+    add_guide_routes(app)
     from ..channels import setup_channels
 
     setup_channels(app, settings)

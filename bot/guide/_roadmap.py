@@ -1,0 +1,359 @@
+"""The investor roadmap: which procedures a project meets, in order, from the answers to a few
+questions (knowledge/roadmap.yaml), as text, as a picture, and as a short guided conversation.
+
+Answers travel in button actions, not in the conversation state: "r:" + one digit per answered
+question (the index of the chosen option), e.g. "r:01" = first question answered with its first
+option, second with its second. So a pressed button always means the same thing, on any channel,
+with or without a saved session, and stays far under Telegram's 64 bytes.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from ..engine import _compose as compose
+from ..engine._reply import Button, Image, Reply
+from ..engine._text import fold
+from ..kb import Case, KnowledgeBase, Procedure, Roadmap, RoadmapQuestion, RoadmapStep
+
+# Without a roadmap.yaml: the usual road of a project in an industrial park, by national code.
+FALLBACK_CODES = (
+    "1.009748", "1.009664", "1.013239", "1.013234", "1.010733", "1.010727", "1.013236", "1.014199",
+)
+# Calendar days to working days, roughly (5 working days a week).
+WORKING_PER_DAY = 5 / 7
+WORKING_PER_MONTH = 22
+ACTION = "r:"
+DEFAULT_ACTION = "r:*"
+_ACTION_RE = re.compile(r"^r:(\d{0,30}|\*)$")
+_YES = {"co", "c", "yes", "y", "dung", "phai", "vang", "u", "ok", "co a", "true"}
+_NO = {"khong", "k", "ko", "no", "n", "sai", "chua", "false", "khong a"}
+
+LEVEL_LABEL = {
+    "vi": {"toàn trình": "trực tuyến toàn trình", "một phần": "trực tuyến một phần", "không": "chưa trực tuyến"},
+    "en": {"toàn trình": "fully online", "một phần": "partly online", "không": "not online"},
+}
+
+
+@dataclass(frozen=True)
+class PlanStep:
+    """One step of a computed roadmap."""
+
+    number: int
+    procedure: Procedure
+    case: Case
+    agency: str
+    note: str | None
+
+    @property
+    def code(self) -> str:
+        return self.procedure.code
+
+    def time_text(self, lang: str) -> str:
+        return compose.time_value(self.case, lang)
+
+    def working_days(self) -> float | None:
+        """The time limit in working days (calendar days and months converted roughly)."""
+        t = self.case.time
+        if t.value is None or t.unit is None:
+            return None
+        if t.unit == "working_days":
+            return t.value
+        if t.unit == "days":
+            return t.value * WORKING_PER_DAY
+        return t.value * WORKING_PER_MONTH
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A roadmap for one set of answers: the steps, what was assumed, and the totals."""
+
+    title: str
+    lang: str
+    steps: tuple[PlanStep, ...]
+    assumptions: tuple[str, ...]
+    notes: tuple[str, ...]
+    key: str
+    is_default: bool
+
+    @property
+    def working_days(self) -> int:
+        """The sum of the steps' limits stated in working days."""
+        return round(sum(s.case.time.value or 0 for s in self.steps if s.case.time.unit == "working_days"))
+
+    @property
+    def calendar_days(self) -> int:
+        """The sum of the steps' limits stated in calendar days (months as 30 days)."""
+        total = 0.0
+        for s in self.steps:
+            t = s.case.time
+            if t.value is not None and t.unit == "days":
+                total += t.value
+            elif t.value is not None and t.unit == "months":
+                total += t.value * 30
+        return round(total)
+
+    @property
+    def total_working_days(self) -> int:
+        """Everything in working days, calendar days converted (5 working days a week)."""
+        return round(sum(s.working_days() or 0 for s in self.steps))
+
+    @property
+    def open_ended(self) -> int:
+        """Steps whose record fixes no time limit (not in the totals)."""
+        return sum(1 for s in self.steps if s.working_days() is None)
+
+    def total_text(self) -> str:
+        vi = self.lang == "vi"
+        wd, cd, total = self.working_days, self.calendar_days, self.total_working_days
+        if cd and wd:
+            text = (f"{wd} ngày làm việc + {cd} ngày, khoảng {total} ngày làm việc" if vi
+                    else f"{wd} working days + {cd} calendar days, about {total} working days")
+        elif cd:
+            text = f"{cd} ngày, khoảng {total} ngày làm việc" if vi else f"{cd} calendar days, about {total} working days"
+        else:
+            text = f"{wd} ngày làm việc" if vi else f"{wd} working days"
+        return text
+
+
+def _roadmap_of(kb: KnowledgeBase) -> Roadmap:
+    if kb.roadmap is not None:
+        return kb.roadmap
+    codes = {p.code for p in kb.procedures}
+    return Roadmap(
+        "Lộ trình thủ tục thường gặp của dự án trong khu công nghiệp, khu kinh tế",
+        "The usual road of a project in an industrial park or economic zone",
+        (), tuple(RoadmapStep(c) for c in FALLBACK_CODES if c in codes),
+    )
+
+
+def _case_of(p: Procedure, step: RoadmapStep) -> Case:
+    if step.case is not None and 1 <= step.case <= len(p.cases):
+        return p.cases[step.case - 1]
+
+    def longest(c: Case) -> float:
+        t = c.time
+        if t.value is None:
+            return -1.0
+        return t.value * (1 if t.unit == "working_days" else WORKING_PER_DAY if t.unit == "days" else WORKING_PER_MONTH)
+
+    return max(p.cases, key=longest)
+
+
+def _short_agency(p: Procedure) -> str:
+    agency = re.split(r"[;(]", p.agency)[0].strip()
+    return agency if len(agency) <= 70 else agency[:69].rsplit(" ", 1)[0] + "…"
+
+
+def encode(roadmap: Roadmap, answers: dict[str, str]) -> str:
+    """The digits of `answers` (option indices, in question order) as far as they go."""
+    out = ""
+    for q in roadmap.questions:
+        value = answers.get(q.id)
+        if value is None:
+            break
+        out += str([o.value for o in q.options].index(value))
+    return out
+
+
+def decode(roadmap: Roadmap, digits: str) -> dict[str, str] | None:
+    """Answers from digits; None when a digit names no option or there are too many."""
+    if len(digits) > len(roadmap.questions):
+        return None
+    answers: dict[str, str] = {}
+    for q, d in zip(roadmap.questions, digits, strict=False):
+        i = int(d)
+        if i >= len(q.options):
+            return None
+        answers[q.id] = q.options[i].value
+    return answers
+
+
+def plan_roadmap(kb: KnowledgeBase, answers: dict[str, str] | None, lang: str) -> Plan:
+    """The roadmap for `answers` (None: every question's default)."""
+    roadmap = _roadmap_of(kb)
+    by_code = {p.code: p for p in kb.procedures}
+    given = dict(roadmap.defaults)
+    if answers:
+        given.update(answers)
+    vi = lang == "vi"
+    steps: list[PlanStep] = []
+    for st in roadmap.steps:
+        p = by_code.get(st.code)
+        if p is None or not st.applies(given):
+            continue
+        agency = (st.agency if vi else st.agency_en or st.agency) or _short_agency(p)
+        note = st.note if vi else st.note_en
+        steps.append(PlanStep(len(steps) + 1, p, _case_of(p, st), agency, note))
+    assumptions: list[str] = []
+    notes: list[str] = []
+    for q in roadmap.questions:
+        option = q.option(given[q.id])
+        if option is None:
+            continue
+        label = option.label if vi else option.label_en
+        short = (q.short if vi else q.short_en) or (q.ask if vi else q.ask_en)
+        assumptions.append(f"{short}: {label.lower() if label in ('Có', 'Không', 'Yes', 'No') else label}")
+        note = option.note if vi else option.note_en
+        if note:
+            notes.append(note)
+    return Plan(
+        roadmap.title if vi else roadmap.title_en, lang, tuple(steps), tuple(assumptions), tuple(notes),
+        encode(roadmap, given), is_default=not answers,
+    )
+
+
+def roadmap_text(plan: Plan) -> str:
+    """The roadmap as a numbered list: name, agency, time limit, online level, code; the total."""
+    vi = plan.lang == "vi"
+    lines = [plan.title + (" (lộ trình mẫu)" if vi and plan.is_default else " (example)" if plan.is_default else "")]
+    if plan.assumptions:
+        lines.append(("Áp dụng cho: " if vi else "For: ") + "; ".join(plan.assumptions) + ".")
+    lines.extend(plan.notes)
+    for s in plan.steps:
+        name = compose.short_name(s.procedure, 160) if vi else s.procedure.name_en
+        level = LEVEL_LABEL[plan.lang].get(s.procedure.online_level, s.procedure.online_level)
+        lines.append(f"{s.number}. {name} [{s.code}]")
+        lines.append(f"   {s.agency} · {s.time_text(plan.lang)} · {level}")
+        if s.note:
+            lines.append(f"   {s.note}")
+    if not plan.steps:
+        lines.append("Không có thủ tục nào của Ban Quản lý áp dụng." if vi else "No board procedure applies.")
+        return "\n".join(lines)
+    extra = ""
+    if plan.open_ended:
+        extra = (f"; {plan.open_ended} bước chưa có thời hạn cố định" if vi
+                 else f"; {plan.open_ended} step(s) with no fixed time limit")
+    lines.append(
+        f"Tổng thời hạn giải quyết nếu làm lần lượt: {plan.total_text()}{extra} (chưa tính thời gian chuẩn bị, "
+        "bổ sung hồ sơ và thi công; ngày làm việc không tính thứ Bảy, Chủ nhật, ngày lễ)."
+        if vi else
+        f"Total processing time if done one after another: {plan.total_text()}{extra} (not counting preparing "
+        "or completing dossiers and construction; working days exclude weekends and public holidays)."
+    )
+    lines.append("Bấm một bước để xem hồ sơ, lệ phí và cách nộp." if vi else "Press a step to see its documents, fees and how to file.")
+    return "\n".join(lines)
+
+
+class RoadmapGuide:
+    """The roadmap flow of the engine: the plain roadmap, the guided questions, the picture."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+        self.roadmap = _roadmap_of(kb)
+        self._pngs: dict[tuple[str, str], bytes] = {}
+
+    # -- replies ------------------------------------------------------------------------------
+
+    def plan(self, digits: str | None, lang: str) -> Plan | None:
+        answers = decode(self.roadmap, digits) if digits else {}
+        if answers is None:
+            return None
+        return plan_roadmap(self.kb, answers or None, lang)
+
+    def image_url(self, plan: Plan) -> str:
+        """The stable web path of the roadmap picture (GET on the bot's web server)."""
+        return f"/roadmap/{plan.lang}/{'default' if plan.is_default else plan.key}.png"
+
+    def result(self, plan: Plan) -> Reply:
+        """The roadmap: numbered list, picture, a button per step, and the guided questions."""
+        vi = plan.lang == "vi"
+        buttons = [Button(f"{s.number}. {compose.short_name(s.procedure, 36)}", f"p:{s.code}:procedure") for s in plan.steps]
+        if self.roadmap.questions:
+            buttons.append(Button("Lộ trình theo dự án của bạn" if vi else "Roadmap for your project", ACTION))
+        png = self.png(plan.key if not plan.is_default else "", plan.lang)
+        caption = (f"{plan.title}: {len(plan.steps)} bước, {plan.total_text()}" if vi
+                   else f"{plan.title}: {len(plan.steps)} steps, {plan.total_text()}")
+        return Reply(roadmap_text(plan), tuple(buttons), Image(png, caption, self.image_url(plan)))
+
+    def default(self, lang: str) -> Reply:
+        """The plain roadmap (every question's default)."""
+        return self.result(plan_roadmap(self.kb, None, lang))
+
+    def ask(self, digits: str, lang: str) -> Reply:
+        """The next question after `digits`, with one button per answer."""
+        vi = lang == "vi"
+        q: RoadmapQuestion = self.roadmap.questions[len(digits)]
+        n, total = len(digits) + 1, len(self.roadmap.questions)
+        head = (f"Lộ trình thủ tục — câu {n}/{total}: {q.ask}" if vi else f"Investor roadmap — question {n}/{total}: {q.ask_en}")
+        buttons = [Button(o.label if vi else o.label_en, f"{ACTION}{digits}{i}") for i, o in enumerate(q.options)]
+        buttons.append(Button("Xem lộ trình mẫu" if vi else "Show the usual roadmap", DEFAULT_ACTION))
+        hint = ("Bấm một câu trả lời (hoặc gõ «có», «không», số thứ tự)." if vi
+                else "Press an answer (or type “yes”, “no”, or its number).")
+        return Reply(f"{head}\n{hint}", tuple(buttons))
+
+    def png(self, digits: str, lang: str) -> bytes:
+        """The roadmap picture for these answers ("" = the defaults), cached: same answers, same bytes."""
+        key = (digits, lang)
+        png = self._pngs.get(key)
+        if png is None:
+            from ._picture import render_roadmap
+
+            answers = decode(self.roadmap, digits) if digits else None
+            plan = plan_roadmap(self.kb, answers or None, lang)
+            board = self.kb.board
+            png = render_roadmap(plan, (board.name if lang == "vi" else board.name_en) if board else "")
+            if len(self._pngs) >= 64:
+                self._pngs.pop(next(iter(self._pngs)))
+            self._pngs[key] = png
+        return png
+
+    def parse_key(self, key: str) -> str | None:
+        """The digits of a picture's path key ("default" or digits); None when not valid."""
+        if key == "default":
+            return ""
+        return key if key.isdigit() and decode(self.roadmap, key) is not None else None
+
+    # -- the engine's entry points --------------------------------------------------------------
+
+    def action(self, q: str, state: dict[str, Any], lang: str) -> Reply | None:
+        """A pressed roadmap button ("r:", "r:01", "r:*"); None for a malformed one."""
+        m = _ACTION_RE.match(q)
+        if m is None:
+            return None
+        digits = m.group(1)
+        if digits == "*":
+            state.pop("pending", None)
+            return self.default(lang)
+        if decode(self.roadmap, digits) is None:
+            return None
+        if len(digits) < len(self.roadmap.questions):
+            state["pending"] = {"kind": "roadmap", "at": digits}
+            return self.ask(digits, lang)
+        state.pop("pending", None)
+        plan = self.plan(digits, lang)
+        return self.result(plan) if plan is not None else None
+
+    def start(self, state: dict[str, Any], lang: str) -> Reply:
+        """The roadmap menu: the guided questions when the knowledge has some, else the roadmap."""
+        if not self.roadmap.questions:
+            return self.default(lang)
+        return self.action(ACTION, state, lang) or self.default(lang)
+
+    def typed(self, q: str, state: dict[str, Any], lang: str) -> Reply | None:
+        """A typed answer to the pending question ("có", "không", "2"); None when `q` is not one."""
+        pending = state.get("pending") or {}
+        digits = str(pending.get("at", ""))
+        if pending.get("kind") != "roadmap" or not digits.isdigit() and digits != "":
+            return None
+        if len(digits) >= len(self.roadmap.questions):
+            return None
+        question = self.roadmap.questions[len(digits)]
+        values = [o.value for o in question.options]
+        f = fold(q).strip(" .!")
+        choice: int | None = None
+        if f.isdigit() and 1 <= int(f) <= len(values):
+            choice = int(f) - 1
+        elif f in _YES and "yes" in values:
+            choice = values.index("yes")
+        elif f in _NO and "no" in values:
+            choice = values.index("no")
+        else:
+            labels = [fold(o.label) for o in question.options] + [fold(o.label_en) for o in question.options]
+            if f in labels:
+                choice = labels.index(f) % len(values)
+        if choice is None:
+            return None
+        return self.action(f"{ACTION}{digits}{choice}", state, lang)
