@@ -139,10 +139,57 @@ def _m2_sessions(db: Database) -> None:
     )
 
 
+def _m3_guide(db: Database) -> None:
+    for sql in (
+        """CREATE TABLE unanswered (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            at TEXT NOT NULL,
+            channel TEXT NOT NULL,            -- web, telegram, zalo_oa, zalo_bot, cli, api
+            text TEXT NOT NULL,               -- the question, personal data masked
+            intent TEXT NOT NULL,
+            score REAL                        -- the best match's score, when there was one
+        )""",
+        "CREATE INDEX unanswered_at ON unanswered(at)",
+        """CREATE TABLE feedback (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            at TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            vote INTEGER NOT NULL,            -- 1 thumbs up, -1 thumbs down
+            intent TEXT NOT NULL,
+            code TEXT,                        -- the procedure answered, if any
+            text TEXT                         -- the question, personal data masked
+        )""",
+        "CREATE INDEX feedback_at ON feedback(at)",
+        """CREATE TABLE complaints (
+            ref TEXT PRIMARY KEY,             -- PA-20261123-001: the number the user can quote
+            at TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            chat_id TEXT NOT NULL,
+            lang TEXT NOT NULL,
+            topic TEXT NOT NULL,
+            text TEXT NOT NULL,
+            contact TEXT,                     -- optional, given by the user for a reply
+            status TEXT NOT NULL DEFAULT 'new'
+        )""",
+        "CREATE INDEX complaints_at ON complaints(at)",
+        """CREATE TABLE handover_messages (
+            staff_channel TEXT NOT NULL,
+            staff_chat TEXT NOT NULL,
+            message_id TEXT NOT NULL,         -- a message forwarded to the staff chat
+            channel TEXT NOT NULL,            -- whose message it was
+            chat_id TEXT NOT NULL,
+            at TEXT NOT NULL,
+            PRIMARY KEY (staff_channel, staff_chat, message_id)
+        )""",
+    ):
+        db.execute(sql)
+
+
 #: The schema, step by step. Append only.
 MIGRATIONS: list[Migration] = [
     Migration(1, "dossiers, history, supplements, subscriptions, outbox, lookup attempts", _m1_dossiers),
     Migration(2, "chat sessions", _m2_sessions),
+    Migration(3, "guide: unanswered questions, feedback, complaints, handover", _m3_guide),
 ]
 
 OPEN_STATES = ("pending", "sending")
@@ -441,6 +488,69 @@ class Storage:
     def prune_lookups(self, before: datetime) -> int:
         """Forget lookup attempts older than `before`; return how many."""
         return int(self._write("DELETE FROM lookup_attempts WHERE at < ?", (iso(before),)).rowcount)
+
+    # -- guide: unanswered questions, feedback, complaints, handover ---------------------------
+
+    def record_unanswered(self, at: datetime, channel: str, text: str, intent: str, score: float | None) -> None:
+        """Remember a question the bot answered with low confidence (text already masked)."""
+        self._write(
+            "INSERT INTO unanswered (at, channel, text, intent, score) VALUES (?, ?, ?, ?, ?)",
+            (iso(at), channel, text, intent, score),
+        )
+
+    def unanswered(self, start: datetime, end: datetime) -> list[dict[str, Any]]:
+        """Questions recorded with start <= at < end, oldest first."""
+        return self._rows("SELECT * FROM unanswered WHERE at >= ? AND at < ? ORDER BY id", (iso(start), iso(end)))
+
+    def add_feedback(self, at: datetime, channel: str, vote: int, intent: str, code: str | None, text: str | None) -> None:
+        """Store a 👍 (1) or 👎 (-1) on an answer."""
+        self._write(
+            "INSERT INTO feedback (at, channel, vote, intent, code, text) VALUES (?, ?, ?, ?, ?, ?)",
+            (iso(at), channel, vote, intent, code, text),
+        )
+
+    def feedback(self, start: datetime, end: datetime) -> list[dict[str, Any]]:
+        """Votes with start <= at < end, oldest first."""
+        return self._rows("SELECT * FROM feedback WHERE at >= ? AND at < ? ORDER BY id", (iso(start), iso(end)))
+
+    def add_complaint(self, prefix: str, at: datetime, channel: str, chat_id: str, lang: str, topic: str,
+                      text: str, contact: str | None) -> str:
+        """Store a complaint under the next free reference `prefix` + 3 digits; return the reference."""
+        with self.transaction():
+            row = self.db.execute(
+                "SELECT COUNT(*) FROM complaints WHERE ref LIKE ?", (prefix.replace("%", "") + "%",)
+            ).fetchone()
+            ref = f"{prefix}{int(row[0]) + 1:03d}"
+            self.db.execute(
+                "INSERT INTO complaints (ref, at, channel, chat_id, lang, topic, text, contact) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (ref, iso(at), channel, str(chat_id), lang, topic, text, contact),
+            )
+        return ref
+
+    def complaint(self, ref: str) -> dict[str, Any] | None:
+        """One complaint by its reference."""
+        return self._one("SELECT * FROM complaints WHERE ref = ?", (ref.upper(),))
+
+    def complaints(self, start: datetime, end: datetime) -> list[dict[str, Any]]:
+        """Complaints with start <= at < end, oldest first."""
+        return self._rows("SELECT * FROM complaints WHERE at >= ? AND at < ? ORDER BY at, ref", (iso(start), iso(end)))
+
+    def link_handover(self, staff_channel: str, staff_chat: str, message_id: str, channel: str, chat_id: str,
+                      at: datetime) -> None:
+        """Remember whose message a message forwarded to a staff chat was (for staff replies)."""
+        self._write(
+            "INSERT OR REPLACE INTO handover_messages (staff_channel, staff_chat, message_id, channel, chat_id, at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (staff_channel, str(staff_chat), str(message_id), channel, str(chat_id), iso(at)),
+        )
+
+    def handover_target(self, staff_channel: str, staff_chat: str, message_id: str) -> tuple[str, str] | None:
+        """(channel, chat id) of the user whose forwarded message this is, or None."""
+        row = self._one(
+            "SELECT channel, chat_id FROM handover_messages WHERE staff_channel = ? AND staff_chat = ? AND message_id = ?",
+            (staff_channel, str(staff_chat), str(message_id)),
+        )
+        return (row["channel"], row["chat_id"]) if row else None
 
     # -- chat sessions ----------------------------------------------------------------------
 

@@ -40,20 +40,22 @@ def test_a_later_migration_is_applied_once_and_a_failing_one_rolls_back(tmp_path
     path = tmp_path / "bot.db"
     Storage(path).close()
 
-    def add_feedback(db: object) -> None:
-        db.execute("CREATE TABLE feedback (id INTEGER PRIMARY KEY, text TEXT)")  # type: ignore[attr-defined]
+    n = MIGRATIONS[-1].version
+
+    def add_later(db: object) -> None:
+        db.execute("CREATE TABLE later (id INTEGER PRIMARY KEY, text TEXT)")  # type: ignore[attr-defined]
 
     def broken(db: object) -> None:
         db.execute("CREATE TABLE half (id INTEGER)")  # type: ignore[attr-defined]
         raise RuntimeError("boom")
 
-    s = Storage(path, migrations=[*MIGRATIONS, Migration(3, "feedback", add_feedback)])
-    assert s.schema_version == 3 and "feedback" in s.db.table_names()
+    s = Storage(path, migrations=[*MIGRATIONS, Migration(n + 1, "later", add_later)])
+    assert s.schema_version == n + 1 and "later" in s.db.table_names()
     s.close()
     with pytest.raises(RuntimeError):
-        Storage(path, migrations=[*MIGRATIONS, Migration(3, "feedback", add_feedback), Migration(4, "broken", broken)])
+        Storage(path, migrations=[*MIGRATIONS, Migration(n + 1, "later", add_later), Migration(n + 2, "broken", broken)])
     s = Storage(path)
-    assert s.schema_version == 3
+    assert s.schema_version == n + 1
     assert "half" not in s.db.table_names()
     s.close()
 

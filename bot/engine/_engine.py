@@ -41,6 +41,8 @@ class Answer:
     intent: str
     matches: list[Match]
     reply: Reply
+    # Low confidence: the bot asked back which procedure was meant (recorded for staff).
+    unsure: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """The public JSON shape of `tthc-bot ask --json` and `POST /api/ask`."""
@@ -61,7 +63,7 @@ class Engine:
 
     def __init__(
         self, kb: KnowledgeBase, max_chars: int = 500, dossiers: Any | None = None, calendar: Any | None = None,
-        staff_commands: Any | None = None,
+        staff_commands: Any | None = None, guide: Any | None = None,
     ) -> None:
         """`dossiers` is a DossierService (bot.dossiers) for status lookups; without one the bot
         explains how to look a dossier up on the portal instead. `calendar` (a WorkCalendar)
@@ -78,6 +80,8 @@ class Engine:
         from ..guide import RoadmapGuide  # here: bot.guide builds on this package
 
         self.roadmap = RoadmapGuide(kb)
+        # Storage-backed flows (bot.guide.Guide): feedback, complaints, handover, the question log.
+        self.guide = guide
 
     # -- public -----------------------------------------------------------------------------
 
@@ -99,6 +103,10 @@ class Engine:
         state["lang"] = lang
         if not q or not fold(q) and not DOSSIER_CODE_RE.search(q):
             return Answer(q, lang, "unknown", [], self._empty(lang))
+        if self.guide is not None:
+            taken = self.guide.before(q, state, lang, chat)
+            if taken is not None:
+                return Answer(q, lang, taken[0], [], taken[1])
         if is_action:
             action = self._action(q, state, lang, chat)
             if action is not None:
@@ -115,7 +123,10 @@ class Engine:
             if step is not None:
                 return Answer(q, lang, "roadmap", [], step)
             state.pop("pending", None)
-        return self._question(q, state, lang)
+        answer = self._question(q, state, lang)
+        if self.guide is not None:
+            self.guide.after(answer, state, chat)
+        return answer
 
     # -- internals --------------------------------------------------------------------------
 
@@ -151,7 +162,7 @@ class Engine:
             text = entry.answer_vi if lang == "vi" else entry.answer_en
             return Answer(q, lang, "faq", [], Reply(text, self._menu_buttons(lang)))
         if facet:
-            return Answer(q, lang, facet, [], self._which_procedure(facet, lang))
+            return Answer(q, lang, facet, [], self._which_procedure(facet, lang), unsure=True)
         return Answer(q, lang, "unknown", [], self._unknown(lang))
 
     def _in_context(self, q: str, last: Procedure) -> Match | None:
@@ -201,7 +212,7 @@ class Engine:
         head = "Bạn muốn hỏi thủ tục nào?" if lang == "vi" else "Which procedure do you mean?"
         lines = [head] + [f"{i}. {compose.short_name(m.procedure, 200)} ({m.procedure.code})" for i, m in enumerate(close, 1)]
         buttons = tuple(Button(compose.short_name(m.procedure, 40), f"p:{m.procedure.code}:{facet}") for m in close)
-        return Answer(q, lang, intent if intent in FACETS else "procedure", listed, Reply("\n".join(lines), buttons))
+        return Answer(q, lang, intent if intent in FACETS else "procedure", listed, Reply("\n".join(lines), buttons), unsure=True)
 
     def _action(self, q: str, state: dict[str, Any], lang: str, chat: tuple[str, str] | None) -> Answer | None:
         parts = q.split(":")
@@ -394,6 +405,6 @@ class Engine:
 
 THANKS = re.compile(r"(?:^| )(?:cam on|thank(?:s| you)?|thx)(?: |$)")
 # Button actions start with these (see Button.action); anything else is a question.
-ACTION_PREFIXES = ("f:", "p:", "lang:", "menu:", "dossier:", "r:")
+ACTION_PREFIXES = ("f:", "p:", "lang:", "menu:", "dossier:", "r:", "fb:", "c:", "pa:", "ho:")
 # Procedures offered as examples when the bot must ask which one is meant.
 POPULAR_CODES = ("1.009664", "1.014199", "1.013236", "1.009748", "1.009647")

@@ -5,6 +5,8 @@ the bot could not answer.
 The engine delegates to these; channels only render the replies.
 """
 
+from ._questions import QuestionLog, mask
 from ._roadmap import Plan, PlanStep, RoadmapGuide, plan_roadmap, roadmap_text
+from ._service import Guide
 
-__all__ = ["Plan", "PlanStep", "RoadmapGuide", "plan_roadmap", "roadmap_text"]
+__all__ = ["Guide", "Plan", "PlanStep", "QuestionLog", "RoadmapGuide", "mask", "plan_roadmap", "roadmap_text"]

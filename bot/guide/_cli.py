@@ -15,6 +15,7 @@ def register(sub: Any) -> None:
     roadmap.add_argument("--answers", metavar="DIGITS", default="",
                          help="answers to the roadmap questions as option numbers from 0, in order (default: the defaults)")
     roadmap.set_defaults(func=_roadmap)
+    register_report(sub)
 
 
 def _knowledge() -> Any:
@@ -49,4 +50,73 @@ def _roadmap(args: argparse.Namespace) -> int:
                   file=sys.stderr)
         return 0
     print(roadmap_text(plan))
+    return 0
+
+
+def register_report(sub: Any) -> None:
+    """`tthc-bot report questions` and `tthc-bot report charts`, under the dossiers' `report`."""
+    report = sub.choices.get("report")
+    if report is None:
+        return
+    what = report.add_subparsers(dest="report_command", metavar="WHAT")
+    questions = what.add_parser("questions", help="questions answered with low confidence and 👎 answers, grouped by similarity")
+    questions.add_argument("--from", dest="start", help="first day (default: 30 days ago)")
+    questions.add_argument("--to", dest="end", help="last day (default: today)")
+    questions.add_argument("--json", action="store_true", help="as JSON")
+    questions.add_argument("--db", help="database file (default: TTHC_DB)")
+    questions.set_defaults(func=_report_questions)
+    charts = what.add_parser("charts", help="PNG charts of dossier figures by month, for the staff report")
+    charts.add_argument("--out", default="charts", help="directory for the PNG files (default: charts)")
+    charts.add_argument("--months", type=int, default=6, help="how many months up to this one (default: 6)")
+    charts.add_argument("--db", help="database file (default: TTHC_DB)")
+    charts.set_defaults(func=_report_charts)
+
+
+def _storage(db: str | None) -> Any:
+    from ..config import Settings
+    from ..storage import Storage
+
+    path = db or Settings.from_env().db
+    if not Path(path).exists():
+        print(f"no database at {path} (set TTHC_DB): nothing recorded yet", file=sys.stderr)
+        return None
+    return Storage(path)
+
+
+def _report_questions(args: argparse.Namespace) -> int:
+    import json
+    from datetime import date, timedelta
+
+    from ..workdays import now_vn
+    from ._questions import build_questions_report, questions_text
+
+    today = now_vn().date()
+    try:
+        end = date.fromisoformat(args.end) if args.end else today
+        start = date.fromisoformat(args.start) if args.start else end - timedelta(days=30)
+    except ValueError as exc:
+        print(f"dates are written YYYY-MM-DD: {exc}", file=sys.stderr)
+        return 2
+    storage = _storage(args.db)
+    if storage is None:
+        return 1
+    with storage:
+        report = build_questions_report(storage, start, end)
+    if args.json:
+        print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print(questions_text(report))
+    return 0
+
+
+def _report_charts(args: argparse.Namespace) -> int:
+    from ._charts import write_charts
+
+    storage = _storage(args.db)
+    if storage is None:
+        return 1
+    with storage:
+        files = write_charts(storage, Path(args.out), max(1, min(args.months, 24)))
+    for f in files:
+        print(f)
     return 0

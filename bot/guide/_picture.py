@@ -287,8 +287,8 @@ def render_bars(title: str, labels: list[str], series: list[tuple[str, list[floa
             v = values[g] if g < len(values) else 0
             x0 = gx + k * bar_w
             y0 = bottom - (bottom - top) * v / ymax
-            draw.rectangle((x0 + 2, y0, x0 + bar_w - 2, bottom), fill=colour)
             if v:
+                draw.rectangle((x0 + 2, y0, x0 + bar_w - 2, bottom), fill=colour)
                 draw.text((x0 + bar_w / 2, y0 - 4), f"{v:g}", font=tick_f, fill=INK, anchor="md")
         draw.text((left + g * group_w + group_w / 2, bottom + 12), label, font=tick_f, fill=INK, anchor="ma")
     out = io.BytesIO()

@@ -98,15 +98,19 @@ def build_engine(settings: Settings, storage: Any | None) -> Any:
 
     kb = load_knowledge(settings.knowledge_dir)
     calendar = calendar_for_settings(settings)
-    dossiers = staff = None
+    dossiers = staff = guide = None
     if storage is not None:
         from ..dossiers._digest import parse_staff_chats
         from ..dossiers._staff import StaffCommands
 
         dossiers = DossierService(storage, calendar, board_contact(kb.board))
+        from ..guide import Guide
+
+        guide = Guide(storage)
         staff = StaffCommands(storage, parse_staff_chats(settings.staff_chats))
     return Engine(
         kb, max_chars=settings.max_question_chars, dossiers=dossiers, calendar=calendar, staff_commands=staff,
+        guide=guide,
     )
 
 

@@ -1,0 +1,78 @@
+"""The guide's services that keep records (in the Storage): the log of questions answered with low
+confidence, 👍 / 👎 under answers, complaints, and the handover to staff. The engine calls
+`before` (flows that take a message over) and `after` (on every answered question)."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+from typing import Any
+
+from ..engine._reply import Button, Reply
+from ._questions import QuestionLog, mask
+
+FEEDBACK = "fb:"
+# Answers worth a 👍 / 👎: about a procedure (any facet) or a general question (FAQ).
+RATED = ("procedure", "documents", "time", "fee", "level", "where", "legal", "faq")
+THANKS = {
+    "vi": "Cảm ơn bạn đã góp ý!",
+    "en": "Thank you for your feedback!",
+}
+SORRY = {
+    "vi": "Cảm ơn bạn đã góp ý! Cán bộ sẽ xem lại câu trả lời này. Bạn có thể gõ lại câu hỏi theo cách khác.",
+    "en": "Thank you! Staff will review this answer. You may also try asking in other words.",
+}
+
+
+def now_vn() -> datetime:
+    from ..storage import VN_TZ
+
+    return datetime.now(VN_TZ)
+
+
+class Guide:
+    """Storage-backed flows around the engine."""
+
+    def __init__(self, storage: Any) -> None:
+        self.storage = storage
+        self.questions = QuestionLog(storage)
+
+    # -- the engine's hooks -----------------------------------------------------------------------
+
+    def before(self, q: str, state: dict[str, Any], lang: str, chat: tuple[str, str] | None) -> tuple[str, Reply] | None:
+        """A message some flow of the guide takes over (a 👍/👎 press …): (intent, reply), else None."""
+        if q.startswith(FEEDBACK):
+            return self._feedback(q, state, lang, chat)
+        return None
+
+    def after(self, answer: Any, state: dict[str, Any], chat: tuple[str, str] | None) -> None:
+        """Every answered question: record it when the answer was unsure; put 👍 / 👎 under a
+        confident answer about a procedure or from the FAQ."""
+        self.questions.record(answer, chat)
+        state.pop("asked", None)
+        if answer.intent in RATED and not getattr(answer, "unsure", False) and (answer.matches or answer.intent == "faq"):
+            code = answer.matches[0].procedure.code if answer.matches else "-"
+            state["asked"] = {"q": mask(answer.q), "intent": answer.intent, "code": code}
+            vi = answer.lang == "vi"
+            buttons = (
+                Button("👍 Hữu ích" if vi else "👍 Helpful", f"{FEEDBACK}+:{answer.intent}:{code}"),
+                Button("👎 Chưa đúng" if vi else "👎 Not helpful", f"{FEEDBACK}-:{answer.intent}:{code}"),
+            )
+            answer.reply = dataclasses.replace(answer.reply, buttons=answer.reply.buttons + buttons)
+
+    # -- 👍 / 👎 ---------------------------------------------------------------------------------
+
+    def _feedback(self, q: str, state: dict[str, Any], lang: str, chat: tuple[str, str] | None) -> tuple[str, Reply] | None:
+        parts = q.split(":")
+        if len(parts) != 4 or parts[1] not in ("+", "-") or parts[2] not in RATED:
+            return None
+        vote = 1 if parts[1] == "+" else -1
+        code = parts[3] if parts[3] != "-" else None
+        asked = state.pop("asked", None) or {}
+        same = asked.get("intent") == parts[2] and asked.get("code") == parts[3]
+        text = asked.get("q") if same else None
+        try:
+            self.storage.add_feedback(now_vn(), chat[0] if chat else "cli", vote, parts[2], code, text)
+        except Exception:
+            pass
+        return "feedback", Reply((THANKS if vote > 0 else SORRY)[lang if lang in THANKS else "vi"])
