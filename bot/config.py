@@ -47,6 +47,16 @@ class Settings:
     zalo_bot_token: str = _setting("ZALO_BOT_TOKEN", "", "Zalo Bot token from Zalo Bot Creator; Zalo Bot is off when empty", secret=True)
     zalo_bot_webhook_secret: str = _setting("ZALO_BOT_WEBHOOK_SECRET", "", "Secret (8-256 characters) Zalo Bot sends in X-Bot-Api-Secret-Token", secret=True)
     zalo_bot_api_base: str = _setting("ZALO_BOT_API_BASE", "https://bot-api.zaloplatforms.com", "Zalo Bot API base URL (tests point it elsewhere)")
+    # Limits, privacy and operations (README: "Security and privacy", "Running in production").
+    user_messages_per_minute: int = _setting("TTHC_USER_MESSAGES_PER_MINUTE", 20, "Messages one chat (any channel, or a web session) may send per minute; more get a polite 'slow down' (0: no limit)")
+    api_requests_per_minute: int = _setting("TTHC_API_REQUESTS_PER_MINUTE", 60, "Requests one IP address may make per minute to POST /api/ask and GET /api/dossiers/{code}; more get 429 (0: no limit)")
+    api_concurrency_per_ip: int = _setting("TTHC_API_CONCURRENCY_PER_IP", 8, "Questions from one IP address being answered at the same time; more get 429")
+    answer_queue: int = _setting("TTHC_ANSWER_QUEUE", 256, "Messages waiting for the answer engine at most; beyond that the API answers 503 (busy)")
+    trusted_proxies: str = _setting("TTHC_TRUSTED_PROXIES", "", "Reverse proxies (comma-separated addresses, e.g. 127.0.0.1) whose X-Forwarded-For names the client")
+    keep_days: int = _setting("TTHC_KEEP_DAYS", 30, "Conversation state (no message texts are stored) is deleted after this many days without a message")
+    metrics_token: str = _setting("TTHC_METRICS_TOKEN", "", "Bearer token for GET /metrics; open when empty", secret=True)
+    log_format: str = _setting("TTHC_LOG_FORMAT", "text", "Log format of `tthc-bot serve`: text, or json (one object per line)")
+    outbox_lease: int = _setting("TTHC_OUTBOX_LEASE", 300, "Seconds after which a notification left 'sending' by a killed process is taken again")
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:

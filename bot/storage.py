@@ -571,6 +571,33 @@ class Storage:
         """Forget a chat's conversation state."""
         self._write("DELETE FROM sessions WHERE key = ?", (key,))
 
-    def prune_sessions(self, before: datetime) -> int:
-        """Forget sessions not updated since `before`; return how many."""
-        return int(self._write("DELETE FROM sessions WHERE updated_at < ?", (iso(before),)).rowcount)
+    def prune_sessions(self, before: datetime, keep: tuple[str, ...] = ()) -> int:
+        """Forget sessions not updated since `before`, except keys starting with one of `keep`;
+        return how many."""
+        sql = "DELETE FROM sessions WHERE updated_at < ?" + " AND key NOT LIKE ? ESCAPE '\\'" * len(keep)
+        likes = tuple(k.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%" for k in keep)
+        return int(self._write(sql, (iso(before), *likes)).rowcount)
+
+    # -- backup -----------------------------------------------------------------------------
+
+    def backup(self, target: str | Path) -> int:
+        """A consistent copy of the whole database in `target` (SQLite's online backup, one
+        step, so it is a snapshot even while the server writes), written beside it first and
+        then renamed into place; return its size in bytes."""
+        target = Path(target)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(target.name + ".partial")
+        partial.unlink(missing_ok=True)
+        dest = sqlite3.connect(str(partial))
+        try:
+            with self._lock:
+                self.db.conn.backup(dest)
+            dest.execute("PRAGMA journal_mode = DELETE")
+            ok = dest.execute("PRAGMA integrity_check").fetchone()[0]
+        finally:
+            dest.close()
+        if ok != "ok":
+            partial.unlink(missing_ok=True)
+            raise sqlite3.DatabaseError(f"the copy failed its integrity check: {ok}")
+        partial.replace(target)
+        return target.stat().st_size

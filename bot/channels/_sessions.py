@@ -10,14 +10,16 @@ import asyncio
 import hashlib
 import logging
 import threading
-import traceback
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, Protocol, runtime_checkable
 
 from aiohttp import web
 
+from .. import logs
 from ..web._keys import ENGINE, STORAGE
+from ..web._limits import Verdict
+from ..web._runtime import RUNTIME, Runtime
 
 log = logging.getLogger(__name__)
 
@@ -44,31 +46,38 @@ class MemorySessions:
     def __init__(self, limit: int = MAX_MEMORY_SESSIONS) -> None:
         self.limit = limit
         self._data: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._lock = threading.Lock()  # the engine's worker thread and the event loop share it
 
     def get_session(self, key: str) -> dict[str, Any] | None:
-        state = self._data.get(key)
-        if state is None:
-            return None
-        self._data.move_to_end(key)
-        return dict(state)
+        with self._lock:
+            state = self._data.get(key)
+            if state is None:
+                return None
+            self._data.move_to_end(key)
+            return dict(state)
 
     def save_session(self, key: str, state: dict[str, Any]) -> None:
-        self._data[key] = dict(state)
-        self._data.move_to_end(key)
-        while len(self._data) > self.limit:
-            self._data.popitem(last=False)
+        with self._lock:
+            self._data[key] = dict(state)
+            self._data.move_to_end(key)
+            while len(self._data) > self.limit:
+                self._data.popitem(last=False)
 
 
 class Conversations:
     """Runs one message of one chat through the engine: load state, answer, save state.
 
     Messages of the same chat are handled one at a time (a lock per chat), so two quick
-    webhook calls cannot overwrite each other's state within this process.
+    webhook calls cannot overwrite each other's state within this process. With a `Runtime`
+    (the server's), each chat is held to TTHC_USER_MESSAGES_PER_MINUTE (one polite "slow down",
+    then silence while over it), the engine runs on the answer gate's worker thread (the event
+    loop stays free), and answers are counted in the metrics.
     """
 
-    def __init__(self, engine: Any, store: SessionStore) -> None:
+    def __init__(self, engine: Any, store: SessionStore, runtime: Runtime | None = None) -> None:
         self.engine = engine
         self.store = store
+        self.runtime = runtime
         self._locks: dict[str, asyncio.Lock] = {}
 
     def _lock(self, key: str) -> asyncio.Lock:
@@ -99,17 +108,43 @@ class Conversations:
         """The engine's Answer to `text` in chat `key`, its state loaded and saved around it.
         `chat` is (channel, chat id): the address a dossier subscription notifies.
         `channel_state(answer)`, when given, is stored under the state's "channel" key (adapter
-        data such as numbered choices); the engine never reads it."""
+        data such as numbered choices); the engine never reads it.
+        A chat over its limit gets an answer of intent "limited": "slow down" the first time,
+        then an empty reply (`silent`) that adapters do not send."""
+        runtime = self.runtime
+        if runtime is not None:
+            verdict = runtime.user_limit.hit(key)
+            if verdict is not Verdict.OK:
+                runtime.metrics.limited.inc("user")
+                if verdict is Verdict.DROP:
+                    return runtime.limited_answer(text, lang, quiet=True)
+                return runtime.limited_answer(text, lang or self.state(key).get("lang"))
         async with self._lock(key):
-            state = self.state(key)
-            answer = self.engine.answer(text, state, lang=lang, chat=chat)
-            if channel_state is not None:
-                state["channel"] = channel_state(answer)
-            try:
-                self.store.save_session(key, state)
-            except Exception:
-                log.exception("sessions: could not save a session")
-            return answer
+            if runtime is None:
+                return self._answer(key, text, lang, channel_state, chat)
+            channel = chat[0] if chat else key.partition(":")[0]
+            return await runtime.answer(key, channel, self._answer, key, text, lang, channel_state, chat,
+                                        per_key=0, bounded=False)
+
+    def _answer(
+        self, key: str, text: str, lang: str | None,
+        channel_state: Callable[[Any], dict[str, Any]] | None, chat: tuple[str, str] | None,
+    ) -> Any:
+        state = self.state(key)
+        answer = self.engine.answer(text, state, lang=lang, chat=chat)
+        if channel_state is not None:
+            state["channel"] = channel_state(answer)
+        try:
+            self.store.save_session(key, state)
+        except Exception:
+            log.exception("sessions: could not save a session")
+        return answer
+
+
+def silent(answer: Any) -> bool:
+    """True for an answer with nothing to send (a message dropped by the rate limit)."""
+    reply = answer.reply
+    return not reply.text and not reply.buttons and getattr(reply, "image", None) is None
 
 
 _MEMORY: web.AppKey[MemorySessions] = web.AppKey("channel_memory_sessions")
@@ -147,8 +182,9 @@ class AppSessions:
 
 
 def conversations(app: web.Application) -> Conversations:
-    """A `Conversations` over the app's engine and session store."""
-    return Conversations(app[ENGINE], AppSessions(app))
+    """A `Conversations` over the app's engine (swapped in place on a knowledge reload), its
+    session store and, in the server, its Runtime (limits, answer gate, metrics)."""
+    return Conversations(app[ENGINE], AppSessions(app), app.get(RUNTIME))
 
 
 class SeenEvents:
@@ -184,57 +220,20 @@ class SeenEvents:
 
 # -- log hygiene ----------------------------------------------------------------------------
 
-_SECRETS: set[str] = set()
-_SECRETS_LOCK = threading.Lock()
-_INSTALLED = False
-REDACTED = "[redacted]"
+REDACTED = logs.REDACTED
 
 
 def hide_in_logs(*secrets: str) -> None:
-    """Make sure none of `secrets` (tokens, webhook secrets) ever appears in a log record:
-    every record whose message or traceback contains one is rewritten with it replaced.
-    httpx logs each request URL (which holds the Telegram token) at INFO; it is also set to
-    WARNING."""
-    global _INSTALLED
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    with _SECRETS_LOCK:
-        _SECRETS.update(s for s in secrets if s and len(s) >= 6)
-        if _INSTALLED:
-            return
-        _INSTALLED = True
-        previous = logging.getLogRecordFactory()
-
-        def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
-            record = previous(*args, **kwargs)
-            if _SECRETS:
-                _redact(record)
-            return record
-
-        logging.setLogRecordFactory(factory)
+    """Make sure none of `secrets` (tokens, webhook secrets) ever appears in a log record
+    (see bot/logs.py: phone and identity numbers, credentials in URLs and headers are
+    redacted too). httpx logs each request URL (which holds the Telegram token) at INFO; it is
+    also set to WARNING."""
+    logs.hide(*secrets)
 
 
 def redact(text: str) -> str:
-    """`text` with every registered secret replaced."""
-    for secret in sorted(_SECRETS, key=len, reverse=True):
-        if secret in text:
-            text = text.replace(secret, REDACTED)
-    return text
-
-
-def _redact(record: logging.LogRecord) -> None:
-    try:
-        message = record.getMessage()
-    except Exception:
-        message = str(record.msg)
-    if any(s in message for s in _SECRETS):
-        record.msg = redact(message)
-        record.args = None
-    if record.exc_info and record.exc_info[1] is not None:
-        text = "".join(traceback.format_exception(*record.exc_info)).rstrip("\n")
-        if any(s in text for s in _SECRETS):
-            record.exc_text = redact(text)
-    if record.stack_info and any(s in record.stack_info for s in _SECRETS):
-        record.stack_info = redact(record.stack_info)
+    """`text` with every registered secret (and personal number) replaced."""
+    return logs.redact(text)
 
 
 def chat_ref(channel: str, chat_id: object) -> str:

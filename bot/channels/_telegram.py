@@ -59,7 +59,7 @@ from ._render import (
     start_action,
     telegram_chunks,
 )
-from ._sessions import Conversations, chat_ref, hide_in_logs
+from ._sessions import Conversations, chat_ref, hide_in_logs, silent
 
 log = logging.getLogger(__name__)
 
@@ -241,7 +241,8 @@ class TelegramChannel:
             chat=(CHANNEL, str(chat.id)),
         )
         log.info("telegram: intent=%s lang=%s chat=%s", answer.intent, answer.lang, chat_ref("tg", chat.id))
-        await self.send(context.bot, chat.id, answer.reply)
+        if not silent(answer):
+            await self.send(context.bot, chat.id, answer.reply)
 
     async def deliver(self, chat_id: str, reply: Any) -> None:
         """Send a notification (the outbox's sender for "telegram"); raises on failure."""
@@ -319,6 +320,8 @@ class TelegramChannel:
         if chat is not None:
             # A staff group (TTHC_STAFF_CHATS) may ask for figures; the engine decides.
             answer = await self.conversations.answer(self._key(chat.id), message.text, chat=(CHANNEL, str(chat.id)))
+            if silent(answer):
+                return
             if answer.intent == "staff":
                 await self.send(context.bot, chat.id, answer.reply)
                 return

@@ -29,7 +29,7 @@ from aiohttp import web
 from ..config import Settings
 from ._background import Background, mount
 from ._render import ZALO_MAX_TEXT, chosen_action, numbered_choices, zalo_chunks
-from ._sessions import Conversations, SeenEvents, chat_ref, hide_in_logs
+from ._sessions import Conversations, SeenEvents, chat_ref, hide_in_logs, silent
 
 log = logging.getLogger(__name__)
 
@@ -154,6 +154,8 @@ class ZaloBotChannel:
             chat=(CHANNEL, chat_id),
         )
         log.info("zalo-bot: intent=%s lang=%s chat=%s", answer.intent, answer.lang, chat_ref("zalo-bot", chat_id))
+        if silent(answer):
+            return
         try:
             await self.send(chat_id, answer.reply, answer.lang)
         except (TimeoutError, ZaloBotError, aiohttp.ClientError) as exc:

@@ -39,7 +39,7 @@ from aiohttp import web
 from ..config import Settings
 from ._background import Background, mount
 from ._render import zalo_button_groups, zalo_chunks
-from ._sessions import Conversations, SeenEvents, SessionStore, chat_ref, hide_in_logs
+from ._sessions import Conversations, SeenEvents, SessionStore, chat_ref, hide_in_logs, silent
 
 log = logging.getLogger(__name__)
 
@@ -253,6 +253,8 @@ class ZaloOAChannel:
         """Answer one user message (in the background of the webhook call)."""
         answer = await self.conversations.answer(f"zalo-oa:{user_id}", text, chat=(CHANNEL, user_id))
         log.info("zalo-oa: intent=%s lang=%s chat=%s", answer.intent, answer.lang, chat_ref("zalo-oa", user_id))
+        if silent(answer):
+            return
         try:
             await self.send(user_id, answer.reply, answer.lang)
         except ZaloError as exc:

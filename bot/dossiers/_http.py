@@ -21,6 +21,7 @@ import json
 import logging
 import re
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -136,8 +137,12 @@ def add_routes(app: web.Application) -> None:
         access.addFilter(RedactSecrets())
     storage = app.get(STORAGE)
     if storage is not None:
-        app[NOTIFIER] = Notifier(storage)
+        lease = max(int(getattr(app[SETTINGS], "outbox_lease", 300)), 2)
+        # A send must end (or time out) well within the lease, or another loop would take it again.
+        app[NOTIFIER] = Notifier(storage, lease=timedelta(seconds=lease), send_timeout=min(60.0, lease / 2))
+        loops = app[_LOOPS] = _Loops()
         app.cleanup_ctx.append(_background)
+        app.on_shutdown.append(loops.close)
 
 
 _SECRET_RE = re.compile(r"((?:^|[?&])secret=)[^&\s\"]*", re.IGNORECASE)
@@ -154,12 +159,43 @@ class RedactSecrets(logging.Filter):
         return True
 
 
+class _Loops:
+    """The notifier and digest tasks of one server, stopped once: at shutdown, before the
+    channels close their connections, so a delivery in flight can finish."""
+
+    def __init__(self) -> None:
+        self.stop = asyncio.Event()
+        self.tasks: list[asyncio.Task[None]] = []
+        self.notifier: Notifier | None = None
+
+    async def close(self, app: web.Application | None = None) -> None:
+        if self.stop.is_set() and not self.tasks:
+            return
+        self.stop.set()
+        if self.notifier is not None:
+            self.notifier.wake()
+        tasks, self.tasks = self.tasks, []
+        if not tasks:
+            return
+        _, pending = await asyncio.wait(tasks, timeout=10)
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
+
+
+_LOOPS: web.AppKey[_Loops] = web.AppKey("dossiers_loops", _Loops)
+
+
 async def _background(app: web.Application) -> AsyncIterator[None]:
     """Run the notifier and the digest scheduler for the server's lifetime."""
     settings = app[SETTINGS]
     notifier = app[NOTIFIER]
-    stop = asyncio.Event()
-    tasks = [asyncio.create_task(notifier.run(interval=5.0, stop=stop), name="dossiers-outbox")]
+    loops = app[_LOOPS]
+    loops.notifier = notifier
+    stop = loops.stop
+    tasks = loops.tasks
+    tasks.append(asyncio.create_task(notifier.run(interval=5.0, stop=stop), name="dossiers-outbox"))
     try:
         scheduler = DigestScheduler.from_settings(notifier.storage, settings)
     except ValueError as exc:
@@ -170,11 +206,7 @@ async def _background(app: web.Application) -> AsyncIterator[None]:
     try:
         yield
     finally:
-        stop.set()
-        notifier.wake()
-        _, pending = await asyncio.wait(tasks, timeout=10)
-        for task in pending:
-            task.cancel()
+        await loops.close()
 
 
 class RedactingAccessLogger(AbstractAccessLogger):

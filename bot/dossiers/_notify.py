@@ -111,6 +111,9 @@ class Notifier:
         self.send_timeout = send_timeout
         self.batch = batch
         self._wake = asyncio.Event()
+        self._stopping = False
+        #: Called with (channel, "sent" | "retry" | "dead") after each attempt (metrics).
+        self.observer: Callable[[str, str], None] | None = None
 
     def register(self, channel: str, sender: Sender) -> None:
         """Deliver notifications of `channel` (e.g. "telegram") with `sender`."""
@@ -122,17 +125,31 @@ class Notifier:
         return min(delay, self.max_delay)
 
     async def deliver_once(self) -> DeliveryStats:
-        """Claim every notification due now (for channels with a sender here) and deliver it."""
+        """Claim every notification due now (for channels with a sender here) and deliver it.
+        Once `run` is told to stop, the delivery in flight finishes and the rest of the claimed
+        rows are put back untried (pending), for this process after a restart or another one."""
         stats = DeliveryStats()
         while True:
             now = self.clock()
             rows = self.storage.claim(now, self.lease, tuple(self.senders), limit=self.batch)
             if not rows:
                 return stats
-            for row in rows:
+            for i, row in enumerate(rows):
+                if self._stopping:
+                    for rest in rows[i:]:
+                        self.storage.release(rest["id"])
+                        stats.skipped += 1
+                    return stats
                 await self._deliver(row, stats)
             if len(rows) < self.batch:
                 return stats
+
+    def _observe(self, channel: str, result: str) -> None:
+        if self.observer is not None:
+            try:
+                self.observer(channel, result)
+            except Exception:  # pragma: no cover - metrics never stop a delivery
+                log.exception("outbox observer failed")
 
     async def _deliver(self, row: dict[str, Any], stats: DeliveryStats) -> None:
         sender = self.senders.get(row["channel"])
@@ -151,15 +168,18 @@ class Notifier:
             if row["attempts"] >= self.max_attempts:
                 self.storage.mark_failed(row["id"], error, None)
                 stats.dead += 1
+                self._observe(row["channel"], "dead")
                 log.warning("outbox %s (%s): gave up after %d attempts: %s", row["id"], row["channel"], row["attempts"], type(exc).__name__)
             else:
                 retry_at = self.clock() + self.backoff(row["attempts"])
                 self.storage.mark_failed(row["id"], error, retry_at)
                 stats.retried += 1
+                self._observe(row["channel"], "retry")
                 log.info("outbox %s (%s): attempt %d failed (%s), retry at %s", row["id"], row["channel"], row["attempts"], type(exc).__name__, retry_at.isoformat(timespec="seconds"))
             return
         self.storage.mark_sent(row["id"], self.clock())
         stats.sent += 1
+        self._observe(row["channel"], "sent")
 
     def wake(self) -> None:
         """Deliver now rather than at the next interval (e.g. right after an import)."""
@@ -168,6 +188,19 @@ class Notifier:
     async def run(self, interval: float = 5.0, stop: asyncio.Event | None = None) -> None:
         """Deliver every `interval` seconds, or when woken, until `stop` is set (or cancelled)."""
         stop = stop or asyncio.Event()
+        self._stopping = False
+
+        async def watch() -> None:
+            await stop.wait()
+            self._stopping = True
+
+        watcher = asyncio.ensure_future(watch())
+        try:
+            await self._run(interval, stop)
+        finally:
+            watcher.cancel()
+
+    async def _run(self, interval: float, stop: asyncio.Event) -> None:
         while not stop.is_set():
             self._wake.clear()
             try:

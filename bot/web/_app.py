@@ -14,10 +14,12 @@ from aiohttp import web
 from ..config import Settings
 from ..kb import load_knowledge
 from ._keys import ENGINE, SETTINGS, STORAGE
+from ._limits import MAX_BODY, Busy, Verdict
+from ._reload import LiveEngine
+from ._runtime import BUSY, RUNTIME, install
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
-MAX_BODY = 1024 * 1024
 
 
 def json_error(status: int, message: str) -> web.Response:
@@ -42,6 +44,19 @@ def _save_state(app: web.Application, session: str, state: dict[str, Any]) -> No
     app[STORAGE].save_session(f"web:{session}", state)
 
 
+def _answer(app: web.Application, text: str, session: str | None, lang: str | None) -> Any:
+    """Load the session, answer, save it: blocking, run on the answer gate's thread."""
+    state = _load_state(app, session) if session else {}
+    answer = app[ENGINE].answer(text, state, lang=lang, chat=("web", session or ""))
+    if session:
+        _save_state(app, session, state)
+    return answer
+
+
+def _answer_json(answer: Any) -> web.Response:
+    return web.json_response(answer.to_dict(), dumps=lambda o: json.dumps(o, ensure_ascii=False))
+
+
 async def api_ask(request: web.Request) -> web.Response:
     """POST /api/ask {"text", "session"?, "lang"?} → the JSON of `tthc-bot ask --json`."""
     if request.content_length is not None and request.content_length > MAX_BODY:
@@ -52,7 +67,7 @@ async def api_ask(request: web.Request) -> web.Response:
         return json_error(413, "request body too large")
     try:
         body = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (ValueError, RecursionError):  # not UTF-8, not JSON, or nested too deep
         return json_error(400, "body must be JSON: {\"text\": \"...\"}")
     if not isinstance(body, dict):
         return json_error(400, "body must be a JSON object: {\"text\": \"...\"}")
@@ -65,15 +80,23 @@ async def api_ask(request: web.Request) -> web.Response:
     lang = body.get("lang")
     if lang is not None and lang not in ("vi", "en"):
         return json_error(400, "\"lang\" must be \"vi\" or \"en\"")
-    engine = request.app[ENGINE]
-    state = _load_state(request.app, session) if session else {}
+    runtime = request.app[RUNTIME]
+    if session and runtime.user_limit.hit(f"web:{session}") is not Verdict.OK:
+        # Over the chat's limit: the web page shows "slow down" like any answer.
+        runtime.metrics.limited.inc("user")
+        return _answer_json(runtime.limited_answer(text, lang or _load_state(request.app, session).get("lang")))
     started = time.perf_counter()
-    answer = engine.answer(text, state, lang=lang, chat=("web", session or ""))
+    try:
+        answer = await runtime.answer(f"ip:{runtime.client_ip(request)}", "web", _answer, request.app, text, session, lang)
+    except Busy as exc:
+        message = BUSY["en" if lang == "en" else "vi"]
+        if exc.scope == "client":
+            return web.json_response({"error": "too many requests at once", "message": message}, status=429, headers={"Retry-After": "1"})
+        return web.json_response({"error": "busy", "message": message}, status=503, headers={"Retry-After": "1"})
     elapsed = (time.perf_counter() - started) * 1000
-    if session:
-        _save_state(request.app, session, state)
-    log.info("ask intent=%s lang=%s matches=%d ms=%.1f", answer.intent, answer.lang, len(answer.matches), elapsed)
-    return web.json_response(answer.to_dict(), dumps=lambda o: json.dumps(o, ensure_ascii=False))
+    log.info("ask intent=%s lang=%s matches=%d ms=%.1f", answer.intent, answer.lang, len(answer.matches), elapsed,
+             extra={"intent": answer.intent, "lang": answer.lang, "ms": round(elapsed, 2)})
+    return _answer_json(answer)
 
 
 @web.middleware
@@ -89,8 +112,9 @@ async def errors_middleware(request: web.Request, handler: Any) -> web.StreamRes
         return json_error(500, f"internal error (ref {ref})")
 
 
-def build_engine(settings: Settings, storage: Any | None) -> Any:
-    """The answer engine on the configured knowledge, with dossier lookups when a Storage is given."""
+def build_engine(settings: Settings, storage: Any | None, reload: Any | None = None) -> Any:
+    """The answer engine on the configured knowledge, with dossier lookups when a Storage is given.
+    `reload` (a callable returning the reply text) enables the staff command /reload."""
     from ..dossiers import DossierService
     from ..dossiers._http import board_contact
     from ..engine import Engine
@@ -107,7 +131,7 @@ def build_engine(settings: Settings, storage: Any | None) -> Any:
         from ..guide import Guide
 
         guide = Guide(storage)
-        staff = StaffCommands(storage, parse_staff_chats(settings.staff_chats))
+        staff = StaffCommands(storage, parse_staff_chats(settings.staff_chats), reload=reload)
     return Engine(
         kb, max_chars=settings.max_question_chars, dossiers=dossiers, calendar=calendar, staff_commands=staff,
         guide=guide,
@@ -135,9 +159,11 @@ def create_app(settings: Settings | None = None, engine: Any | None = None, stor
         from ..storage import Storage
 
         storage = Storage(settings.db)
-    if engine is None:
-        engine = build_engine(settings, storage)
+    live = LiveEngine(engine, lambda: build_engine(settings, storage, reload=live.reload_text))
+    if engine is None:  # the first load: broken knowledge stops the start (KnowledgeError)
+        live.current = build_engine(settings, storage, reload=live.reload_text)
     app = web.Application(client_max_size=MAX_BODY, middlewares=[errors_middleware])
+    install(app, settings)
     app.on_response_prepare.append(security_headers)
     if own_storage:
         async def close_storage(app: web.Application) -> None:
@@ -145,7 +171,7 @@ def create_app(settings: Settings | None = None, engine: Any | None = None, stor
 
         app.on_cleanup.append(close_storage)
     app[SETTINGS] = settings
-    app[ENGINE] = engine
+    app[ENGINE] = live
     app[STORAGE] = storage
     app.router.add_get("/", index)
     app.router.add_get("/healthz", healthz)
@@ -170,8 +196,9 @@ def create_app(settings: Settings | None = None, engine: Any | None = None, stor
 
 def run(settings: Settings, host: str | None = None, port: int | None = None) -> None:
     """Run the server until interrupted (`tthc-bot serve`)."""
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    from ..logs import configure_logging
+
+    configure_logging(settings)
     app = create_app(settings)
     host = host or settings.host
     port = port or settings.port

@@ -1,0 +1,137 @@
+"""Limits that keep one flood from starving everyone else.
+
+- `RateLimiter`: a token bucket per key (a chat, an IP address): `per_minute` messages a minute,
+  with bursts up to the same number. The first message over the limit is told to slow down
+  (`WARN`), the ones after it are dropped quietly (`DROP`) until the bucket refills, so a
+  flooding chat gets one polite reply, not one per message.
+- `AnswerGate`: the answer engine is synchronous CPU work (about a millisecond a question); it
+  runs on one worker thread so the event loop keeps answering HTTP while it matches. The gate
+  bounds how many calls may wait for that thread (all together, and per key), so a burst is
+  refused at once (`Busy`) instead of queueing without end, and one client can hold at most
+  `per_key` places in the queue.
+
+Both are per process and in memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import math
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from enum import Enum
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+MAX_KEYS = 100_000
+#: Largest request body any route accepts (bigger ones get 413).
+MAX_BODY = 1024 * 1024
+
+
+class Verdict(Enum):
+    """What to do with one message."""
+
+    OK = "ok"
+    WARN = "warn"  # over the limit: say "slow down" once
+    DROP = "drop"  # still over the limit after the warning: ignore quietly
+
+
+class RateLimiter:
+    """A token bucket per key: `per_minute` a minute, bursts up to `per_minute`; 0 = no limit."""
+
+    def __init__(self, per_minute: int, *, clock: Callable[[], float] = time.monotonic, max_keys: int = MAX_KEYS) -> None:
+        self.per_minute = max(0, int(per_minute))
+        self.capacity = float(self.per_minute)
+        self.rate = self.per_minute / 60.0
+        self.clock = clock
+        self.max_keys = max_keys
+        # key -> [tokens, last refill time, warned (0/1)]
+        self._buckets: OrderedDict[str, list[float]] = OrderedDict()
+
+    @property
+    def enabled(self) -> bool:
+        return self.per_minute > 0
+
+    def _tokens(self, bucket: list[float] | None, now: float) -> float:
+        if bucket is None:
+            return self.capacity
+        return min(self.capacity, bucket[0] + (now - bucket[1]) * self.rate)
+
+    def hit(self, key: str) -> Verdict:
+        """Count one message of `key` and say whether it may go on."""
+        if not self.enabled:
+            return Verdict.OK
+        now = self.clock()
+        bucket = self._buckets.get(key)
+        tokens = self._tokens(bucket, now)
+        if tokens >= 1.0:
+            verdict, tokens, warned = Verdict.OK, tokens - 1.0, 0.0
+        else:
+            warned = 1.0
+            verdict = Verdict.DROP if bucket is not None and bucket[2] else Verdict.WARN
+        if bucket is None:
+            self._buckets[key] = [tokens, now, warned]
+            while len(self._buckets) > self.max_keys:
+                self._buckets.popitem(last=False)
+        else:
+            bucket[0], bucket[1], bucket[2] = tokens, now, warned
+            self._buckets.move_to_end(key)
+        return verdict
+
+    def retry_after(self, key: str) -> int:
+        """Whole seconds until `key` may send again (at least 1)."""
+        if not self.enabled:
+            return 1
+        tokens = self._tokens(self._buckets.get(key), self.clock())
+        return max(1, math.ceil((1.0 - tokens) / self.rate)) if tokens < 1.0 else 1
+
+
+class Busy(Exception):
+    """The gate is full: for this client (`scope` "client") or for everyone ("server")."""
+
+    def __init__(self, scope: str) -> None:
+        super().__init__(f"busy ({scope})")
+        self.scope = scope
+
+
+class AnswerGate:
+    """Runs synchronous work (the engine) off the event loop, with a bounded queue."""
+
+    def __init__(self, max_waiting: int = 256, per_key: int = 0, workers: int = 1) -> None:
+        self.max_waiting = max(1, int(max_waiting))
+        self.per_key = max(0, int(per_key))
+        self._executor = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="tthc-answer")
+        self._inflight: dict[str, int] = {}
+        self.waiting = 0
+
+    async def run(
+        self, key: str, fn: Callable[..., T], *args: Any, per_key: int | None = None, bounded: bool = True,
+    ) -> T:
+        """`fn(*args)` on the worker thread. Raises `Busy` at once when `key` already has
+        `per_key` calls waiting (0: no per-key bound) or, when `bounded`, the queue holds
+        `max_waiting` (chat channels pass bounded=False: one message per chat waits at most)."""
+        limit = self.per_key if per_key is None else per_key
+        if bounded and self.waiting >= self.max_waiting:
+            raise Busy("server")
+        mine = self._inflight.get(key, 0)
+        if limit and mine >= limit:
+            raise Busy("client")
+        self.waiting += 1
+        self._inflight[key] = mine + 1
+        try:
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(self._executor, functools.partial(fn, *args))
+        finally:
+            self.waiting -= 1
+            left = self._inflight[key] - 1
+            if left:
+                self._inflight[key] = left
+            else:
+                del self._inflight[key]
+
+    def close(self) -> None:
+        """Finish the work already handed over, then stop the worker thread."""
+        self._executor.shutdown(wait=True)

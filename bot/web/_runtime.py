@@ -1,0 +1,285 @@
+"""What the server needs around the engine: limits, the answer gate, metrics, knowledge reload
+on SIGHUP, periodic pruning of old conversation state, and an orderly stop.
+
+`install(app, settings)` wires it all into an app (called by `create_app`):
+
+- every request: bodies over 1 MB get 413 (before any handler reads them); POST /api/ask and
+  GET /api/dossiers/{code} are limited per client IP address (429 with Retry-After); every
+  request is counted by route template, method and status, and timed;
+- GET /metrics: the Prometheus text format (Bearer TTHC_METRICS_TOKEN when set);
+- SIGHUP: reload the knowledge (`LiveEngine.reload`), keeping the old one when the new fails;
+- every hour: delete conversation state older than TTHC_KEEP_DAYS and old lookup attempts;
+- at shutdown: the worker thread of the engine finishes what it holds and stops.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import ipaddress
+import logging
+import signal
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
+
+from ..config import Settings
+from ._keys import ENGINE, STORAGE
+from ._limits import MAX_BODY, AnswerGate, Busy, RateLimiter, Verdict
+from ._metrics import Metrics
+
+log = logging.getLogger("bot.web")
+
+#: (method, route template) limited per client address.
+IP_LIMITED = frozenset({("POST", "/api/ask"), ("GET", "/api/dossiers/{code}")})
+METHODS = frozenset({"GET", "POST", "HEAD", "PUT", "DELETE", "PATCH", "OPTIONS"})
+PRUNE_EVERY = 3600.0
+KEEP_LOOKUPS = timedelta(days=1)
+#: Session keys never pruned: the Zalo OA token chain (a lost refresh token breaks it).
+KEEP_SESSION_PREFIXES = ("zalo-oa:tokens",)
+
+SLOW_DOWN = {
+    "vi": "Bạn gửi tin nhắn hơi nhanh. Vui lòng đợi khoảng một phút rồi hỏi tiếp nhé.",
+    "en": "You are sending messages a little fast. Please wait a minute, then ask again.",
+}
+BUSY = {
+    "vi": "Hệ thống đang bận. Vui lòng thử lại sau ít giây.",
+    "en": "The bot is busy. Please try again in a few seconds.",
+}
+
+
+class Runtime:
+    """Limits, the answer gate and the metrics of one server process."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.user_limit = RateLimiter(settings.user_messages_per_minute)
+        self.ip_limit = RateLimiter(settings.api_requests_per_minute)
+        self.gate = AnswerGate(max_waiting=settings.answer_queue, per_key=settings.api_concurrency_per_ip)
+        self.metrics = Metrics()
+        self.trusted = frozenset(a.strip() for a in settings.trusted_proxies.split(",") if a.strip())
+
+    # -- clients ----------------------------------------------------------------------------
+
+    def client_ip(self, request: web.BaseRequest) -> str:
+        """The client's address: the peer, or, when the peer is a trusted proxy, the last
+        address in X-Forwarded-For that is not one of the trusted proxies."""
+        peer = request.remote or "unknown"
+        if peer not in self.trusted:
+            return peer
+        forwarded = request.headers.get("X-Forwarded-For", "")[:1000]
+        for candidate in reversed([a.strip() for a in forwarded.split(",") if a.strip()]):
+            if candidate in self.trusted:
+                continue
+            try:
+                return str(ipaddress.ip_address(candidate))
+            except ValueError:
+                return peer
+        return peer
+
+    # -- answers ----------------------------------------------------------------------------
+
+    def limited_answer(self, text: str, lang: str | None, quiet: bool = False) -> Any:
+        """The answer to a message over the chat's limit: "slow down", or nothing at all."""
+        from ..engine import Answer, Reply
+
+        lang = lang if lang in ("vi", "en") else "vi"
+        return Answer(text if isinstance(text, str) else "", lang, "limited", [], Reply("" if quiet else SLOW_DOWN[lang]))
+
+    def record(self, channel: str, answer: Any, seconds: float) -> None:
+        """Count one answer (by channel and intent) and its time."""
+        m = self.metrics
+        m.answers.inc(channel, str(answer.intent))
+        if answer.intent == "unknown" and answer.q:
+            m.unanswered.inc(channel)
+        m.answer_seconds.observe(channel, value=seconds)
+
+    async def answer(self, key: str, channel: str, fn: Callable[..., Any], *args: Any,
+                     per_key: int | None = None, bounded: bool = True) -> Any:
+        """`fn(*args)` (which returns an engine Answer) through the gate, counted and timed."""
+        started = time.perf_counter()
+        try:
+            answer = await self.gate.run(key, fn, *args, per_key=per_key, bounded=bounded)
+        except Busy:
+            self.metrics.limited.inc("busy")
+            raise
+        self.record(channel, answer, time.perf_counter() - started)
+        return answer
+
+
+RUNTIME: web.AppKey[Runtime] = web.AppKey("runtime", Runtime)
+
+
+def runtime_of(app: web.Application) -> Runtime | None:
+    """The app's Runtime (None for an app made without `create_app`)."""
+    return app.get(RUNTIME)
+
+
+def _json(status: int, data: dict[str, Any], headers: dict[str, str] | None = None) -> web.Response:
+    return web.json_response(data, status=status, headers=headers)
+
+
+def _route(request: web.Request) -> str:
+    resource = request.match_info.route.resource
+    return resource.canonical if resource is not None else "unmatched"
+
+
+@web.middleware
+async def guard(request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
+    """413 for large bodies, the per-address limit, and the request metrics."""
+    runtime = request.app[RUNTIME]
+    started = time.perf_counter()
+    route = _route(request)
+    method = request.method if request.method in METHODS else "other"
+    status = 500
+    try:
+        length = request.content_length
+        if length is not None and length > MAX_BODY:
+            status = 413
+            return _json(413, {"error": "request body too large (at most 1 MB)"})
+        if (method, route) in IP_LIMITED and runtime.ip_limit.enabled:
+            ip = runtime.client_ip(request)
+            if runtime.ip_limit.hit(ip) is not Verdict.OK:
+                runtime.metrics.limited.inc("ip")
+                status = 429
+                retry = str(runtime.ip_limit.retry_after(ip))
+                lang = "en" if request.query.get("lang") == "en" else "vi"
+                return _json(429, {"error": "too many requests", "message": SLOW_DOWN[lang]}, {"Retry-After": retry})
+        response = await handler(request)
+        status = response.status
+        return response
+    except web.HTTPException as exc:
+        status = exc.status
+        if status == 413:
+            return _json(413, {"error": "request body too large (at most 1 MB)"})
+        raise
+    except (web.RequestPayloadError, HttpProcessingError):
+        # The body could not be read as sent (bad chunking, an undecodable Content-Encoding…).
+        status = 400
+        return _json(400, {"error": "malformed request body"})
+    finally:
+        runtime.metrics.requests.inc(route, method, str(status))
+        runtime.metrics.request_seconds.observe(route, value=time.perf_counter() - started)
+
+
+async def metrics_handler(request: web.Request) -> web.Response:
+    """GET /metrics: the Prometheus text format."""
+    runtime = request.app[RUNTIME]
+    token = runtime.settings.metrics_token
+    if token:
+        scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(value.strip().encode("utf-8", "replace"), token.encode()):
+            return _json(401, {"error": "unauthorized"}, {"WWW-Authenticate": 'Bearer realm="tthc-bot metrics"'})
+    m = runtime.metrics
+    storage = request.app.get(STORAGE)
+    if storage is not None and hasattr(storage, "outbox_counts"):
+        try:
+            counts = await asyncio.to_thread(storage.outbox_counts)
+        except Exception as exc:
+            log.warning("metrics: outbox not counted (%s)", type(exc).__name__)
+        else:
+            for state in ("pending", "sending", "sent", "dead"):
+                m.outbox.set(state, value=counts.get(state, 0))
+    engine = request.app.get(ENGINE)
+    kb = getattr(engine, "kb", None)
+    if kb is not None:
+        m.procedures.set(value=len(kb.procedures))
+    m.queue.set(value=runtime.gate.waiting)
+    return web.Response(text=m.render(), content_type="text/plain", charset="utf-8",
+                        headers={"Cache-Control": "no-store"})
+
+
+# -- background: reload on SIGHUP, pruning, orderly stop ----------------------------------------
+
+
+async def reload_knowledge(app: web.Application) -> Any:
+    """Reload the knowledge off the event loop; the ReloadResult (None when not reloadable)."""
+    engine: Any = app.get(ENGINE)
+    if not hasattr(engine, "reload"):
+        log.warning("knowledge reload: this engine cannot be reloaded")
+        return None
+    return await asyncio.to_thread(engine.reload)
+
+
+def prune(storage: Any, settings: Settings) -> tuple[int, int]:
+    """Delete conversation state older than TTHC_KEEP_DAYS and lookup attempts older than a day."""
+    from ..storage import VN_TZ
+
+    now = datetime.now(VN_TZ)
+    sessions = storage.prune_sessions(now - timedelta(days=max(settings.keep_days, 1)), keep=KEEP_SESSION_PREFIXES)
+    lookups = storage.prune_lookups(now - KEEP_LOOKUPS)
+    return sessions, lookups
+
+
+async def _maintenance(app: web.Application, stop: asyncio.Event) -> None:
+    storage = app.get(STORAGE)
+    if storage is None or not hasattr(storage, "prune_lookups"):
+        return
+    settings = app[RUNTIME].settings
+    while not stop.is_set():
+        try:
+            sessions, lookups = await asyncio.to_thread(prune, storage, settings)
+            if sessions or lookups:
+                log.info("pruned %d old conversation(s) and %d old lookup attempt(s)", sessions, lookups)
+        except Exception as exc:
+            log.warning("pruning failed (%s)", type(exc).__name__)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=PRUNE_EVERY)
+
+
+async def _lifetime(app: web.Application) -> AsyncIterator[None]:
+    runtime = app[RUNTIME]
+    engine: Any = app.get(ENGINE)
+    if hasattr(engine, "observer"):
+        engine.observer = lambda r: runtime.metrics.reloads.inc("ok" if r.ok else "failed")
+    try:
+        from ..dossiers._http import NOTIFIER
+
+        notifier = app.get(NOTIFIER)
+        if notifier is not None:
+            notifier.observer = runtime.metrics.delivery
+    except ImportError:  # pragma: no cover
+        pass
+    loop = asyncio.get_running_loop()
+    tasks: set[asyncio.Task[Any]] = set()
+
+    def on_hup() -> None:
+        log.info("SIGHUP: reloading the knowledge")
+        task = loop.create_task(reload_knowledge(app))
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+
+    hup = False
+    with contextlib.suppress(NotImplementedError, RuntimeError, ValueError, AttributeError):
+        loop.add_signal_handler(signal.SIGHUP, on_hup)
+        hup = True
+    stop = asyncio.Event()
+    maintenance = loop.create_task(_maintenance(app, stop), name="tthc-maintenance")
+    try:
+        yield
+    finally:
+        if hup:
+            with contextlib.suppress(Exception):
+                loop.remove_signal_handler(signal.SIGHUP)
+        stop.set()
+        await asyncio.gather(maintenance, *tasks, return_exceptions=True)
+        await asyncio.to_thread(runtime.gate.close)
+
+
+def install(app: web.Application, settings: Settings) -> Runtime:
+    """Put a Runtime in `app`, with its middleware, GET /metrics and its background work.
+    Call it before the channels and the dossier routes are set up, so it stops after them."""
+    from ..logs import install_privacy
+
+    install_privacy()
+    runtime = Runtime(settings)
+    app[RUNTIME] = runtime
+    app.middlewares.append(guard)
+    app.router.add_get("/metrics", metrics_handler)
+    app.cleanup_ctx.append(_lifetime)
+    return runtime
