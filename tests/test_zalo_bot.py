@@ -27,6 +27,7 @@ class FakeZaloBot:
 
     def __init__(self) -> None:
         self.sent: list[dict[str, Any]] = []
+        self.photos: list[dict[str, Any]] = []
         self.webhooks: list[dict[str, Any]] = []
         self.errors: list[str] = []
         self.app = web.Application()
@@ -49,6 +50,13 @@ class FakeZaloBot:
                 return web.json_response({"ok": False, "error_code": 400, "description": "Bad Request"})
             self.sent.append(body)
             return web.json_response({"ok": True, "result": {"message_id": f"m{len(self.sent)}", "date": int(time.time() * 1000)}})
+        if method == "sendPhoto":
+            if not isinstance(body.get("chat_id"), str) or not str(body.get("photo", "")).startswith("https://") \
+                    or len(body.get("caption", "")) > 2000:
+                self.errors.append(f"bad sendPhoto body: {body!r}"[:200])
+                return web.json_response({"ok": False, "error_code": 400, "description": "Bad Request"})
+            self.photos.append(body)
+            return web.json_response({"ok": True, "result": {"message_id": f"p{len(self.photos)}"}})
         return web.json_response({"ok": False, "error_code": 404, "description": "Not Found"}, status=404)
 
 

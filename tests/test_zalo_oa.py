@@ -70,7 +70,15 @@ class FakeZalo:
         if attachment is not None:
             if attachment.get("type") != "template":
                 return self._fail("attachment.type must be template")
-            buttons = attachment.get("payload", {}).get("buttons")
+            payload = attachment.get("payload", {})
+            if payload.get("template_type") == "media":  # a picture, by URL
+                elements = payload.get("elements")
+                if not isinstance(elements, list) or len(elements) != 1 or elements[0].get("media_type") != "image" \
+                        or not str(elements[0].get("url", "")).startswith("https://"):
+                    return self._fail("a media template holds one image with an https url")
+                self.messages.append(body)
+                return web.json_response({"data": {"message_id": f"m{len(self.messages)}"}, "error": 0, "message": "Success"})
+            buttons = payload.get("buttons")
             if not isinstance(buttons, list) or not 1 <= len(buttons) <= 5:
                 return self._fail("1 to 5 buttons")
             for b in buttons:

@@ -146,6 +146,15 @@ def zalo_button_groups(buttons: Sequence[Button]) -> list[list[dict[str, str]]]:
     return [items[i:i + ZALO_MAX_BUTTONS] for i in range(0, len(items), ZALO_MAX_BUTTONS)]
 
 
+def image_address(reply: Any, public_url: str) -> str | None:
+    """The full https address of a reply's picture on this server (Zalo fetches pictures by
+    address), or None without a picture with a web path or without TTHC_PUBLIC_URL."""
+    image = getattr(reply, "image", None)
+    if image is None or not image.url or not public_url:
+        return None
+    return public_url.rstrip("/") + image.url
+
+
 def numbered_choices(buttons: Sequence[Button], lang: str) -> str:
     """Buttons written as a numbered list, for channels without buttons (Zalo Bot)."""
     if not buttons:

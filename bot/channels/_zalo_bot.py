@@ -28,7 +28,7 @@ from aiohttp import web
 
 from ..config import Settings
 from ._background import Background, mount
-from ._render import ZALO_MAX_TEXT, chosen_action, numbered_choices, zalo_chunks
+from ._render import ZALO_MAX_TEXT, chosen_action, image_address, numbered_choices, zalo_chunks
 from ._sessions import Conversations, SeenEvents, chat_ref, hide_in_logs, silent
 
 log = logging.getLogger(__name__)
@@ -169,7 +169,15 @@ class ZaloBotChannel:
 
     async def send(self, chat_id: str, reply: Any, lang: str = "vi") -> None:
         """Send a Reply as text messages under 2,000 characters, its buttons as a numbered
-        list; raises ZaloBotError (or a network error) when a part fails."""
+        list, after its picture (sendPhoto by its address on this server, with TTHC_PUBLIC_URL);
+        raises ZaloBotError (or a network error) when a text part fails."""
+        address = image_address(reply, self.settings.public_url)
+        if address is not None:
+            try:
+                await self.call("sendPhoto", {"chat_id": chat_id, "photo": address,
+                                              "caption": (reply.image.caption or "")[:ZALO_MAX_TEXT]})
+            except (TimeoutError, ZaloBotError, aiohttp.ClientError) as exc:  # the text still goes out
+                log.warning("zalo-bot: picture not sent (%s)", getattr(exc, "code", type(exc).__name__))
         parts = zalo_chunks(reply.text)
         choices = numbered_choices(reply.buttons, lang)
         if choices:

@@ -38,7 +38,7 @@ from aiohttp import web
 
 from ..config import Settings
 from ._background import Background, mount
-from ._render import zalo_button_groups, zalo_chunks
+from ._render import image_address, zalo_button_groups, zalo_chunks
 from ._sessions import Conversations, SeenEvents, SessionStore, chat_ref, hide_in_logs, silent
 
 log = logging.getLogger(__name__)
@@ -284,9 +284,25 @@ class ZaloOAChannel:
                 "text": MORE.get(lang, MORE["vi"]), "attachment": {"type": "template", "payload": {"buttons": group}}}})
         return bodies
 
+    def image_message(self, user_id: str, reply: Any) -> dict[str, Any] | None:
+        """The media message (template "media", one image by URL) of a Reply's picture, or None."""
+        address = image_address(reply, self.settings.public_url)
+        if address is None:
+            return None
+        element = {"media_type": "image", "url": address}
+        message = {"text": (reply.image.caption or "…")[:2000], "attachment": {
+            "type": "template", "payload": {"template_type": "media", "elements": [element]}}}
+        return {"recipient": {"user_id": user_id}, "message": message}
+
     async def send(self, user_id: str, reply: Any, lang: str = "vi") -> None:
-        """Send a Reply to a user; raises ZaloError (or a network error) when a part fails.
-        Images are not sent on Zalo (they need an upload first)."""
+        """Send a Reply to a user: its picture first (by its address on this server: only with
+        TTHC_PUBLIC_URL), then the text; raises ZaloError (or a network error) when a text part fails."""
+        image = self.image_message(user_id, reply)
+        if image is not None:
+            try:
+                await self.call(MESSAGE_PATH, image)
+            except (ZaloError, TimeoutError, aiohttp.ClientError) as exc:  # the text still goes out
+                log.warning("zalo-oa: picture not sent (%s)", getattr(exc, "code", type(exc).__name__))
         for body in self.messages(user_id, reply, lang):
             await self.call(MESSAGE_PATH, body)
 
