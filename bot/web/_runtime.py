@@ -63,6 +63,8 @@ class Runtime:
         self.gate = AnswerGate(max_waiting=settings.answer_queue, per_key=settings.api_concurrency_per_ip)
         self.metrics = Metrics()
         self.trusted = frozenset(a.strip() for a in settings.trusted_proxies.split(",") if a.strip())
+        #: True while SIGHUP reloads the knowledge (the handler is installed on the main thread only).
+        self.reload_on_hup = False
 
     # -- clients ----------------------------------------------------------------------------
 
@@ -254,18 +256,18 @@ async def _lifetime(app: web.Application) -> AsyncIterator[None]:
         tasks.add(task)
         task.add_done_callback(tasks.discard)
 
-    hup = False
     with contextlib.suppress(NotImplementedError, RuntimeError, ValueError, AttributeError):
         loop.add_signal_handler(signal.SIGHUP, on_hup)
-        hup = True
+        runtime.reload_on_hup = True
     stop = asyncio.Event()
     maintenance = loop.create_task(_maintenance(app, stop), name="tthc-maintenance")
     try:
         yield
     finally:
-        if hup:
+        if runtime.reload_on_hup:
             with contextlib.suppress(Exception):
                 loop.remove_signal_handler(signal.SIGHUP)
+            runtime.reload_on_hup = False
         stop.set()
         await asyncio.gather(maintenance, *tasks, return_exceptions=True)
         await asyncio.to_thread(runtime.gate.close)
