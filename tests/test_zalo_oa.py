@@ -178,8 +178,8 @@ async def test_conversation_with_buttons_refresh_and_bad_input(
     buttons = [b for m in messages for b in m["message"].get("attachment", {}).get("payload", {}).get("buttons", [])]
     assert {"title": "Thời gian giải quyết", "type": "oa.query.show", "payload": "f:time:1.014199"} in buttons or any(
         b["payload"] == "f:time:1.014199" for b in buttons)
-    # Six facets, then 👍 / 👎: five under the answer, the rest under "Xem thêm:".
-    assert len(buttons) == 8 and messages[-1]["message"]["text"] == "Xem thêm:"
+    # Six facets, the pre-check, then 👍 / 👎: five under the answer, the rest under "Xem thêm:".
+    assert len(buttons) == 9 and messages[-1]["message"]["text"] == "Xem thêm:"
     assert len(messages) >= 3  # the long list of documents came in two parts
 
     # The same event again (Zalo retries): not answered twice.

@@ -63,7 +63,7 @@ class Engine:
 
     def __init__(
         self, kb: KnowledgeBase, max_chars: int = 500, dossiers: Any | None = None, calendar: Any | None = None,
-        staff_commands: Any | None = None, guide: Any | None = None,
+        staff_commands: Any | None = None, guide: Any | None = None, public_url: str = "",
     ) -> None:
         """`dossiers` is a DossierService (bot.dossiers) for status lookups; without one the bot
         explains how to look a dossier up on the portal instead. `calendar` (a WorkCalendar)
@@ -77,9 +77,11 @@ class Engine:
         self.by_code = {p.code: p for p in kb.procedures}
         self.max_chars = max_chars
         self._faq = [(entry, [fold(q) for q in entry.questions]) for entry in kb.faq]
-        from ..guide import RoadmapGuide  # here: bot.guide builds on this package
+        from ..guide import PrecheckGuide, RoadmapGuide  # here: bot.guide builds on this package
 
         self.roadmap = RoadmapGuide(kb)
+        # The document pre-check; `public_url` makes its printable page's link absolute.
+        self.precheck = PrecheckGuide(kb, public_url)
         # Storage-backed flows (bot.guide.Guide): feedback, complaints, handover, the question log.
         self.guide = guide
 
@@ -122,6 +124,11 @@ class Engine:
             step = self.roadmap.typed(q, state, lang)
             if step is not None:
                 return Answer(q, lang, "roadmap", [], step)
+            state.pop("pending", None)
+        if pending.get("kind") == "check":
+            ticked = self.precheck.typed(q, state, lang)
+            if ticked is not None:
+                return Answer(q, lang, "precheck", [], ticked)
             state.pop("pending", None)
         answer = self._question(q, state, lang)
         if self.guide is not None:
@@ -204,7 +211,10 @@ class Engine:
         else:
             text = compose.overview(p, lang, board)
         intent = facet if facet != "procedure" else "procedure"
-        return Answer(q, lang, intent, matches, Reply(text, compose.facet_buttons(p, lang, facet)))
+        buttons = compose.facet_buttons(p, lang, facet)
+        if facet == "documents":  # the pre-check of these papers
+            buttons += (Button("☑ Kiểm tra hồ sơ" if lang == "vi" else "☑ Check my papers", f"c:{p.code}"),)
+        return Answer(q, lang, intent, matches, Reply(text, buttons))
 
     def _clarify(self, q: str, intent: str, close: list[Match], listed: list[Match], state: dict[str, Any], lang: str) -> Answer:
         facet = intent if intent in FACETS else "procedure"
@@ -236,6 +246,10 @@ class Engine:
         if kind == "lang" and len(parts) == 2 and parts[1] in ("vi", "en"):
             state["lang_forced"] = state["lang"] = parts[1]
             return self._general(q, "greeting", state, parts[1])
+        if kind == "c":
+            checked = self.precheck.action(q, state, lang)
+            if checked is not None:
+                return Answer(q, lang, "precheck", [], checked)
         if kind == "r":
             step = self.roadmap.action(q, state, lang)
             if step is not None:

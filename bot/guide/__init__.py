@@ -5,8 +5,9 @@ the bot could not answer.
 The engine delegates to these; channels only render the replies.
 """
 
+from ._precheck import PrecheckGuide
 from ._questions import QuestionLog, mask
 from ._roadmap import Plan, PlanStep, RoadmapGuide, plan_roadmap, roadmap_text
 from ._service import Guide
 
-__all__ = ["Guide", "Plan", "PlanStep", "QuestionLog", "RoadmapGuide", "mask", "plan_roadmap", "roadmap_text"]
+__all__ = ["Guide", "Plan", "PlanStep", "PrecheckGuide", "QuestionLog", "RoadmapGuide", "mask", "plan_roadmap", "roadmap_text"]

@@ -18,6 +18,7 @@ from ._model import (
     GlossaryEntry,
     KnowledgeBase,
     Procedure,
+    ReturnReason,
     Roadmap,
     RoadmapOption,
     RoadmapQuestion,
@@ -27,7 +28,7 @@ from ._model import (
 
 __all__ = [
     "Board", "Case", "Document", "FaqEntry", "Fee", "Form", "GlossaryEntry", "KnowledgeBase",
-    "KnowledgeError", "Problem", "Procedure", "Roadmap", "RoadmapOption", "RoadmapQuestion",
+    "KnowledgeError", "Problem", "Procedure", "ReturnReason", "Roadmap", "RoadmapOption", "RoadmapQuestion",
     "RoadmapStep", "TimeLimit", "check_knowledge",
     "default_knowledge_dir", "load_knowledge", "nfc",
 ]

@@ -29,6 +29,7 @@ from ._model import (
     GlossaryEntry,
     KnowledgeBase,
     Procedure,
+    ReturnReason,
     Roadmap,
     RoadmapOption,
     RoadmapQuestion,
@@ -560,6 +561,35 @@ def _read_roadmap(data: Any, c: _Checker, procedures: dict[str, Procedure]) -> R
     return Roadmap(title, title_en, questions, steps, file=c.file)
 
 
+def _read_precheck(data: Any, c: _Checker, procedures: dict[str, Procedure]) -> list[ReturnReason]:
+    """knowledge/precheck.yaml: the common reasons a dossier is returned."""
+    d = c.mapping(data, (), {"return_reasons"})
+    out: list[ReturnReason] = []
+    fields = {p.field.casefold() for p in procedures.values()}
+
+    def read(value: Any, path: tuple[Any, ...]) -> ReturnReason | None:
+        r = c.mapping(value, path, {"text", "text_en", "codes", "field"})
+        if not r:
+            return None
+        n = len(c.problems)
+        text = c.text(r, "text", path)
+        text_en = c.text(r, "text_en", path)
+        codes = c.texts(r, "codes", path, required=False)
+        for i, code in enumerate(codes):
+            if code not in procedures:
+                c.problem(path + ("codes", i), f"{code} is not a procedure of this knowledge base")
+        field_ = c.text(r, "field", path, required=False)
+        if field_ and field_.casefold() not in fields:
+            c.problem(path + ("field",), f"no procedure has the field '{field_}'")
+        if len(c.problems) > n or not (text and text_en):
+            return None
+        return ReturnReason(text, text_en, codes, field_)
+
+    if d:
+        out.extend(c.items(d, "return_reasons", (), read))
+    return out
+
+
 def check_knowledge(root: str | Path, today: date | None = None) -> tuple[KnowledgeBase, list[Problem]]:
     """Load what can be loaded from `root` and return it with every problem found.
 
@@ -641,7 +671,18 @@ def check_knowledge(root: str | Path, today: date | None = None) -> tuple[Knowle
             c = _Checker(rel(roadmap_path), "roadmap", lines, ())
             roadmap = _read_roadmap(data, c, {p.code: p for p in procedures})
             problems.extend(c.problems)
-    kb = KnowledgeBase(tuple(procedures), board, tuple(glossary), tuple(faq), root=str(root), roadmap=roadmap)
+    reasons: list[ReturnReason] = []
+    precheck_path = root / "precheck.yaml"
+    if precheck_path.exists():
+        data, lines = _read_yaml(precheck_path, rel(precheck_path), problems)
+        if data is not None:
+            c = _Checker(rel(precheck_path), "precheck", lines, ())
+            reasons = _read_precheck(data, c, {p.code: p for p in procedures})
+            problems.extend(c.problems)
+    kb = KnowledgeBase(
+        tuple(procedures), board, tuple(glossary), tuple(faq), root=str(root), roadmap=roadmap,
+        return_reasons=tuple(reasons),
+    )
     return kb, problems
 
 

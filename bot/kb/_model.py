@@ -265,6 +265,24 @@ class Roadmap:
 
 
 @dataclass(frozen=True)
+class ReturnReason:
+    """A common reason a dossier is returned (knowledge/precheck.yaml), for some procedures
+    (`codes`), a field (`field`), or every procedure (neither)."""
+
+    text: str
+    text_en: str
+    codes: tuple[str, ...] = ()
+    field: str | None = None
+
+    def applies(self, p: Procedure) -> bool:
+        if self.codes:
+            return p.code in self.codes
+        if self.field:
+            return self.field.casefold() == p.field.casefold()
+        return True
+
+
+@dataclass(frozen=True)
 class KnowledgeBase:
     """Everything the bot knows, loaded and validated from one directory."""
 
@@ -274,6 +292,7 @@ class KnowledgeBase:
     faq: tuple[FaqEntry, ...] = ()
     root: str = ""
     roadmap: Roadmap | None = None
+    return_reasons: tuple[ReturnReason, ...] = ()
 
     def procedure(self, code: str) -> Procedure | None:
         """The procedure with this national code, or None."""

@@ -134,7 +134,7 @@ def build_engine(settings: Settings, storage: Any | None, reload: Any | None = N
         staff = StaffCommands(storage, parse_staff_chats(settings.staff_chats), reload=reload)
     return Engine(
         kb, max_chars=settings.max_question_chars, dossiers=dossiers, calendar=calendar, staff_commands=staff,
-        guide=guide,
+        guide=guide, public_url=settings.public_url,
     )
 
 
