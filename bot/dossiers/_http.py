@@ -171,6 +171,8 @@ class _Loops:
     async def close(self, app: web.Application | None = None) -> None:
         if self.stop.is_set() and not self.tasks:
             return
+        if self.tasks:
+            log.info("outbox: stopping (the delivery in flight finishes; the rest stays queued)")
         self.stop.set()
         if self.notifier is not None:
             self.notifier.wake()
