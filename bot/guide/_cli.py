@@ -15,6 +15,15 @@ def register(sub: Any) -> None:
     roadmap.add_argument("--answers", metavar="DIGITS", default="",
                          help="answers to the roadmap questions as option numbers from 0, in order (default: the defaults)")
     roadmap.set_defaults(func=_roadmap)
+
+    qr = sub.add_parser("qr", help="write QR codes (PNG) that open the bot on Telegram, Zalo and the web, for the board and each procedure")
+    qr.add_argument("--out", default="qr", help="directory for the PNG files and index.csv (default: qr)")
+    qr.add_argument("--code", action="append", default=[], help="only this procedure (repeatable; default: all)")
+    qr.add_argument("--lang", choices=("vi", "en"), default="vi", help="language of the captions (default: vi)")
+    qr.add_argument("--telegram", metavar="USERNAME", help="the bot's Telegram username (default: TELEGRAM_BOT_USERNAME)")
+    qr.add_argument("--zalo", metavar="LINK", help="the Zalo OA's link (default: ZALO_OA_LINK or https://zalo.me/<ZALO_OA_ID>)")
+    qr.add_argument("--web", metavar="URL", help="the web chat's address (default: TTHC_PUBLIC_URL)")
+    qr.set_defaults(func=_qr)
     register_report(sub)
 
 
@@ -50,6 +59,37 @@ def _roadmap(args: argparse.Namespace) -> int:
                   file=sys.stderr)
         return 0
     print(roadmap_text(plan))
+    return 0
+
+
+def _qr(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from ..config import Settings
+    from ._qr import write_codes
+
+    settings = Settings.from_env()
+    settings = dataclasses.replace(
+        settings,
+        telegram_bot_username=args.telegram if args.telegram is not None else settings.telegram_bot_username,
+        zalo_oa_link=args.zalo if args.zalo is not None else settings.zalo_oa_link,
+        public_url=args.web if args.web is not None else settings.public_url,
+    )
+    kb = _knowledge()
+    unknown = [c for c in args.code if kb.procedure(c) is None]
+    if unknown:
+        print(f"unknown procedure code(s): {', '.join(unknown)}", file=sys.stderr)
+        return 2
+    if not (settings.telegram_bot_username or settings.zalo_oa_link or settings.zalo_oa_id or settings.public_url):
+        print("no channel to link to: set TELEGRAM_BOT_USERNAME, ZALO_OA_LINK (or ZALO_OA_ID) or TTHC_PUBLIC_URL "
+              "(or give --telegram, --zalo, --web)", file=sys.stderr)
+        return 2
+    out = Path(args.out)
+    items = write_codes(kb, settings, out, args.code or None, args.lang)
+    by_channel: dict[str, int] = {}
+    for item in items:
+        by_channel[item.channel] = by_channel.get(item.channel, 0) + 1
+    print(f"{out}: {len(items)} QR codes (" + ", ".join(f"{c} {n}" for c, n in by_channel.items()) + "), index.csv")
     return 0
 
 

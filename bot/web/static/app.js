@@ -339,6 +339,8 @@
   }
 
   applyLang();
-  ask("menu:greeting", st.lang, {});
+  // A QR code or link may open a procedure at once: /?p=1.009664 (its national code).
+  const opened = new URLSearchParams(window.location.search).get("p") || "";
+  ask(/^\d\.\d{6}$/.test(opened) ? "p:" + opened + ":procedure" : "menu:greeting", st.lang, {});
   if (!(window.matchMedia && matchMedia("(pointer: coarse)").matches)) input.focus();
 })();
