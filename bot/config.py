@@ -57,6 +57,7 @@ class Settings:
     metrics_token: str = _setting("TTHC_METRICS_TOKEN", "", "Bearer token for GET /metrics; open when empty", secret=True)
     log_format: str = _setting("TTHC_LOG_FORMAT", "text", "Log format of `tthc-bot serve`: text, or json (one object per line)")
     outbox_lease: int = _setting("TTHC_OUTBOX_LEASE", 300, "Seconds after which a notification left 'sending' by a killed process is taken again")
+    keep_questions_days: int = _setting("TTHC_KEEP_QUESTIONS_DAYS", 180, "Recorded questions (unanswered ones and 👍/👎, texts masked) are deleted after this many days")
     # Guide: QR codes, complaints and the handover to staff (bot/guide).
     telegram_bot_username: str = _setting("TELEGRAM_BOT_USERNAME", "", "The bot's Telegram username (without @), for t.me links and QR codes")
     zalo_oa_link: str = _setting("ZALO_OA_LINK", "", "Link that opens the board's Zalo OA (default: https://zalo.me/<ZALO_OA_ID>), for QR codes")

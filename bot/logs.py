@@ -10,7 +10,8 @@ record's message (and traceback) before any handler sees it:
 - Vietnamese phone numbers (0… or +84…, with or without spaces, dots or dashes);
 - identity numbers (9-digit CMND, 12-digit CCCD).
 
-Each is replaced by "[redacted]". The bot logs intents, dossier codes, timings and one-way chat
+Each is replaced by "[redacted]". DEBUG records of the chat libraries (python-telegram-bot logs
+whole updates and API calls) keep their text but lose their arguments. The bot logs intents, dossier codes, timings and one-way chat
 references, never message texts; this filter is the net under that rule.
 """
 
@@ -39,7 +40,7 @@ PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"(?i)\b((?:x-telegram-bot-api-secret-token|x-bot-api-secret-token|x-zevent-signature|access_token|secret_key)['\"]?\s*[:=]\s*['\"]?)[^\s\"',;}]+"),
      rf"\1{REDACTED}"),
     # bot tokens: <bot id>:<secret>
-    (re.compile(r"\b\d{5,12}:[A-Za-z0-9_-]{20,}"), REDACTED),
+    (re.compile(r"\d{5,12}:[A-Za-z0-9_-]{20,}"), REDACTED),
     # phone numbers: 0 or +84 / 84 then 8 to 10 more digits, maybe grouped by spaces, dots, dashes
     (re.compile(r"(?<![\w.+])(?:\+84|84|0)(?:[ .-]?\d){8,10}(?![\w])"), REDACTED),
     # identity numbers: exactly 9 (CMND) or 12 (CCCD) digits
@@ -69,7 +70,15 @@ def redact(text: str) -> str:
     return text
 
 
+#: Libraries whose DEBUG records carry whole updates or API calls (message texts): their
+#: arguments are withheld.
+CHATTY = ("telegram", "httpx", "httpcore", "aiohttp.client")
+
+
 def _scrub(record: logging.LogRecord) -> None:
+    if record.levelno < logging.INFO and record.args and record.name.startswith(CHATTY):
+        record.msg, record.args = f"{record.msg} [arguments withheld]", None
+        return
     try:
         message = record.getMessage()
     except Exception:

@@ -601,3 +601,13 @@ class Storage:
             raise sqlite3.DatabaseError(f"the copy failed its integrity check: {ok}")
         partial.replace(target)
         return target.stat().st_size
+
+    def prune_questions(self, before: datetime) -> int:
+        """Forget recorded questions (unanswered ones, 👍/👎 votes: they keep masked texts) from
+        before `before`; return how many."""
+        removed = 0
+        with self.transaction():
+            for table in ("unanswered", "feedback"):
+                if self._one("SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)):
+                    removed += int(self.db.execute(f"DELETE FROM {table} WHERE at < ?", (iso(before),)).rowcount)
+        return removed

@@ -208,14 +208,18 @@ async def reload_knowledge(app: web.Application) -> Any:
     return await asyncio.to_thread(engine.reload)
 
 
-def prune(storage: Any, settings: Settings) -> tuple[int, int]:
-    """Delete conversation state older than TTHC_KEEP_DAYS and lookup attempts older than a day."""
+def prune(storage: Any, settings: Settings) -> tuple[int, int, int]:
+    """Delete conversation state older than TTHC_KEEP_DAYS, lookup attempts older than a day and
+    recorded questions older than TTHC_KEEP_QUESTIONS_DAYS: (sessions, lookups, questions)."""
     from ..storage import VN_TZ
 
     now = datetime.now(VN_TZ)
     sessions = storage.prune_sessions(now - timedelta(days=max(settings.keep_days, 1)), keep=KEEP_SESSION_PREFIXES)
     lookups = storage.prune_lookups(now - KEEP_LOOKUPS)
-    return sessions, lookups
+    questions = 0
+    if hasattr(storage, "prune_questions"):
+        questions = storage.prune_questions(now - timedelta(days=max(settings.keep_questions_days, 1)))
+    return sessions, lookups, questions
 
 
 async def _maintenance(app: web.Application, stop: asyncio.Event) -> None:
@@ -225,9 +229,10 @@ async def _maintenance(app: web.Application, stop: asyncio.Event) -> None:
     settings = app[RUNTIME].settings
     while not stop.is_set():
         try:
-            sessions, lookups = await asyncio.to_thread(prune, storage, settings)
-            if sessions or lookups:
-                log.info("pruned %d old conversation(s) and %d old lookup attempt(s)", sessions, lookups)
+            sessions, lookups, questions = await asyncio.to_thread(prune, storage, settings)
+            if sessions or lookups or questions:
+                log.info("pruned %d old conversation(s), %d lookup attempt(s), %d recorded question(s)",
+                         sessions, lookups, questions)
         except Exception as exc:
             log.warning("pruning failed (%s)", type(exc).__name__)
         with contextlib.suppress(TimeoutError):
