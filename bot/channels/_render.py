@@ -41,6 +41,8 @@ COMMAND_ACTIONS: dict[str, str] = {
     "tracuu": "menu:status",
     "lotrinh": "menu:roadmap",
     "lienhe": "menu:contact",
+    "canbo": "ho:start",
+    "phananh": "pa:start",
 }
 COMMAND_DESCRIPTIONS: dict[str, tuple[str, str]] = {
     "start": ("Bắt đầu", "Start"),
@@ -48,6 +50,8 @@ COMMAND_DESCRIPTIONS: dict[str, tuple[str, str]] = {
     "tracuu": ("Tra cứu hồ sơ", "Look up a dossier"),
     "lotrinh": ("Lộ trình thủ tục của dự án", "Investor roadmap"),
     "lienhe": ("Liên hệ Ban Quản lý", "Contact the board"),
+    "canbo": ("Gặp cán bộ", "Talk to staff"),
+    "phananh": ("Phản ánh, kiến nghị", "Send a complaint"),
     "lang": ("Đổi ngôn ngữ Việt/Anh", "Switch Vietnamese/English"),
 }
 

@@ -129,6 +129,8 @@ class TelegramChannel:
         application.add_handler(MessageHandler(_NEW_MESSAGE & _PRIVATE & filters.TEXT, self.on_text))
         application.add_handler(MessageHandler(_NEW_MESSAGE & _PRIVATE & ~filters.TEXT, self.on_other))
         application.add_handler(MessageHandler(_NEW_MESSAGE & ~_PRIVATE & filters.COMMAND, self.on_group_command))
+        application.add_handler(MessageHandler(
+            _NEW_MESSAGE & ~_PRIVATE & filters.TEXT & filters.REPLY & ~filters.COMMAND, self.on_group_reply))
         application.add_handler(CallbackQueryHandler(self.on_callback))
         application.add_error_handler(self.on_error)
         return application
@@ -307,6 +309,25 @@ class TelegramChannel:
     async def on_other(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Stickers, photos, voice…: the engine's answer to an empty question (a hint to type)."""
         await self._reply(update, context, "")
+
+    async def on_group_reply(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """In the staff group, a reply to a message the bot forwarded there (a handed-over user's
+        message): the engine relays it to that user. Other group messages are ignored."""
+        from ..guide import staff_reply_command
+
+        message = update.effective_message
+        chat = update.effective_chat
+        replied = message.reply_to_message if message is not None else None
+        if message is None or chat is None or replied is None or not message.text:
+            return
+        if replied.from_user is None or replied.from_user.id != context.bot.id:
+            return
+        command = staff_reply_command(replied.text or replied.caption or "", message.text)
+        if command is None:
+            return
+        answer = await self.conversations.answer(self._key(chat.id), command, chat=(CHANNEL, str(chat.id)))
+        if answer.intent == "staff" and not silent(answer):
+            await self.send(context.bot, chat.id, answer.reply)
 
     async def on_group_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A command in a group: a short note pointing to the private chat (plain text is ignored)."""

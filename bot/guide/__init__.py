@@ -9,5 +9,9 @@ from ._precheck import PrecheckGuide
 from ._questions import QuestionLog, mask
 from ._roadmap import Plan, PlanStep, RoadmapGuide, plan_roadmap, roadmap_text
 from ._service import Guide
+from ._talk import staff_reply_command, ticket
 
-__all__ = ["Guide", "Plan", "PlanStep", "PrecheckGuide", "QuestionLog", "RoadmapGuide", "mask", "plan_roadmap", "roadmap_text"]
+__all__ = [
+    "Guide", "Plan", "PlanStep", "PrecheckGuide", "QuestionLog", "RoadmapGuide", "mask", "plan_roadmap",
+    "roadmap_text", "staff_reply_command", "ticket",
+]

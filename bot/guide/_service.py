@@ -1,6 +1,6 @@
 """The guide's services that keep records (in the Storage): the log of questions answered with low
-confidence, 👍 / 👎 under answers, complaints, and the handover to staff. The engine calls
-`before` (flows that take a message over) and `after` (on every answered question)."""
+confidence, 👍 / 👎 under answers, complaints and the handover to staff (bot/guide/_talk.py). The
+engine calls `before` (flows that take a message over) and `after` (on every answered question)."""
 
 from __future__ import annotations
 
@@ -33,17 +33,21 @@ def now_vn() -> datetime:
 class Guide:
     """Storage-backed flows around the engine."""
 
-    def __init__(self, storage: Any) -> None:
+    def __init__(self, storage: Any, staff_chat: tuple[str, str] | None = None, calendar: Any | None = None,
+                 board: Any | None = None) -> None:
+        from ._talk import Talk
+
         self.storage = storage
         self.questions = QuestionLog(storage)
+        self.talk = Talk(storage, staff_chat, calendar, board)
 
     # -- the engine's hooks -----------------------------------------------------------------------
 
     def before(self, q: str, state: dict[str, Any], lang: str, chat: tuple[str, str] | None) -> tuple[str, Reply] | None:
         """A message some flow of the guide takes over (a 👍/👎 press …): (intent, reply), else None."""
-        if q.startswith(FEEDBACK):
+        if q.startswith(FEEDBACK) and "handover" not in state:
             return self._feedback(q, state, lang, chat)
-        return None
+        return self.talk.before(q, state, lang, chat, now_vn())
 
     def after(self, answer: Any, state: dict[str, Any], chat: tuple[str, str] | None) -> None:
         """Every answered question: record it when the answer was unsure; put 👍 / 👎 under a
@@ -75,4 +79,11 @@ class Guide:
             self.storage.add_feedback(now_vn(), chat[0] if chat else "cli", vote, parts[2], code, text)
         except Exception:
             pass
-        return "feedback", Reply((THANKS if vote > 0 else SORRY)[lang if lang in THANKS else "vi"])
+        lang = lang if lang in THANKS else "vi"
+        if vote > 0:
+            return "feedback", Reply(THANKS[lang])
+        vi = lang == "vi"
+        return "feedback", Reply(SORRY[lang], (
+            Button("Gặp cán bộ" if vi else "Talk to staff", "ho:start"),
+            Button("Phản ánh, kiến nghị" if vi else "Send a complaint", "pa:start"),
+        ))

@@ -130,7 +130,8 @@ def build_engine(settings: Settings, storage: Any | None, reload: Any | None = N
         dossiers = DossierService(storage, calendar, board_contact(kb.board))
         from ..guide import Guide
 
-        guide = Guide(storage)
+        staff_chats = parse_staff_chats(settings.handover_chat) or parse_staff_chats(settings.staff_chats)[:1]
+        guide = Guide(storage, staff_chats[0] if staff_chats else None, calendar, kb.board)
         staff = StaffCommands(storage, parse_staff_chats(settings.staff_chats), reload=reload)
     return Engine(
         kb, max_chars=settings.max_question_chars, dossiers=dossiers, calendar=calendar, staff_commands=staff,
