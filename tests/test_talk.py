@@ -117,7 +117,9 @@ def test_handover_forwards_relays_and_ends(engine: Engine, storage: Storage) -> 
     assert "đang trò chuyện với cán bộ" in second.reply.text, "buttons do not leave the handover"
     quiet = engine.answer("Cảm ơn", state, chat=USER)
     assert quiet.reply.text == "" and not quiet.reply.buttons, "later messages are passed on silently"
+    engine.answer("Cảm ơn", state, chat=USER)
     texts = staff_texts(storage)
+    assert texts.count(f"💬 #{name}: Cảm ơn") == 2, "the same words twice are two messages"
     assert f"🙋 #{name} (telegram" in texts[0] and "giấy phép lao động cần hồ sơ gì" in texts[0]
     assert texts[1] == f"💬 #{name}: Tôi cần hỏi thêm về giấy khám sức khỏe" and texts[2] == f"💬 #{name}: Cảm ơn"
     assert "42" not in "".join(texts), "the staff chat never sees the user's chat id"

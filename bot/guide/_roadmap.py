@@ -10,6 +10,7 @@ with or without a saved session, and stays far under Telegram's 64 bytes.
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -244,6 +245,7 @@ class RoadmapGuide:
         self.kb = kb
         self.roadmap = _roadmap_of(kb)
         self._pngs: dict[tuple[str, str], bytes] = {}
+        self._lock = threading.Lock()
 
     # -- replies ------------------------------------------------------------------------------
 
@@ -295,9 +297,10 @@ class RoadmapGuide:
             plan = plan_roadmap(self.kb, answers or None, lang)
             board = self.kb.board
             png = render_roadmap(plan, (board.name if lang == "vi" else board.name_en) if board else "")
-            if len(self._pngs) >= 64:
-                self._pngs.pop(next(iter(self._pngs)))
-            self._pngs[key] = png
+            with self._lock:  # the engine may answer on several threads
+                while len(self._pngs) >= 64:
+                    self._pngs.pop(next(iter(self._pngs)))
+                self._pngs[key] = png
         return png
 
     def parse_key(self, key: str) -> str | None:

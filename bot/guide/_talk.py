@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import uuid
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -167,7 +168,7 @@ class Talk:
         state = self.storage.get_session(_session_key(*target)) or {}
         lang = "en" if state.get("lang") == "en" else "vi"
         head = "👤 Cán bộ Ban Quản lý:" if lang == "vi" else "👤 Board staff:"
-        key = f"handover-reply:{m.group(1)}:{hashlib.sha256((now.isoformat() + text).encode()).hexdigest()[:12]}"
+        key = f"handover-reply:{m.group(1)}:{uuid.uuid4().hex}"
         self.storage.enqueue(key, target[0], target[1], reply_to_payload(Reply(f"{head} {text}")), now)
         return "staff", Reply(f"✓ Đã chuyển trả lời tới #{m.group(1)}.")
 
@@ -188,7 +189,7 @@ class Talk:
         staff_text = (f"🙋 #{name} ({chat[0]}, {'tiếng Việt' if vi else 'English'}) cần gặp cán bộ."
                       + (f"\nCâu hỏi gần nhất: {asked}" if asked else "")
                       + f"\nTrả lời: trả lời (reply) vào tin này, hoặc /tl {name} <nội dung>.")
-        self._to_staff(f"handover:{name}:{now.isoformat()}", staff_text, now)
+        self._to_staff(f"handover:{name}:{uuid.uuid4().hex}", staff_text, now)
         lines = [
             "Đã chuyển cuộc trò chuyện tới cán bộ Ban Quản lý. Các tin nhắn tiếp theo của bạn sẽ được chuyển tới "
             "cán bộ, và câu trả lời sẽ đến ngay trong cuộc trò chuyện này. Gõ «kết thúc» để quay lại trợ lý tự động."
@@ -207,7 +208,7 @@ class Talk:
         name = str(info.get("ticket", ""))
         if q == "ho:end" or f in _END:
             state.pop("handover", None)
-            self._to_staff(f"handover-end:{name}:{now.isoformat()}", f"✔ #{name} đã kết thúc trò chuyện với cán bộ.", now)
+            self._to_staff(f"handover-end:{name}:{uuid.uuid4().hex}", f"✔ #{name} đã kết thúc trò chuyện với cán bộ.", now)
             return "handover", Reply(
                 "Đã kết thúc trò chuyện với cán bộ. Trợ lý tự động tiếp tục trả lời bạn." if vi
                 else "The conversation with staff has ended. The automatic assistant is back.",
@@ -218,7 +219,7 @@ class Talk:
                 "Bạn đang trò chuyện với cán bộ. Gõ «kết thúc» để quay lại trợ lý tự động." if vi
                 else "You are talking to staff. Type “end” to return to the automatic assistant.",
                 (Button("Kết thúc" if vi else "End", "ho:end"),))
-        key = f"handover-msg:{name}:{hashlib.sha256((now.isoformat() + q).encode()).hexdigest()[:12]}"
+        key = f"handover-msg:{name}:{uuid.uuid4().hex}"  # each message once, even the same words twice
         self._to_staff(key, f"💬 #{name}: {q[:MAX_TEXT]}", now)
         if info.get("told"):
             return "handover", Reply("")  # forwarded: nothing to say each time
