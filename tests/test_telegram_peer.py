@@ -215,6 +215,13 @@ async def conversation(user: FakeUser) -> None:
     roadmap = (await user.replies())[-1]
     assert "Lộ trình" in roadmap["text"]
 
+    # A plain roadmap question: the picture (a real PNG upload), then the numbered list.
+    await user.say("lộ trình thủ tục từ đăng ký đầu tư đến khi đi vào hoạt động")
+    photo, *listed = await user.replies()
+    assert photo["text"].startswith("[photo ") and "Lộ trình" in photo["text"]
+    assert int(photo["text"].split()[1]) > 50_000, "the whole picture was uploaded"
+    assert any("1. Chấp thuận chủ trương đầu tư" in m["text"] for m in listed)
+
     await user.sticker()
     [hint] = await user.replies()
     assert "gõ câu hỏi" in hint["text"]

@@ -24,6 +24,28 @@ const TelegramServer = require('telegram-test-api');
 // The emulator's own copy of express, wherever npm placed it.
 const express = require(require.resolve('express', { paths: [require.resolve('telegram-test-api')] }));
 
+// The parts of a multipart/form-data body as {name: Buffer}.
+function parseMultipart(contentType, body) {
+  const m = /boundary="?([^";]+)"?/i.exec(contentType);
+  const out = {};
+  if (!m) return out;
+  const boundary = Buffer.from(`--${m[1]}`);
+  let start = body.indexOf(boundary);
+  while (start !== -1) {
+    const next = body.indexOf(boundary, start + boundary.length);
+    if (next === -1) break;
+    const part = body.subarray(start + boundary.length + 2, next - 2);  // skip CRLF after, before
+    const split = part.indexOf('\r\n\r\n');
+    if (split !== -1) {
+      const head = part.subarray(0, split).toString('utf8');
+      const name = /name="([^"]+)"/i.exec(head);
+      if (name) out[name[1]] = part.subarray(split + 4);
+    }
+    start = next;
+  }
+  return out;
+}
+
 class AlignedTelegramServer extends TelegramServer {
   constructor(config) {
     super(config);
@@ -31,6 +53,21 @@ class AlignedTelegramServer extends TelegramServer {
     const front = express();
     front.all('/bot:token/getMe', (_req, res) => {
       res.json({ ok: true, result: { id: 666, is_bot: true, first_name: 'Test First name', username: 'TestNameBot' } });
+    });
+    // sendPhoto (#sendphoto) is not in the emulator: a photo uploaded as multipart/form-data is
+    // stored as a bot message whose text is "[photo N bytes] <caption>", so tests can read it.
+    front.post('/bot:token/sendPhoto', express.raw({ type: () => true, limit: '20mb' }), (req, res) => {
+      const fields = parseMultipart(req.headers['content-type'] || '', req.body || Buffer.alloc(0));
+      const photo = fields.photo;
+      if (!fields.chat_id || !photo || photo.length < 8 || photo.subarray(1, 4).toString() !== 'PNG') {
+        res.status(400).json({ ok: false, error_code: 400, description: 'Bad Request: chat_id and a PNG photo are required' });
+        return;
+      }
+      const caption = fields.caption ? fields.caption.toString('utf8') : '';
+      const msg = this.addBotMessage({ chat_id: fields.chat_id.toString(), text: `[photo ${photo.length} bytes] ${caption}` },
+        req.params.token);
+      const sizes = [{ file_id: `p${msg.message_id}`, file_unique_id: `p${msg.message_id}`, width: 1080, height: 1920 }];
+      res.json({ ok: true, result: { ...msg, text: undefined, caption, photo: sizes } });
     });
     front.use(emulator);
     this.webServer = front;
