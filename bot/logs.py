@@ -47,24 +47,36 @@ PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"(?<![\w.:-])(?:\d{12}|\d{9})(?![\w:-])"), REDACTED),
 ]
 
+# A line none of PATTERNS can match has no run of 8+ digits (spaces, dots and dashes allowed
+# inside), no bot token and none of these words: such lines (most of them) skip the patterns.
+_DIGITS = re.compile(r"\d(?:[ .-]?\d){7}|\d{5}:[\w-]{20}")
+_WORDS = ("secret", "token", "verifier", "passw", "key", "mac", "signature", "bearer", "matracuu",
+          "sodienthoai", "phone", "email", "chuhoso", "applicant", "cccd", "cmnd", "id_number")
+
 _SECRETS: set[str] = set()
+_ORDERED: list[str] = []  # _SECRETS, longest first
 _LOCK = threading.Lock()
 _INSTALLED = False
 
 
 def hide(*secrets: str) -> None:
     """Never let any of `secrets` (six characters or more) appear in a log record."""
+    global _ORDERED
     with _LOCK:
         _SECRETS.update(s for s in secrets if s and len(s) >= 6)
+        _ORDERED = sorted(_SECRETS, key=len, reverse=True)
     install_privacy()
 
 
 def redact(text: str) -> str:
     """`text` without registered secrets, personal numbers or credentials."""
-    if _SECRETS:
-        for secret in sorted(_SECRETS, key=len, reverse=True):
-            if secret in text:
-                text = text.replace(secret, REDACTED)
+    for secret in _ORDERED:
+        if secret in text:
+            text = text.replace(secret, REDACTED)
+    if not _DIGITS.search(text):
+        lower = text.lower()
+        if not any(word in lower for word in _WORDS):
+            return text
     for pattern, replacement in PATTERNS:
         text = pattern.sub(replacement, text)
     return text
@@ -173,6 +185,8 @@ TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 def configure_logging(settings: Any, stream: Any = None) -> logging.Handler:
     """Root logging for `tthc-bot serve`: TTHC_LOG_LEVEL, TTHC_LOG_FORMAT (text or json), privacy."""
     install_privacy()
+    # Not shown by either format: no need to look them up for every record.
+    logging.logProcesses = logging.logMultiprocessing = False
     handler = logging.StreamHandler(stream or sys.stderr)
     fmt = str(getattr(settings, "log_format", "text")).lower()
     handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(TEXT_FORMAT))

@@ -202,3 +202,16 @@ async def test_bounded_concurrency_and_a_free_event_loop(aiohttp_client: Any, tm
         engine.release.set()
     metrics = await (await client.get("/metrics")).text()
     assert 'tthc_limited_total{limit="busy"} 2' in metrics
+
+
+def test_only_answers_from_cached_matches_skip_the_worker_thread() -> None:
+    from bot.web._reload import LiveEngine
+
+    live = LiveEngine(build_engine(Settings(), None), lambda: None)
+    question = "giấy phép lao động cần hồ sơ gì"
+    assert not live.cheap(question, {}), "a new question: its search runs on the worker thread"
+    live.answer(question, {})
+    assert live.cheap(question, {}) and live.cheap(question + "  ", {})
+    assert not live.cheap(question, {"pending": {"kind": "secret", "code": "X"}}), "a lookup in progress"
+    assert not live.cheap("H42.25-241105-0003", {}) and not live.cheap("dossier:sub:H42.25-241105-0003", {})
+    assert not live.cheap(None, {})

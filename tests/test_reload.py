@@ -116,3 +116,21 @@ async def test_staff_command_reload(aiohttp_client: Any, tmp_path: Path) -> None
     assert broken.name in failed.reply.text and "cases[0].time.unit" in failed.reply.text
     assert (await codes(client, NEW_ALIAS))[0] == WORK_PERMIT
     assert app[ENGINE].kb.procedure(WORK_PERMIT) is not None
+
+
+def test_memoized_search_gives_the_same_answers() -> None:
+    from bot.web import build_engine
+    from bot.web._reload import memoize_search
+
+    plain = build_engine(Settings(), None)
+    cached = memoize_search(build_engine(Settings(), None))
+    assert memoize_search(cached) is cached
+    questions = ["gia han gpld mat bao lau", "còn lệ phí?", "how long does a work permit take", "xin phep xay dung",
+                 "qwzx vbnm", "IRC cho công ty vốn nước ngoài cần giấy tờ gì", "gia han gpld mat bao lau"]
+    for _ in range(2):  # the second time from the cache
+        s1: dict[str, Any] = {}
+        s2: dict[str, Any] = {}
+        for q in questions:
+            assert plain.answer(q, s1).to_dict() == cached.answer(q, s2).to_dict()
+            assert s1 == s2
+    assert cached.index.search.hits > 0

@@ -120,25 +120,24 @@ class Conversations:
                     return runtime.limited_answer(text, lang, quiet=True)
                 return runtime.limited_answer(text, lang or self.state(key).get("lang"))
         async with self._lock(key):
+            state = self.state(key)
             if runtime is None:
-                return self._answer(key, text, lang, channel_state, chat)
-            channel = chat[0] if chat else key.partition(":")[0]
-            return await runtime.answer(key, channel, self._answer, key, text, lang, channel_state, chat,
-                                        per_key=0, bounded=False)
+                answer = self.engine.answer(text, state, lang=lang, chat=chat)
+            else:
+                # The engine on the worker thread; the state is read and saved here.
+                channel = chat[0] if chat else key.partition(":")[0]
+                answer = await runtime.answer(key, channel, self._engine_answer, text, state, lang, chat,
+                                              per_key=0, bounded=False)
+            if channel_state is not None:
+                state["channel"] = channel_state(answer)
+            try:
+                self.store.save_session(key, state)
+            except Exception:
+                log.exception("sessions: could not save a session")
+            return answer
 
-    def _answer(
-        self, key: str, text: str, lang: str | None,
-        channel_state: Callable[[Any], dict[str, Any]] | None, chat: tuple[str, str] | None,
-    ) -> Any:
-        state = self.state(key)
-        answer = self.engine.answer(text, state, lang=lang, chat=chat)
-        if channel_state is not None:
-            state["channel"] = channel_state(answer)
-        try:
-            self.store.save_session(key, state)
-        except Exception:
-            log.exception("sessions: could not save a session")
-        return answer
+    def _engine_answer(self, text: str, state: dict[str, Any], lang: str | None, chat: tuple[str, str] | None) -> Any:
+        return self.engine.answer(text, state, lang=lang, chat=chat)
 
 
 def silent(answer: Any) -> bool:

@@ -44,13 +44,9 @@ def _save_state(app: web.Application, session: str, state: dict[str, Any]) -> No
     app[STORAGE].save_session(f"web:{session}", state)
 
 
-def _answer(app: web.Application, text: str, session: str | None, lang: str | None) -> Any:
-    """Load the session, answer, save it: blocking, run on the answer gate's thread."""
-    state = _load_state(app, session) if session else {}
-    answer = app[ENGINE].answer(text, state, lang=lang, chat=("web", session or ""))
-    if session:
-        _save_state(app, session, state)
-    return answer
+def _answer(app: web.Application, text: str, state: dict[str, Any], session: str | None, lang: str | None) -> Any:
+    """The engine's answer (CPU: run on the answer gate's worker thread unless known cheap)."""
+    return app[ENGINE].answer(text, state, lang=lang, chat=("web", session or ""))
 
 
 def _answer_json(answer: Any) -> web.Response:
@@ -86,13 +82,21 @@ async def api_ask(request: web.Request) -> web.Response:
         runtime.metrics.limited.inc("user")
         return _answer_json(runtime.limited_answer(text, lang or _load_state(request.app, session).get("lang")))
     started = time.perf_counter()
+    # The session is read and written here, the matching runs on the worker thread: the event
+    # loop stays free, and the worker never waits on SQLite while holding the interpreter.
+    state = _load_state(request.app, session) if session else {}
+    engine = request.app[ENGINE]
+    inline = hasattr(engine, "cheap") and engine.cheap(text, state)
     try:
-        answer = await runtime.answer(f"ip:{runtime.client_ip(request)}", "web", _answer, request.app, text, session, lang)
+        answer = await runtime.answer(f"ip:{runtime.client_ip(request)}", "web", _answer, request.app, text, state,
+                                      session, lang, inline=inline)
     except Busy as exc:
         message = BUSY["en" if lang == "en" else "vi"]
         if exc.scope == "client":
             return web.json_response({"error": "too many requests at once", "message": message}, status=429, headers={"Retry-After": "1"})
         return web.json_response({"error": "busy", "message": message}, status=503, headers={"Retry-After": "1"})
+    if session:
+        _save_state(request.app, session, state)
     elapsed = (time.perf_counter() - started) * 1000
     log.info("ask intent=%s lang=%s matches=%d ms=%.1f", answer.intent, answer.lang, len(answer.matches), elapsed,
              extra={"intent": answer.intent, "lang": answer.lang, "ms": round(elapsed, 2)})
@@ -201,8 +205,14 @@ def run(settings: Settings, host: str | None = None, port: int | None = None) ->
 
     configure_logging(settings)
     app = create_app(settings)
+    from ._reload import freeze_heap
+
+    freeze_heap()
     host = host or settings.host
     port = port or settings.port
     print(f"tthc-bot: web chat on http://{host}:{port}/ ({len(app[ENGINE].kb.procedures)} procedures)", flush=True)
-    web.run_app(app, host=host, port=port, print=None)
+    from ..dossiers._http import RedactingAccessLogger
+
+    # A short access line (address, request line without the query string, status, time).
+    web.run_app(app, host=host, port=port, print=None, access_log_class=RedactingAccessLogger)
 

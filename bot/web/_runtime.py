@@ -70,7 +70,14 @@ class Runtime:
 
     def client_ip(self, request: web.BaseRequest) -> str:
         """The client's address: the peer, or, when the peer is a trusted proxy, the last
-        address in X-Forwarded-For that is not one of the trusted proxies."""
+        address in X-Forwarded-For that is not one of the trusted proxies (worked out once per
+        request)."""
+        known = request.get(_CLIENT_IP)
+        if known is None:
+            known = request[_CLIENT_IP] = self._client_ip(request)
+        return str(known)
+
+    def _client_ip(self, request: web.BaseRequest) -> str:
         peer = request.remote or "unknown"
         if peer not in self.trusted:
             return peer
@@ -102,9 +109,14 @@ class Runtime:
         m.answer_seconds.observe(channel, value=seconds)
 
     async def answer(self, key: str, channel: str, fn: Callable[..., Any], *args: Any,
-                     per_key: int | None = None, bounded: bool = True) -> Any:
-        """`fn(*args)` (which returns an engine Answer) through the gate, counted and timed."""
+                     per_key: int | None = None, bounded: bool = True, inline: bool = False) -> Any:
+        """`fn(*args)` (which returns an engine Answer) through the gate (or, when `inline`,
+        here: for answers known to be cheap), counted and timed."""
         started = time.perf_counter()
+        if inline:
+            answer = fn(*args)
+            self.record(channel, answer, time.perf_counter() - started)
+            return answer
         try:
             answer = await self.gate.run(key, fn, *args, per_key=per_key, bounded=bounded)
         except Busy:
@@ -115,6 +127,8 @@ class Runtime:
 
 
 RUNTIME: web.AppKey[Runtime] = web.AppKey("runtime", Runtime)
+# Where a request keeps its client address once worked out (RequestKey from aiohttp 3.12 on).
+_CLIENT_IP: Any = web.RequestKey("tthc_client_ip", str) if hasattr(web, "RequestKey") else "tthc.client_ip"
 
 
 def runtime_of(app: web.Application) -> Runtime | None:
