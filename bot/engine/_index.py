@@ -39,6 +39,9 @@ VARIANT_WEIGHT = 0.3
 # A phrase's word pairs found in the question, in order, confirm the match: a phrase none of whose
 # pairs appear scores BIGRAM_BASE of its word coverage ("giấy phép lái xe" is not "giấy phép đầu tư").
 BIGRAM_BASE = 0.5
+# Phrases whose score cannot reach this are not scored further (the engine lists nothing below
+# 0.4: CONFIDENT 0.5 × LISTED 0.8).
+PRUNE = 0.25
 # A word in more phrases than this (or a twentieth of them) only adds to candidates.
 COMMON_POSTINGS = 300
 # Weight of a question's word that no procedure uses.
@@ -284,20 +287,24 @@ class ProcedureIndex:
             q_total = sum(self._weight(w) for w in content)
             q_bigrams = _bigrams(variant.split())
             acc = self._accumulate([w for w in content if w in self.idf])
+            phrases = self.phrases
             for pid, matched in acc.items():
-                ph = self.phrases[pid]
-                p_cov = min(1.0, matched / ph.total) if ph.total else 0.0
-                q_cov = matched / q_total
-                if p_cov <= 0 or q_cov <= 0:
+                ph = phrases[pid]
+                if not ph.total:
                     continue
+                p_cov = matched / ph.total
+                if p_cov > 1.0:
+                    p_cov = 1.0
                 # The phrase must be (nearly) all in the question; the question's other words lower
                 # the score more gently, since questions carry context that names no procedure.
-                score = p_cov * math.sqrt(q_cov)
+                score = p_cov * math.sqrt(matched / q_total) * ph.factor
+                # Every further factor is at most 1: a phrase this weak can never be listed.
+                if score < PRUNE:
+                    continue
                 if ph.bigrams:
                     score *= BIGRAM_BASE + (1 - BIGRAM_BASE) * len(ph.bigrams & q_bigrams) / len(ph.bigrams)
                 score *= MISSING_MODIFIER ** len(q_mods - ph.modifiers)
                 score *= EXTRA_MODIFIER ** len(ph.modifiers - q_mods)
-                score *= ph.factor
                 if score > best.get(ph.proc, (0.0, 0.0))[0]:
                     best[ph.proc] = (score, p_cov)
         ranked = sorted(best.items(), key=lambda kv: (-kv[1][0], self.procedures[kv[0]].code))
