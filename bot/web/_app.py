@@ -98,7 +98,9 @@ async def api_ask(request: web.Request) -> web.Response:
     if session:
         _save_state(request.app, session, state)
     elapsed = (time.perf_counter() - started) * 1000
-    log.info("ask intent=%s lang=%s matches=%d ms=%.1f", answer.intent, answer.lang, len(answer.matches), elapsed,
+    # Intents and latency are counted in /metrics; the per-request line is for debugging only
+    # (the access log already has one line a request).
+    log.debug("ask intent=%s lang=%s matches=%d ms=%.1f", answer.intent, answer.lang, len(answer.matches), elapsed,
              extra={"intent": answer.intent, "lang": answer.lang, "ms": round(elapsed, 2)})
     return _answer_json(answer)
 
