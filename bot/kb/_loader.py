@@ -636,49 +636,28 @@ def check_knowledge(root: str | Path, today: date | None = None) -> tuple[Knowle
         seen[proc.code] = name
         procedures.append(proc)
 
-    board = None
-    board_path = root / "board.yaml"
-    if board_path.exists():
-        data, lines = _read_yaml(board_path, rel(board_path), problems)
-        if data is not None:
-            c = _Checker(rel(board_path), "board", lines, ())
-            board = _read_board(data, c)
-            problems.extend(c.problems)
-    else:
-        problems.append(Problem(rel(board_path), "", "", "is missing: the board's profile"))
+    by_code = {p.code: p for p in procedures}
 
-    glossary: list[GlossaryEntry] = []
-    faq: list[FaqEntry] = []
-    for fname in ("glossary.yaml", "faq.yaml"):
-        path = root / fname
+    def side_file(name: str, entry: str, read: Callable[[Any, _Checker], T], name_entries: bool = False) -> T | None:
+        """Read an optional file beside the procedures, adding its problems; None when absent or unreadable."""
+        path = root / name
         if not path.exists():
-            continue
+            return None
         data, lines = _read_yaml(path, rel(path), problems)
         if data is None:
-            continue
-        c = _Checker(rel(path), "", lines, ())
-        if fname == "glossary.yaml":
-            glossary.extend(_read_glossary(data, c))
-        else:
-            faq.extend(_read_faq(data, c))
-        for p in c.problems:
-            problems.append(_with_entry(p, data))
-    roadmap = None
-    roadmap_path = root / "roadmap.yaml"
-    if roadmap_path.exists():
-        data, lines = _read_yaml(roadmap_path, rel(roadmap_path), problems)
-        if data is not None:
-            c = _Checker(rel(roadmap_path), "roadmap", lines, ())
-            roadmap = _read_roadmap(data, c, {p.code: p for p in procedures})
-            problems.extend(c.problems)
-    reasons: list[ReturnReason] = []
-    precheck_path = root / "precheck.yaml"
-    if precheck_path.exists():
-        data, lines = _read_yaml(precheck_path, rel(precheck_path), problems)
-        if data is not None:
-            c = _Checker(rel(precheck_path), "precheck", lines, ())
-            reasons = _read_precheck(data, c, {p.code: p for p in procedures})
-            problems.extend(c.problems)
+            return None
+        c = _Checker(rel(path), entry, lines, ())
+        value = read(data, c)
+        problems.extend(_with_entry(p, data) if name_entries else p for p in c.problems)
+        return value
+
+    if not (root / "board.yaml").exists():
+        problems.append(Problem(rel(root / "board.yaml"), "", "", "is missing: the board's profile"))
+    board = side_file("board.yaml", "board", _read_board)
+    glossary = side_file("glossary.yaml", "", _read_glossary, name_entries=True) or []
+    faq = side_file("faq.yaml", "", _read_faq, name_entries=True) or []
+    roadmap = side_file("roadmap.yaml", "roadmap", lambda data, c: _read_roadmap(data, c, by_code))
+    reasons = side_file("precheck.yaml", "precheck", lambda data, c: _read_precheck(data, c, by_code)) or []
     kb = KnowledgeBase(
         tuple(procedures), board, tuple(glossary), tuple(faq), root=str(root), roadmap=roadmap,
         return_reasons=tuple(reasons),
