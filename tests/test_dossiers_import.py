@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -37,13 +36,6 @@ def record(code: str = "H42.25-260213-0001", **over: Any) -> dict[str, Any]:
     }
     base.update(over)
     return base
-
-
-@pytest.fixture
-def storage(tmp_path: Path) -> Iterator[Storage]:
-    s = Storage(tmp_path / "bot.db")
-    yield s
-    s.close()
 
 
 def rows(*records: dict[str, Any]) -> list[tuple[int, Any]]:

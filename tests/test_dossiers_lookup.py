@@ -36,11 +36,6 @@ def record(code: str, **over: Any) -> dict[str, Any]:
     return base
 
 
-@pytest.fixture(scope="module")
-def calendar() -> WorkCalendar:
-    return WorkCalendar.load(default_calendar_file())
-
-
 @pytest.fixture
 def storage(tmp_path: Path) -> Iterator[Storage]:
     s = Storage(tmp_path / "bot.db")

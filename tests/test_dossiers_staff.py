@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
@@ -37,18 +36,6 @@ def record(code: str, **over: Any) -> dict[str, Any]:
     }
     base.update(over)
     return base
-
-
-@pytest.fixture(scope="module")
-def calendar() -> WorkCalendar:
-    return WorkCalendar.load(default_calendar_file())
-
-
-@pytest.fixture
-def storage(tmp_path: Path) -> Iterator[Storage]:
-    s = Storage(tmp_path / "bot.db")
-    yield s
-    s.close()
 
 
 def at(day: date, hour: int = 9, minute: int = 0) -> datetime:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -11,13 +10,6 @@ import pytest
 from bot.storage import MIGRATIONS, VN_TZ, Migration, Storage, iso
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=VN_TZ)
-
-
-@pytest.fixture
-def storage(tmp_path: Path) -> Iterator[Storage]:
-    s = Storage(tmp_path / "bot.db")
-    yield s
-    s.close()
 
 
 def test_new_database_is_migrated_and_in_wal_mode(tmp_path: Path) -> None:
