@@ -244,16 +244,32 @@ class Storage:
                 self.db.commit()
 
     def _rows(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> list[dict[str, Any]]:
+        # Our reads are plain SELECTs written in this module: run them on the connection
+        # directly (sqlite-utils' query() wraps each in a savepoint: three statements a read).
         with self._lock:
-            return list(self.db.query(sql, params))
+            cursor = self.db.conn.execute(sql, params)
+            keys = [d[0] for d in cursor.description]
+            return [dict(zip(keys, row, strict=True)) for row in cursor.fetchall()]
 
     def _one(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> dict[str, Any] | None:
         rows = self._rows(sql, params)
         return rows[0] if rows else None
 
     def _write(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> sqlite3.Cursor:
-        with self.transaction():
-            return self.db.execute(sql, params)
+        """One write statement, committed (or part of the open transaction)."""
+        with self._lock:
+            conn = self.db.conn
+            if conn.in_transaction:
+                return conn.execute(sql, params)
+            # A single statement is atomic on its own: no BEGIN IMMEDIATE round trip needed.
+            try:
+                cursor = conn.execute(sql, params)
+            except BaseException:
+                if conn.in_transaction:
+                    conn.rollback()
+                raise
+            conn.commit()
+            return cursor
 
     def migrate(self, migrations: list[Migration]) -> int:
         """Apply the migrations not applied yet; return the schema version."""

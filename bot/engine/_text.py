@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # Control characters except tab and newline; zero-width and bidi marks that break matching.
 _CONTROL_RE = re.compile(
@@ -55,13 +56,20 @@ def normalize(text: str, limit: int = 500) -> str:
 
 def strip_marks(text: str) -> str:
     """Remove Vietnamese diacritics (đ → d), keeping case."""
+    if text.isascii():
+        return text
     text = text.replace("đ", "d").replace("Đ", "D")
     decomposed = unicodedata.normalize("NFD", text)
+    if decomposed.isascii():
+        return decomposed
     return unicodedata.normalize("NFC", "".join(c for c in decomposed if unicodedata.category(c) != "Mn"))
 
 
+@lru_cache(maxsize=4096)
 def fold(text: str) -> str:
-    """Lower-case, diacritics removed, anything but letters and digits made a single space."""
+    """Lower-case, diacritics removed, anything but letters and digits made a single space.
+    (Cached: one answer folds the same question four or five times, and the knowledge's own
+    phrases recur.)"""
     return " ".join(_NON_WORD_RE.sub(" ", strip_marks(text.lower())).split())
 
 
