@@ -25,6 +25,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from . import _json
+
 VN_TZ = timezone(timedelta(hours=7), "Asia/Ho_Chi_Minh")
 
 
@@ -573,14 +575,14 @@ class Storage:
     def get_session(self, key: str) -> dict[str, Any] | None:
         """The saved conversation state of a chat, or None."""
         row = self._one("SELECT state FROM sessions WHERE key = ?", (key,))
-        return json.loads(row["state"]) if row else None
+        return _json.loads(row["state"]) if row else None
 
     def save_session(self, key: str, state: dict[str, Any], now: datetime | None = None) -> None:
         """Save (replace) the conversation state of a chat."""
         self._write(
             "INSERT INTO sessions (key, state, updated_at) VALUES (?, ?, ?) "
             "ON CONFLICT(key) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
-            (key, json.dumps(state, ensure_ascii=False), iso(now or datetime.now(VN_TZ))),
+            (key, _json.dumps_str(state), iso(now or datetime.now(VN_TZ))),
         )
 
     def delete_session(self, key: str) -> None:

@@ -63,6 +63,18 @@ def test_sessions_round_trip_json_state(storage: Storage) -> None:
     assert storage.get_session("telegram:1") is None
 
 
+def test_session_state_keeps_vietnamese_text_and_survives_odd_values(storage: Storage) -> None:
+    state = {"lang": "vi", "last": "Giấy chứng nhận đăng ký đầu tư", "history": [1, 2.5, None, True]}
+    storage.save_session("web:a", state, T0)
+    assert storage.get_session("web:a") == state
+    stored = storage._rows("SELECT state FROM sessions WHERE key = 'web:a'")[0]["state"]
+    assert "Giấy chứng nhận" in stored  # readable in the database, not \u-escaped
+    # Values the fast encoder refuses (a lone surrogate from a broken client, an integer key)
+    # are still saved rather than losing the conversation.
+    storage.save_session("web:b", {"q": "abc\ud800", 7: "x"}, T0)
+    assert storage.get_session("web:b") == {"q": "abc?", "7": "x"}
+
+
 def test_timestamps_are_stored_in_vietnam_time() -> None:
 
     assert iso(datetime(2026, 3, 2, 2, 0, tzinfo=UTC)) == "2026-03-02T09:00:00+07:00"

@@ -11,6 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
+from .. import _json
 from ..config import Settings
 from ..kb import load_knowledge
 from ._keys import ENGINE, SETTINGS, STORAGE
@@ -50,7 +51,7 @@ def _answer(app: web.Application, text: str, state: dict[str, Any], session: str
 
 
 def _answer_json(answer: Any) -> web.Response:
-    return web.json_response(answer.to_dict(), dumps=lambda o: json.dumps(o, ensure_ascii=False))
+    return web.Response(body=_json.dumps(answer.to_dict()), content_type="application/json", charset="utf-8")
 
 
 async def api_ask(request: web.Request) -> web.Response:
