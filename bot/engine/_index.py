@@ -21,6 +21,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import numpy as np
 from rapidfuzz import fuzz, process
 
 from ..kb import GlossaryEntry, KnowledgeBase, Procedure
@@ -135,11 +136,19 @@ class _Rewriter:
         return out
 
 
+_FACETS_PADDED = tuple(f" {phrase} " for phrase in FACET_PHRASES)
+# Removing a phrase never brings in a word, so a question with none of these has no facet phrase.
+_FACET_FIRST_WORDS = frozenset(phrase.split()[0] for phrase in FACET_PHRASES)
+
+
 def _strip_facets(folded: str) -> str:
+    words = folded.split()
+    if _FACET_FIRST_WORDS.isdisjoint(words):
+        return " ".join(words)
     padded = f" {folded} "
-    for phrase in FACET_PHRASES:
-        if f" {phrase} " in padded:
-            padded = padded.replace(f" {phrase} ", " ")
+    for phrase in _FACETS_PADDED:
+        if phrase in padded:
+            padded = padded.replace(phrase, " ")
     return " ".join(padded.split())
 
 
@@ -189,7 +198,6 @@ class ProcedureIndex:
         for w in self.vocabulary:
             self._by_initial[w[0]].append(w)
         self.phrases: list[_Phrase] = []
-        self._posting_sets: dict[str, frozenset[int]] = {}
         self.postings: dict[str, list[int]] = defaultdict(list)
         unique: set[tuple[int, str]] = set()
         for i, words, variant, factor, mods in raw:
@@ -203,6 +211,29 @@ class ProcedureIndex:
             for w in tokens:
                 if w not in STOPWORDS:
                     self.postings[w].append(pid)
+        # The same as arrays, for the vectorised part of a search: a question's words add their
+        # weight to every phrase they occur in (a few hundred of them), and most of those share one
+        # common word only; numpy does both the adding and the first cut.
+        self._post_arrays = {w: np.fromiter(pids, dtype=np.intp, count=len(pids)) for w, pids in self.postings.items()}
+        self._totals = np.array([ph.total for ph in self.phrases], dtype=np.float64)
+        self._factors = np.array([ph.factor for ph in self.phrases], dtype=np.float64)
+        # The matched weight below which a phrase cannot reach PRUNE (coverage × factor is the
+        # most it can score).
+        with np.errstate(divide="ignore"):
+            self._floor = np.where(self._totals > 0, PRUNE * self._totals / self._factors, np.inf)
+        # Word pairs and variant words per phrase, for the factors after the cut.
+        pairs: dict[tuple[str, str], list[int]] = defaultdict(list)
+        with_modifier: dict[str, list[int]] = defaultdict(list)
+        for pid, ph in enumerate(self.phrases):
+            for pair in ph.bigrams:
+                pairs[pair].append(pid)
+            for m in ph.modifiers:
+                with_modifier[m].append(pid)
+        self._pair_arrays = {b: np.array(pids, dtype=np.intp) for b, pids in pairs.items()}
+        self._n_pairs = np.array([len(ph.bigrams) for ph in self.phrases], dtype=np.float64)
+        self._modifier_masks = {m: np.isin(np.arange(len(self.phrases)), pids) for m, pids in with_modifier.items()}
+        self._n_modifiers = np.array([len(ph.modifiers) for ph in self.phrases], dtype=np.int64)
+        self._proc_of = np.array([ph.proc for ph in self.phrases], dtype=np.intp)
 
     def _weight(self, word: str) -> float:
         weight = self.idf.get(word, self.unknown_weight)
@@ -248,31 +279,27 @@ class ProcedureIndex:
             out.append(" ".join(plain))
         return out
 
-    def _accumulate(self, words: list[str]) -> dict[int, float]:
-        """Matched weight per phrase. Rare words open candidates; words used by a large share of
-        the catalogue only add to candidates already open (they cannot make a phrase win on
-        their own), which keeps a question's cost bounded on a catalogue of thousands."""
-        acc: dict[int, float] = defaultdict(float)
+    def _accumulate(self, words: list[str]) -> np.ndarray:
+        """Matched weight per phrase (an array over all phrases). Rare words open candidates;
+        words used by a large share of the catalogue only add to candidates already open (they
+        cannot make a phrase win on their own), which keeps a catalogue of thousands precise."""
+        acc = np.zeros(len(self.phrases), dtype=np.float64)
         common_cut = max(COMMON_POSTINGS, len(self.phrases) // 20)
         rare = [w for w in words if len(self.postings.get(w, ())) <= common_cut]
         common = [w for w in words if w not in rare]
+        arrays = self._post_arrays
         for w in rare:
-            weight = self._weight(w)
-            for pid in self.postings.get(w, ()):
-                acc[pid] += weight
-        if not acc:
-            rare, common = common, []
-            for w in rare:
-                weight = self._weight(w)
-                for pid in self.postings.get(w, ()):
-                    acc[pid] += weight
-        for w in common:
-            weight = self._weight(w)
-            members = self._posting_sets.get(w)
-            if members is None:
-                members = self._posting_sets[w] = frozenset(self.postings[w])
-            for pid in acc.keys() & members:
-                acc[pid] += weight
+            if w in arrays:
+                acc[arrays[w]] += self._weight(w)  # a word's postings are distinct: no lost adds
+        if common:
+            if not acc.any():
+                for w in common:
+                    acc[arrays[w]] += self._weight(w)
+            else:
+                open_ = acc > 0
+                for w in common:
+                    pids = arrays[w]
+                    acc[pids] += self._weight(w) * open_[pids]
         return acc
 
     def search(self, question: str, limit: int = 5) -> list[Match]:
@@ -287,25 +314,39 @@ class ProcedureIndex:
             q_total = sum(self._weight(w) for w in content)
             q_bigrams = _bigrams(variant.split())
             acc = self._accumulate([w for w in content if w in self.idf])
-            phrases = self.phrases
-            for pid, matched in acc.items():
-                ph = phrases[pid]
-                if not ph.total:
-                    continue
-                p_cov = matched / ph.total
-                if p_cov > 1.0:
-                    p_cov = 1.0
-                # The phrase must be (nearly) all in the question; the question's other words lower
-                # the score more gently, since questions carry context that names no procedure.
-                score = p_cov * math.sqrt(matched / q_total) * ph.factor
-                # Every further factor is at most 1: a phrase this weak can never be listed.
-                if score < PRUNE:
-                    continue
-                if ph.bigrams:
-                    score *= BIGRAM_BASE + (1 - BIGRAM_BASE) * len(ph.bigrams & q_bigrams) / len(ph.bigrams)
-                score *= MISSING_MODIFIER ** len(q_mods - ph.modifiers)
-                score *= EXTRA_MODIFIER ** len(ph.modifiers - q_mods)
-                if score > best.get(ph.proc, (0.0, 0.0))[0]:
-                    best[ph.proc] = (score, p_cov)
+            # Only phrases whose matched weight can reach PRUNE at all.
+            candidates = np.flatnonzero(acc >= self._floor)
+            if not len(candidates):
+                continue
+            matched_all = acc[candidates]
+            # The phrase must be (nearly) all in the question; the question's other words lower
+            # the score more gently, since questions carry context that names no procedure.
+            p_covs = np.minimum(matched_all / self._totals[candidates], 1.0)
+            scores = p_covs * np.sqrt(matched_all / q_total) * self._factors[candidates]
+            # Every further factor is at most 1: a phrase this weak can never be listed.
+            keep = scores >= PRUNE
+            candidates, scores, p_covs = candidates[keep], scores[keep], p_covs[keep]
+            # The phrase's word pairs found in the question confirm it.
+            found_pairs = np.zeros(len(self.phrases), dtype=np.float64)
+            for pair in q_bigrams:
+                pids = self._pair_arrays.get(pair)
+                if pids is not None:
+                    found_pairs[pids] += 1
+            n_pairs = self._n_pairs[candidates]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                confirmed = BIGRAM_BASE + (1 - BIGRAM_BASE) * found_pairs[candidates] / n_pairs
+            scores = scores * np.where(n_pairs > 0, confirmed, 1.0)
+            # Variant words on one side only.
+            shared = np.zeros(len(candidates), dtype=np.int64)
+            for m in q_mods:
+                mask = self._modifier_masks.get(m)
+                if mask is not None:
+                    shared += mask[candidates]
+            scores = scores * MISSING_MODIFIER ** (len(q_mods) - shared)
+            scores = scores * EXTRA_MODIFIER ** (self._n_modifiers[candidates] - shared)
+            procs = self._proc_of[candidates].tolist()
+            for proc, score, p_cov in zip(procs, scores.tolist(), p_covs.tolist(), strict=True):
+                if score > best.get(proc, (0.0, 0.0))[0]:
+                    best[proc] = (score, p_cov)
         ranked = sorted(best.items(), key=lambda kv: (-kv[1][0], self.procedures[kv[0]].code))
         return [Match(self.procedures[i], round(s, 4), round(c, 4)) for i, (s, c) in ranked[:limit]]

@@ -23,6 +23,7 @@ import signal
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from aiohttp import web
@@ -81,15 +82,7 @@ class Runtime:
         peer = request.remote or "unknown"
         if peer not in self.trusted:
             return peer
-        forwarded = request.headers.get("X-Forwarded-For", "")[:1000]
-        for candidate in reversed([a.strip() for a in forwarded.split(",") if a.strip()]):
-            if candidate in self.trusted:
-                continue
-            try:
-                return str(ipaddress.ip_address(candidate))
-            except ValueError:
-                return peer
-        return peer
+        return _forwarded_client(request.headers.get("X-Forwarded-For", "")[:1000], self.trusted) or peer
 
     # -- answers ----------------------------------------------------------------------------
 
@@ -124,6 +117,20 @@ class Runtime:
             raise
         self.record(channel, answer, time.perf_counter() - started)
         return answer
+
+
+@lru_cache(maxsize=1024)
+def _forwarded_client(forwarded: str, trusted: frozenset[str]) -> str | None:
+    """The last address in an X-Forwarded-For value that is not a trusted proxy (None when
+    there is none or it is not an address). Cached: a client sends the same header each time."""
+    for candidate in reversed([a.strip() for a in forwarded.split(",") if a.strip()]):
+        if candidate in trusted:
+            continue
+        try:
+            return str(ipaddress.ip_address(candidate))
+        except ValueError:
+            return None
+    return None
 
 
 RUNTIME: web.AppKey[Runtime] = web.AppKey("runtime", Runtime)
