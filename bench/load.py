@@ -12,7 +12,9 @@ the echo's throughput (the figure that does not depend on the machine). Everythi
 itself; nothing leaves loopback.
 
 Each client is one web-chat user: a session of its own (so every answer loads and saves the
-conversation in SQLite), cycling through everyday questions in Vietnamese and English.
+conversation in SQLite), cycling through everyday questions in Vietnamese and English. With
+`--distinct`, every question gets a suffix the server has never seen (the worst case: no
+remembered search helps).
 Targets: at 64 clients, ≥ 25 % of the echo's throughput and p99 ≤ 100 ms.
 """
 
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import socket
@@ -43,6 +46,10 @@ QUESTIONS = [
     "can I apply for the IRC online", "tạm ngừng dự án đầu tư 6 tháng", "work permit processing time",
     "hôm nay trời có mưa không", "xin chào",
 ]
+
+
+# Suffixes that make each question new to the server (a word it does not know, then a number).
+UNIQUE = (f"lan{n}" for n in itertools.count(1))
 
 
 def free_port() -> int:
@@ -96,7 +103,7 @@ async def wait_ready(port: int, proc: subprocess.Popen[bytes], timeout: float = 
     raise SystemExit(f"server on port {port} did not start")
 
 
-async def run_level(port: int, clients: int, total: int) -> Result:
+async def run_level(port: int, clients: int, total: int, distinct: bool = False) -> Result:
     """`total` requests from `clients` concurrent clients (one keep-alive connection each)."""
     url = f"http://127.0.0.1:{port}/api/ask"
     latencies: list[float] = []
@@ -111,7 +118,10 @@ async def run_level(port: int, clients: int, total: int) -> Result:
             i = n
             while left > 0:
                 left -= 1
-                body = json.dumps({"text": QUESTIONS[i % len(QUESTIONS)], "session": f"load-{n}"}, ensure_ascii=False)
+                text = QUESTIONS[i % len(QUESTIONS)]
+                if distinct:  # a question never asked before: no remembered search helps
+                    text = f"{text} {next(UNIQUE)}"
+                body = json.dumps({"text": text, "session": f"load-{n}"}, ensure_ascii=False)
                 i += 1
                 started = time.perf_counter()
                 async with http.post(url, data=body.encode(), headers=headers) as resp:
@@ -131,7 +141,7 @@ def merged(results: list[Result]) -> Result:
                   [x for r in results for x in r.latencies], sum(r.errors for r in results))
 
 
-async def measure(levels: list[int], requests: int, rounds: int) -> list[tuple[int, Result, Result]]:
+async def measure(levels: list[int], requests: int, rounds: int, distinct: bool = False) -> list[tuple[int, Result, Result]]:
     tmp = Path(tempfile.mkdtemp(prefix="tthc-load-"))
     echo_port, bot_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TTHC_", "TELEGRAM_", "ZALO_"))}
@@ -157,7 +167,7 @@ async def measure(levels: list[int], requests: int, rounds: int) -> list[tuple[i
             echoes, bots = [], []
             for _ in range(rounds):
                 echoes.append(await run_level(echo_port, clients, requests // rounds))
-                bots.append(await run_level(bot_port, clients, requests // rounds))
+                bots.append(await run_level(bot_port, clients, requests // rounds, distinct))
             rows.append((clients, merged(echoes), merged(bots)))
         return rows
     finally:
@@ -188,6 +198,8 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=5000, help="requests per server and level (default 5000)")
     parser.add_argument("--levels", default="1,16,64", help="numbers of concurrent clients (default 1,16,64)")
     parser.add_argument("--rounds", type=int, default=5, help="alternating rounds per level (default 5)")
+    parser.add_argument("--distinct", action="store_true",
+                        help="make every question one the server has not seen (the worst case: no remembered search)")
     parser.add_argument("--echo-server", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.echo_server:
@@ -196,7 +208,7 @@ def main() -> int:
     levels = [int(n) for n in args.levels.split(",")]
     global LOAD_BEFORE
     LOAD_BEFORE = " ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
-    rows = asyncio.run(measure(levels, args.requests, max(1, args.rounds)))
+    rows = asyncio.run(measure(levels, args.requests, max(1, args.rounds), args.distinct))
     print(table(rows))
     errors = sum(echo.errors + bot.errors for _, echo, bot in rows)
     clients, echo, bot = rows[-1]
