@@ -1,6 +1,6 @@
 """Load test of POST /api/ask beside a bare aiohttp JSON echo, measured in the same run.
 
-    .venv/bin/python bench/load.py [--requests 3000] [--levels 1,16,64]
+    .venv/bin/python bench/load.py [--requests 5000] [--levels 1,16,64] [--distinct]
 
 Starts two servers on 127.0.0.1 (free ports), each its own process: `tthc-bot serve` on a fresh
 database, as in production (INFO logs, limits on; the per-IP rate is raised and each client
