@@ -333,3 +333,53 @@ def test_staff_report_command_only_in_staff_chats(lookup_engine: Engine) -> None
 )
 def test_everyday_phrasings_of_status_time_and_help(engine: Engine, question: str, intent: str) -> None:
     assert engine.answer(question, {}).intent == intent
+
+
+def test_a_nearly_named_procedure_is_offered_not_claimed(engine: Engine) -> None:
+    """Below the confidence threshold, a question that contains a procedure's name almost whole
+    gets a question back with that procedure as a button, never an answer about it."""
+    state: dict[str, Any] = {}
+    answer = engine.answer("GPLĐ sai thông tin họ tên thì cấp lại được không", state)
+    assert answer.matches == [] and answer.unsure
+    assert "Có phải bạn muốn hỏi" in answer.reply.text
+    assert answer.reply.buttons[0].action.startswith("p:1.014200:")
+    # Pressing it answers about the re-issue.
+    pressed = engine.answer(answer.reply.buttons[0].action, state)
+    assert [m.procedure.code for m in pressed.matches] == ["1.014200"]
+    # Questions about other things entirely are not offered a look-alike.
+    for q in ("cấp giấy phép lái xe", "đăng ký kết hôn với người nước ngoài", "how do I get a driving license"):
+        other = engine.answer(q, {})
+        assert other.intent == "unknown" and not other.reply.buttons[0].action.startswith("p:"), q
+
+
+def test_circumstance_words_do_not_hide_the_procedure(engine: Engine) -> None:
+    # "trước thời hạn" shares "thời hạn" with the extension of a project's term.
+    assert top(engine, "chấm dứt dự án đầu tư trước thời hạn") == "1.009662"
+    assert top(engine, "terminate the project early") == "1.009662"
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["cấp giấy phép lao động cho người Việt Nam đi làm ở Nhật", "xuat khau lao dong sang han quoc",
+     "work permit for Vietnamese working in Japan"],
+)
+def test_vietnamese_working_abroad_is_not_the_work_permit_for_foreigners(engine: Engine, question: str) -> None:
+    answer = engine.answer(question, {})
+    assert answer.matches == [] and answer.intent == "unknown"
+    assert ("nước ngoài" in answer.reply.text) if answer.lang == "vi" else ("abroad" in answer.reply.text)
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["giấy phép lao động cho chuyên gia Nhật làm việc tại Việt Nam", "kỹ sư Hàn Quốc sang làm việc ở KCN cần giấy phép lao động"],
+)
+def test_foreigners_working_in_vietnam_still_get_the_work_permit(engine: Engine, question: str) -> None:
+    assert top(engine, question) == "1.014199"
+
+
+def test_an_investor_asking_where_to_start_gets_the_roadmap(engine: Engine) -> None:
+    q = "bên em là công ty Hàn Quốc muốn đầu tư nhà máy vào KCN thì cần xin giấy tờ gì đầu tiên"
+    assert engine.answer(q, {}).intent == "roadmap"
+    assert engine.answer("where do we start investing in an industrial park", {}).intent == "roadmap"
+    # A named procedure's first step is about that procedure.
+    assert top(engine, "cấp GPLĐ bắt đầu từ đâu") == "1.014199"

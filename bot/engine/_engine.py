@@ -17,6 +17,7 @@ from ..kb import FaqEntry, KnowledgeBase, Procedure
 from . import _compose as compose
 from ._index import Match, ProcedureIndex, procedure_phrases, variant_words
 from ._intent import DOSSIER_CODE_RE, FACETS, detect_intent, facet_of
+from ._lexicon import OUT_OF_SCOPE
 from ._reply import Button, Reply
 from ._text import detect_lang, fold, normalize
 
@@ -30,6 +31,11 @@ CLOSE = 0.85
 FULL = 0.95
 # Candidates listed beside the best one must reach this fraction of its score.
 LISTED = 0.8
+_OUT_OF_SCOPE = [(re.compile(pattern), vi, en) for pattern, vi, en in OUT_OF_SCOPE]
+# Below CONFIDENT, a procedure whose name (or alias) the question contains nearly whole is offered
+# as a question back ("did you mean …?"), never answered: at least this score and coverage.
+SUGGEST = 0.35
+SUGGEST_COVERAGE = 0.85
 
 
 @dataclass
@@ -138,6 +144,11 @@ class Engine:
     # -- internals --------------------------------------------------------------------------
 
     def _question(self, q: str, state: dict[str, Any], lang: str) -> Answer:
+        folded = fold(q)
+        for pattern, vi, en in _OUT_OF_SCOPE:
+            if pattern.search(folded):
+                state.pop("pending", None)
+                return Answer(q, lang, "unknown", [], Reply(vi if lang == "vi" else en, self._menu_buttons(lang)))
         found = self.index.search(q)
         confident = [m for m in found if m.score >= CONFIDENT]
         intent = detect_intent(q, has_procedure=bool(confident))
@@ -160,6 +171,10 @@ class Engine:
             retry = self._in_context(q, last)
             if retry is not None:
                 return self._facet(q, facet or "procedure", retry.procedure, [retry], state, lang)
+        suggested = [m for m in found if m.score >= SUGGEST and m.coverage >= SUGGEST_COVERAGE][:3]
+        if suggested and (last is None or suggested[0].procedure.code != last.code):
+            return self._suggest(q, facet or "procedure", suggested, state, lang)
+        if last is not None:
             if facet and len(fold(q).split()) <= 8:
                 match = Match(last, float(state.get("last_score", CONFIDENT)))
                 return self._facet(q, facet, last, [match], state, lang)
@@ -223,6 +238,22 @@ class Engine:
         lines = [head] + [f"{i}. {compose.short_name(m.procedure, 200)} ({m.procedure.code})" for i, m in enumerate(close, 1)]
         buttons = tuple(Button(compose.short_name(m.procedure, 40), f"p:{m.procedure.code}:{facet}") for m in close)
         return Answer(q, lang, intent if intent in FACETS else "procedure", listed, Reply("\n".join(lines), buttons), unsure=True)
+
+    def _suggest(self, q: str, facet: str, suggested: list[Match], state: dict[str, Any], lang: str) -> Answer:
+        """Not sure enough to answer: offer the procedures the question nearly names."""
+        state.pop("pending", None)
+        vi = lang == "vi"
+
+        def name(p: Procedure, limit: int) -> str:
+            return p.name_en[:limit] if not vi and p.name_en else compose.short_name(p, limit)
+
+        lines = ["Tôi chưa chắc bạn hỏi về thủ tục nào. Có phải bạn muốn hỏi:" if vi
+                 else "I am not sure which procedure you mean. Did you mean:"]
+        lines += [f"{i}. {name(m.procedure, 200)} ({m.procedure.code})" for i, m in enumerate(suggested, 1)]
+        lines.append("Bấm vào thủ tục đúng, hoặc gõ lại tên thủ tục." if vi
+                     else "Press the right one, or type the procedure's name again.")
+        buttons = tuple(Button(name(m.procedure, 40), f"p:{m.procedure.code}:{facet}") for m in suggested)
+        return Answer(q, lang, facet, [], Reply("\n".join(lines), buttons), unsure=True)
 
     def _action(self, q: str, state: dict[str, Any], lang: str, chat: tuple[str, str] | None) -> Answer | None:
         parts = q.split(":")

@@ -25,7 +25,7 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from ..kb import GlossaryEntry, KnowledgeBase, Procedure
-from ._lexicon import FACET_PHRASES, MODIFIERS, STOPWORDS, SYNONYMS
+from ._lexicon import CONTEXT_PHRASES, FACET_PHRASES, MODIFIERS, STOPWORDS, SYNONYMS
 from ._text import EN_WORDS, fold, is_vi_syllable
 
 _PARENS_RE = re.compile(r"\([^()]*\)")
@@ -136,9 +136,10 @@ class _Rewriter:
         return out
 
 
-_FACETS_PADDED = tuple(f" {phrase} " for phrase in FACET_PHRASES)
-# Removing a phrase never brings in a word, so a question with none of these has no facet phrase.
-_FACET_FIRST_WORDS = frozenset(phrase.split()[0] for phrase in FACET_PHRASES)
+_STRIPPED = sorted({*FACET_PHRASES, *CONTEXT_PHRASES}, key=lambda p: (-len(p), p))
+_FACETS_PADDED = tuple(f" {phrase} " for phrase in _STRIPPED)
+# Removing a phrase never brings in a word, so a question with none of these has no such phrase.
+_FACET_FIRST_WORDS = frozenset(phrase.split()[0] for phrase in _STRIPPED)
 
 
 def _strip_facets(folded: str) -> str:

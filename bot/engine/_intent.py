@@ -50,6 +50,11 @@ _ROADMAP = _rx(
     r"from (?:investment|registration|licen[cs]ing) to (?:operation|production)",
     r"(?:steps|procedures|how) to (?:set up|start|open|build|establish) (?:a |an |my |our )?(?:factory|plant|company|business|project)",
     r"(?:set|setting) up (?:a |an |my |our )?(?:factory|plant|business) in",
+    # "muốn đầu tư nhà máy vào KCN thì cần xin giấy tờ gì đầu tiên": where an investor starts.
+    r"(?:muon|du dinh|sap|chuan bi|dang tim hieu) (?:dau tu|xay dung nha may|dat nha may|lap nha may)(?: \w+){0,12} "
+    r"(?:dau tien|truoc tien|truoc het|bat dau tu dau|bat dau nhu the nao|bat dau the nao)",
+    r"first steps? (?:to|for) (?:invest|investing|set up|setting up)",
+    r"(?:where|how) (?:do|should|can) (?:i|we) (?:start|begin)(?: \w+){0,3} invest(?:ing|ment)?",
 )
 _CONTACT = _rx(
     r"hotline", r"so dien thoai", r"sdt", r"dien thoai", r"lien he", r"lien lac", r"email", r"e mail",

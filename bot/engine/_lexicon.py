@@ -261,3 +261,28 @@ FACET_PHRASES: tuple[str, ...] = tuple(
         key=lambda p: (-len(p), p),
     )
 )
+
+# Phrases of circumstance that name no procedure but share its words ("chấm dứt dự án trước thời
+# hạn" is not about the term of a project): taken out before matching, like FACET_PHRASES.
+CONTEXT_PHRASES: tuple[str, ...] = ("truoc thoi han", "truoc han", "ahead of schedule", "early")
+
+# Questions that share a bundled procedure's words but ask for something the board does not do,
+# with what to say instead (folded patterns). "Giấy phép lao động cho người Việt Nam đi làm ở
+# Nhật" is not the work permit for foreigners working in Viet Nam.
+_ABROAD = (r"nuoc ngoai|nhat|nhat ban|han quoc|han|dai loan|duc|uc|my|hoa ky|chau au|trung quoc|singapore|"
+           r"malaysia|canada|abroad|overseas|japan|korea|taiwan|germany")
+OUT_OF_SCOPE: tuple[tuple[str, str, str], ...] = (
+    (
+        r"(?:^| )(?:xuat khau lao dong|(?:nguoi|lao dong|cong dan) viet(?: nam)? (?:\w+ ){0,4}(?:di |sang )?"
+        rf"(?:lam viec|lam|lao dong|xuat khau) (?:o |tai |sang )?(?:{_ABROAD})"
+        rf"|di (?:lam viec|lam|lao dong|xuat khau lao dong) (?:o |tai )?(?:{_ABROAD})"
+        rf"|vietnamese (?:\w+ ){{0,2}}(?:working|to work|work) (?:in )?(?:{_ABROAD}))(?: |$)",
+        "Ban Quản lý không giải quyết thủ tục cho người Việt Nam đi làm việc ở nước ngoài. Giấy phép lao động "
+        "do Ban cấp là cho người nước ngoài làm việc tại Việt Nam (cho doanh nghiệp trong khu công nghiệp, khu "
+        "kinh tế). Về đi làm việc ở nước ngoài theo hợp đồng, bạn hãy hỏi cơ quan quản lý lao động của tỉnh nơi "
+        "bạn cư trú.",
+        "The management board does not handle Vietnamese citizens going to work abroad. The work permits it issues "
+        "are for foreigners working in Viet Nam (for employers in the industrial parks and economic zones). For "
+        "working abroad under a contract, please ask the labour authority of your province.",
+    ),
+)
