@@ -383,3 +383,45 @@ def test_an_investor_asking_where_to_start_gets_the_roadmap(engine: Engine) -> N
     assert engine.answer("where do we start investing in an industrial park", {}).intent == "roadmap"
     # A named procedure's first step is about that procedure.
     assert top(engine, "cấp GPLĐ bắt đầu từ đâu") == "1.014199"
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["thứ bảy có tính là ngày làm việc không", "giấy tờ tiếng nước ngoài có cần dịch công chứng không",
+     "có được gửi hồ sơ qua bưu điện không", "can I pay the fee online"],
+)
+def test_faq_answers_questions_said_in_other_words(engine: Engine, question: str) -> None:
+    assert engine.answer(question, {}).intent == "faq"
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["xin giấy phép kinh doanh xăng dầu",  # shares "xin giấy phép", and "dầu" folds like "đâu"
+     "gia hạn thẻ tạm trú cho người nước ngoài", "đăng ký mã số thuế cá nhân"],
+)
+def test_faq_does_not_answer_look_alikes(engine: Engine, question: str) -> None:
+    answer = engine.answer(question, {})
+    assert answer.intent == "unknown" and answer.matches == []
+
+
+def test_vietnamese_employees_need_no_work_permit(engine: Engine) -> None:
+    for q in ("cấp giấy phép lao động cho người Việt Nam làm việc trong công ty nước ngoài",
+              "nhân viên Việt Nam có cần giấy phép lao động không"):
+        answer = engine.answer(q, {})
+        assert answer.matches == [] and "chỉ cấp cho người nước ngoài" in answer.reply.text, q
+    # A foreigner married to a Vietnamese is asking about the work permit (or the exemption).
+    married = engine.answer("người nước ngoài kết hôn với người Việt Nam có cần giấy phép lao động không", {})
+    assert {"1.014196", "1.014199"} <= {m.procedure.code for m in married.matches}
+
+
+def test_asking_whether_a_work_permit_is_needed_offers_the_exemption(engine: Engine) -> None:
+    answer = engine.answer("do I need a work permit", {})
+    codes = [b.action.split(":")[1] for b in answer.reply.buttons if b.action.startswith("p:")]
+    assert "1.014196" in codes and "1.014199" in codes
+    # In English, with the English names.
+    assert "certificate of exemption" in answer.reply.text and "Cấp giấy" not in answer.reply.text
+
+
+def test_what_must_be_submitted_asks_for_the_documents(engine: Engine) -> None:
+    answer = engine.answer("nội quy lao động cần nộp những gì", {})
+    assert answer.intent == "documents" and answer.matches[0].procedure.code == "2.001955"

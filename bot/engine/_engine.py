@@ -6,6 +6,7 @@ and render `Answer.reply`. Conversation state is a small JSON-able dict the call
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from dataclasses import dataclass
@@ -17,9 +18,9 @@ from ..kb import FaqEntry, KnowledgeBase, Procedure
 from . import _compose as compose
 from ._index import Match, ProcedureIndex, procedure_phrases, variant_words
 from ._intent import DOSSIER_CODE_RE, FACETS, detect_intent, facet_of
-from ._lexicon import OUT_OF_SCOPE
+from ._lexicon import OUT_OF_SCOPE, STOPWORDS
 from ._reply import Button, Reply
-from ._text import detect_lang, fold, normalize
+from ._text import detect_lang, fold, is_vi_syllable, normalize
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +32,8 @@ CLOSE = 0.85
 FULL = 0.95
 # Candidates listed beside the best one must reach this fraction of its score.
 LISTED = 0.8
-_OUT_OF_SCOPE = [(re.compile(pattern), vi, en) for pattern, vi, en in OUT_OF_SCOPE]
+_OUT_OF_SCOPE = [(re.compile(pattern), re.compile(unless) if unless else None, vi, en)
+                 for pattern, unless, vi, en in OUT_OF_SCOPE]
 # Below CONFIDENT, a procedure whose name (or alias) the question contains nearly whole is offered
 # as a question back ("did you mean …?"), never answered: at least this score and coverage.
 SUGGEST = 0.35
@@ -82,7 +84,7 @@ class Engine:
         self.index = ProcedureIndex(kb)
         self.by_code = {p.code: p for p in kb.procedures}
         self.max_chars = max_chars
-        self._faq = [(entry, [fold(q) for q in entry.questions]) for entry in kb.faq]
+        self._faq = [(entry, [(fold(q), frozenset(_faq_words(fold(q)))) for q in entry.questions]) for entry in kb.faq]
         from ..guide import PrecheckGuide, RoadmapGuide  # here: bot.guide builds on this package
 
         self.roadmap = RoadmapGuide(kb)
@@ -145,8 +147,8 @@ class Engine:
 
     def _question(self, q: str, state: dict[str, Any], lang: str) -> Answer:
         folded = fold(q)
-        for pattern, vi, en in _OUT_OF_SCOPE:
-            if pattern.search(folded):
+        for pattern, unless, vi, en in _OUT_OF_SCOPE:
+            if pattern.search(folded) and not (unless and unless.search(folded)):
                 state.pop("pending", None)
                 return Answer(q, lang, "unknown", [], Reply(vi if lang == "vi" else en, self._menu_buttons(lang)))
         found = self.index.search(q)
@@ -235,24 +237,21 @@ class Engine:
         facet = intent if intent in FACETS else "procedure"
         state["pending"] = {"kind": "choose", "codes": [m.procedure.code for m in close], "facet": facet}
         head = "Bạn muốn hỏi thủ tục nào?" if lang == "vi" else "Which procedure do you mean?"
-        lines = [head] + [f"{i}. {compose.short_name(m.procedure, 200)} ({m.procedure.code})" for i, m in enumerate(close, 1)]
-        buttons = tuple(Button(compose.short_name(m.procedure, 40), f"p:{m.procedure.code}:{facet}") for m in close)
+        lines = [head] + [f"{i}. {_display_name(m.procedure, lang, 200)} ({m.procedure.code})" for i, m in enumerate(close, 1)]
+        buttons = tuple(Button(_display_name(m.procedure, lang, 40), f"p:{m.procedure.code}:{facet}") for m in close)
         return Answer(q, lang, intent if intent in FACETS else "procedure", listed, Reply("\n".join(lines), buttons), unsure=True)
 
     def _suggest(self, q: str, facet: str, suggested: list[Match], state: dict[str, Any], lang: str) -> Answer:
         """Not sure enough to answer: offer the procedures the question nearly names."""
         state.pop("pending", None)
         vi = lang == "vi"
-
-        def name(p: Procedure, limit: int) -> str:
-            return p.name_en[:limit] if not vi and p.name_en else compose.short_name(p, limit)
-
+        name = functools.partial(_display_name, lang=lang)
         lines = ["Tôi chưa chắc bạn hỏi về thủ tục nào. Có phải bạn muốn hỏi:" if vi
                  else "I am not sure which procedure you mean. Did you mean:"]
-        lines += [f"{i}. {name(m.procedure, 200)} ({m.procedure.code})" for i, m in enumerate(suggested, 1)]
+        lines += [f"{i}. {name(m.procedure, limit=200)} ({m.procedure.code})" for i, m in enumerate(suggested, 1)]
         lines.append("Bấm vào thủ tục đúng, hoặc gõ lại tên thủ tục." if vi
                      else "Press the right one, or type the procedure's name again.")
-        buttons = tuple(Button(name(m.procedure, 40), f"p:{m.procedure.code}:{facet}") for m in suggested)
+        buttons = tuple(Button(name(m.procedure, limit=40), f"p:{m.procedure.code}:{facet}") for m in suggested)
         return Answer(q, lang, facet, [], Reply("\n".join(lines), buttons), unsure=True)
 
     def _action(self, q: str, state: dict[str, Any], lang: str, chat: tuple[str, str] | None) -> Answer | None:
@@ -402,14 +401,22 @@ class Engine:
                 f"{portal} with the code on your receipt, or call the board{hotline}.")
 
     def _faq_match(self, q: str) -> FaqEntry | None:
+        """The FAQ entry one of whose questions this one says in other words: close as word sets
+        (token_set_ratio, which forgives extra words on either side) and with most of this
+        question's own words in it ("xin giấy phép kinh doanh xăng dầu" shares "xin giấy phép"
+        with a FAQ question, and "dầu" folds like "đâu", but it is not that question)."""
         fq = fold(q)
+        words = _faq_words(fq)
         best, best_score = None, 0.0
         for entry, questions in self._faq:
-            for candidate in questions:
+            for candidate, candidate_words in questions:
                 score = fuzz.token_set_ratio(fq, candidate) / 100
-                if score > best_score:
+                if score <= best_score or score < 0.82:
+                    continue
+                covered = sum(w in candidate_words for w in words) / len(words) if words else 0.0
+                if covered >= 0.75 or (score >= 0.9 and covered >= 0.6):
                     best, best_score = entry, score
-        return best if best_score >= 0.82 else None
+        return best
 
     def _menu_buttons(self, lang: str) -> tuple[Button, ...]:
         if lang == "vi":
@@ -446,6 +453,19 @@ class Engine:
             if lang == "vi" else "Please type a question about a procedure, e.g. “what documents does a work permit need?”",
             self._menu_buttons(lang),
         )
+
+
+def _display_name(p: Procedure, lang: str, limit: int) -> str:
+    """A procedure's short name in the reader's language, cut to `limit` characters."""
+    if lang == "en" and p.name_en:
+        return p.name_en if len(p.name_en) <= limit else p.name_en[: limit - 1].rstrip() + "…"
+    return compose.short_name(p, limit)
+
+
+def _faq_words(folded: str) -> list[str]:
+    """The words of a folded question that carry meaning, English plurals made singular."""
+    return [w[:-1] if len(w) > 3 and w.endswith("s") and w.isascii() and not is_vi_syllable(w) else w
+            for w in folded.split() if w not in STOPWORDS]
 
 
 THANKS = re.compile(r"(?:^| )(?:cam on|thank(?:s| you)?|thx)(?: |$)")

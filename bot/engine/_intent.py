@@ -64,7 +64,7 @@ _CONTACT = _rx(
 )
 _DOCUMENTS = _rx(
     r"ho so", r"giay to", r"thanh phan", r"can chuan bi", r"chuan bi", r"can nhung gi", r"gom nhung gi",
-    r"mau don", r"to khai", r"bieu mau", r"documents?", r"papers?", r"forms?", r"what do i need",
+    r"mau don", r"to khai", r"bieu mau", r"(?:can )?nop (?:nhung )?(?:gi|cai gi|nhung gi)", r"documents?", r"papers?", r"forms?", r"what do i need",
     r"what (?:is|are) (?:needed|required)", r"requirements?", r"checklist",
 )
 _TIME = _rx(

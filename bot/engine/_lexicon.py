@@ -202,6 +202,13 @@ SYNONYMS: dict[str, str] = {
     "mien giay phep lao dong": "xac nhan khong thuoc dien cap giay phep lao dong",
     "mien gplđ": "xac nhan khong thuoc dien cap giay phep lao dong",
     "khong can giay phep lao dong": "xac nhan khong thuoc dien cap giay phep lao dong",
+    # "… có cần / có phải xin giấy phép lao động không?" asks whether someone is exempt.
+    "co can giay phep lao dong khong": "xac nhan khong thuoc dien cap giay phep lao dong",
+    "co can xin giay phep lao dong khong": "xac nhan khong thuoc dien cap giay phep lao dong",
+    "co phai xin giay phep lao dong khong": "xac nhan khong thuoc dien cap giay phep lao dong",
+    "co phai co giay phep lao dong khong": "xac nhan khong thuoc dien cap giay phep lao dong",
+    "co bat buoc giay phep lao dong khong": "xac nhan khong thuoc dien cap giay phep lao dong",
+    "need a work permit": "xac nhan khong thuoc dien cap giay phep lao dong",
     "danh gia moi truong": "danh gia tac dong moi truong",
     "bao cao moi truong": "danh gia tac dong moi truong",
     "kha thi": "bao cao nghien cuu kha thi",
@@ -271,12 +278,16 @@ CONTEXT_PHRASES: tuple[str, ...] = ("truoc thoi han", "truoc han", "ahead of sch
 # Nhật" is not the work permit for foreigners working in Viet Nam.
 _ABROAD = (r"nuoc ngoai|nhat|nhat ban|han quoc|han|dai loan|duc|uc|my|hoa ky|chau au|trung quoc|singapore|"
            r"malaysia|canada|abroad|overseas|japan|korea|taiwan|germany")
-OUT_OF_SCOPE: tuple[tuple[str, str, str], ...] = (
+# Each rule: (pattern, unless, Vietnamese reply, English reply); `unless` ("" for none) keeps
+# the rule off questions it would misread.
+_FOREIGN_WORKER = r"(?:^| )(?:nguoi|lao dong|chuyen gia|ky su|nhan vien|cong dan) nuoc ngoai|foreign(?:er|ers| worker| expert| national| employee)"
+OUT_OF_SCOPE: tuple[tuple[str, str, str, str], ...] = (
     (
         r"(?:^| )(?:xuat khau lao dong|(?:nguoi|lao dong|cong dan) viet(?: nam)? (?:\w+ ){0,4}(?:di |sang )?"
         rf"(?:lam viec|lam|lao dong|xuat khau) (?:o |tai |sang )?(?:{_ABROAD})"
         rf"|di (?:lam viec|lam|lao dong|xuat khau lao dong) (?:o |tai )?(?:{_ABROAD})"
         rf"|vietnamese (?:\w+ ){{0,2}}(?:working|to work|work) (?:in )?(?:{_ABROAD}))(?: |$)",
+        "",
         "Ban Quản lý không giải quyết thủ tục cho người Việt Nam đi làm việc ở nước ngoài. Giấy phép lao động "
         "do Ban cấp là cho người nước ngoài làm việc tại Việt Nam (cho doanh nghiệp trong khu công nghiệp, khu "
         "kinh tế). Về đi làm việc ở nước ngoài theo hợp đồng, bạn hãy hỏi cơ quan quản lý lao động của tỉnh nơi "
@@ -284,5 +295,15 @@ OUT_OF_SCOPE: tuple[tuple[str, str, str], ...] = (
         "The management board does not handle Vietnamese citizens going to work abroad. The work permits it issues "
         "are for foreigners working in Viet Nam (for employers in the industrial parks and economic zones). For "
         "working abroad under a contract, please ask the labour authority of your province.",
+    ),
+    (
+        r"(?:^| )(?:giay phep lao dong (?:\w+ ){0,2}(?:cho|doi voi|cua) (?:nguoi|lao dong|nhan vien|cong dan|ky su)"
+        r"(?: lao dong)? viet(?: nam)?|(?:nguoi|lao dong|nhan vien|cong dan) viet(?: nam)? (?:\w+ ){0,3}(?:co )?"
+        r"(?:can|phai) (?:xin |co |lam )?giay phep lao dong|work permit (?:for|of) (?:a |my |our )?vietnamese)(?: |$)",
+        _FOREIGN_WORKER,
+        "Giấy phép lao động chỉ cấp cho người nước ngoài làm việc tại Việt Nam. Người lao động Việt Nam làm "
+        "việc tại Việt Nam, kể cả cho doanh nghiệp có vốn nước ngoài, không phải xin giấy phép lao động.",
+        "Work permits are only for foreigners working in Viet Nam. Vietnamese employees working in Viet Nam, "
+        "including for foreign-invested companies, do not need one.",
     ),
 )
