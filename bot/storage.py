@@ -187,11 +187,26 @@ def _m3_guide(db: Database) -> None:
         db.execute(sql)
 
 
+def _m4_web_inbox(db: Database) -> None:
+    # Messages for web-chat sessions (staff replies, dossier notifications): the web page has no
+    # push, so it fetches them (GET /api/messages); a message is removed once fetched.
+    db.execute(
+        """CREATE TABLE web_inbox (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            session TEXT NOT NULL,            -- the web chat's session id
+            payload TEXT NOT NULL,            -- JSON of the Reply
+            created_at TEXT NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX web_inbox_session ON web_inbox(session, id)")
+
+
 #: The schema, step by step. Append only.
 MIGRATIONS: list[Migration] = [
     Migration(1, "dossiers, history, supplements, subscriptions, outbox, lookup attempts", _m1_dossiers),
     Migration(2, "chat sessions", _m2_sessions),
     Migration(3, "guide: unanswered questions, feedback, complaints, handover", _m3_guide),
+    Migration(4, "messages waiting for web-chat sessions", _m4_web_inbox),
 ]
 
 OPEN_STATES = ("pending", "sending")
@@ -584,6 +599,31 @@ class Storage:
             "ON CONFLICT(key) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
             (key, _json.dumps_str(state), iso(now or datetime.now(VN_TZ))),
         )
+
+    # -- messages for web-chat sessions ------------------------------------------------------
+
+    def put_web_message(self, session: str, payload: dict[str, Any], now: datetime | None = None) -> None:
+        """Keep a message (a Reply's payload) for a web-chat session until the page fetches it."""
+        self._write(
+            "INSERT INTO web_inbox (session, payload, created_at) VALUES (?, ?, ?)",
+            (session, _json.dumps_str(payload), iso(now or datetime.now(VN_TZ))),
+        )
+
+    def take_web_messages(self, session: str, limit: int = 20) -> list[dict[str, Any]]:
+        """The messages waiting for a web-chat session, oldest first, removed as they are taken."""
+        # Pages ask every few seconds and mostly find nothing: look before taking the write lock.
+        if not self._rows("SELECT 1 FROM web_inbox WHERE session = ? LIMIT 1", (session,)):
+            return []
+        with self.transaction():
+            rows = self._rows("SELECT id, payload FROM web_inbox WHERE session = ? ORDER BY id LIMIT ?", (session, limit))
+            if rows:
+                self.db.execute(f"DELETE FROM web_inbox WHERE id IN ({','.join('?' * len(rows))})",
+                                [r["id"] for r in rows])
+        return [_json.loads(r["payload"]) for r in rows]
+
+    def prune_web_messages(self, before: datetime) -> int:
+        """Forget messages no page fetched since `before`; return how many."""
+        return int(self._write("DELETE FROM web_inbox WHERE created_at < ?", (iso(before),)).rowcount)
 
     def delete_session(self, key: str) -> None:
         """Forget a chat's conversation state."""

@@ -140,11 +140,48 @@ def test_handover_forwards_relays_and_ends(engine: Engine, storage: Storage) -> 
     assert engine.answer("giấy phép lao động mất bao lâu", state, chat=USER).intent == "time", "the bot is back"
 
 
-def test_handover_on_the_web_explains_and_offers_a_complaint(engine: Engine) -> None:
-    state: dict[str, Any] = {}
-    answer = engine.answer("talk to a human", state, chat=("web", "s"))
-    assert answer.intent == "handover" and "handover" not in state
-    assert "pa:start" in [b.action for b in answer.reply.buttons]
+def test_handover_without_a_way_back_explains_and_offers_a_complaint(engine: Engine) -> None:
+    # The terminal (and a web request without a session) cannot get a staff reply back.
+    for chat in (("cli", "x"), ("web", "")):
+        state: dict[str, Any] = {}
+        answer = engine.answer("talk to a human", state, chat=chat)
+        assert answer.intent == "handover" and "handover" not in state
+        assert "pa:start" in [b.action for b in answer.reply.buttons]
+
+
+async def test_handover_in_the_web_chat_the_page_fetches_the_staff_reply(aiohttp_client: Any, tmp_path: Path) -> None:
+    from bot.dossiers._http import NOTIFIER
+    from bot.web._keys import ENGINE
+
+    storage = Storage(tmp_path / "web.db")
+    app = create_app(Settings(staff_chats="telegram:-1001234567890"), storage=storage)
+    client = await aiohttp_client(app)
+
+    async def ask(text: str, session: str = "w-abc") -> dict[str, Any]:
+        resp = await client.post("/api/ask", json={"text": text, "session": session})
+        data: dict[str, Any] = await resp.json()
+        return data
+
+    async def fetch(session: str = "w-abc") -> list[dict[str, Any]]:
+        resp = await client.get("/api/messages", params={"session": session})
+        assert resp.status == 200 and resp.headers["Cache-Control"] == "no-store"
+        messages: list[dict[str, Any]] = (await resp.json())["messages"]
+        return messages
+
+    start = await ask("gặp cán bộ")
+    assert "Đã chuyển cuộc trò chuyện tới cán bộ" in start["reply"]["text"] and "giữ trang này mở" in start["reply"]["text"]
+    await ask("Hồ sơ cấp GPLĐ của tôi cần bổ sung gì?")
+    name = ticket("web", "w-abc")
+    assert f"💬 #{name}: Hồ sơ cấp GPLĐ của tôi cần bổ sung gì?" in staff_texts(storage)
+    assert await fetch() == [], "nothing yet"
+    app[ENGINE].answer(f"/tl {name} Anh bổ sung lý lịch tư pháp nhé.", {}, chat=STAFF)
+    await app[NOTIFIER].deliver_once()
+    assert [m["text"] for m in await fetch()] == ["👤 Cán bộ Ban Quản lý: Anh bổ sung lý lịch tư pháp nhé."]
+    assert await fetch() == [], "a message is fetched once"
+    assert await fetch("w-other") == [], "never another session's messages"
+    bad = await client.get("/api/messages", params={"session": "../x y"})
+    assert bad.status == 400
+    assert "Đã kết thúc" in (await ask("kết thúc"))["reply"]["text"]
 
 
 def test_office_hours_and_when_staff_answer(kb: Any, storage: Storage) -> None:

@@ -28,6 +28,7 @@ CHROMIUM_ARGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
 WORK_PERMIT = "1.014199"
+SERVER: dict[str, Path] = {}  # the server fixture's database, for tests that put data behind the page
 PHONE = {"width": 390, "height": 844}
 
 
@@ -62,6 +63,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     tmp = tmp_path_factory.mktemp("webchat")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "ZALO_", "TTHC_"))}
     env.update({"TTHC_DB": str(tmp / "bot.db"), "TTHC_LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1"})
+    SERVER["db"] = tmp / "bot.db"
     log = (tmp / "server.log").open("wb")
     proc = subprocess.Popen(
         [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port)],
@@ -416,3 +418,33 @@ _PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
     "0000000d49444154789c6360f8cfc0f01f0005000200c6d0a2b50000000049454e44ae426082"
 )
+
+
+def test_a_message_waiting_on_the_server_appears_in_the_page(browser: Any, server: str, shots: Path) -> None:
+    """A staff reply (or a dossier notification) for a web-chat session waits on the server; the
+    open page fetches it by itself and shows it with its buttons, once."""
+    from bot.storage import Storage
+
+    session = "w-inbox-test"
+    with Storage(SERVER["db"]) as storage:
+        storage.put_web_message(session, {"text": "👤 Cán bộ Ban Quản lý: Anh bổ sung lý lịch tư pháp nhé.",
+                                          "buttons": [{"label": "Kết thúc", "action": "ho:end"}]})
+    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True, locale="vi-VN")
+    context.add_init_script(f"window.localStorage.setItem('tthc.session', '{session}')")
+    page = context.new_page()
+    chat = Chat(page, server)
+    try:
+        page.goto(server + "/")
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('#log .msg.bot .text')].some(e => e.textContent.includes('lý lịch tư pháp'))",
+            timeout=10_000,
+        )
+        assert page.get_by_role("button", name="Kết thúc").is_visible()
+        page.screenshot(path=str(shots / "webchat-staff-reply.png"))
+        with urllib.request.urlopen(f"{server}/api/messages?session={session}", timeout=5) as r:
+            assert json.load(r)["messages"] == [], "the page took it: it is not shown twice"
+        texts = page.locator("#log .msg.bot .text").all_inner_texts()
+        assert sum("lý lịch tư pháp" in t for t in texts) == 1
+        assert chat.errors == [] and chat.outside == []
+    finally:
+        context.close()

@@ -370,8 +370,9 @@ class Engine:
         result = self.dossiers.lookup(code, secret)
         if result.ok:
             state["looked_up"] = result.facts.code
-        # Notifications go out on Telegram and Zalo only: no "subscribe" button elsewhere.
-        can_notify = chat is not None and chat[0] not in ("web", "cli")
+        # Notifications go out on Telegram, Zalo and the web chat (fetched by the page): no
+        # "subscribe" button elsewhere.
+        can_notify = chat is not None and chat[0] != "cli" and bool(chat[1])
         reply = self.dossiers.reply(result, "en" if lang == "en" else "vi", subscribed=not can_notify)
         # The secret is not kept in the answer's echo of the question.
         return Answer("(mã tra cứu)" if lang == "vi" else "(lookup secret)", lang, "status", [], reply)
@@ -382,14 +383,18 @@ class Engine:
             text = ("Hãy tra cứu hồ sơ (mã hồ sơ và mã tra cứu) trước khi đăng ký nhận thông báo."
                     if vi else "Please look the dossier up (code and lookup secret) before subscribing.")
             return Answer(q, lang, "status", [], Reply(text))
-        if chat is None or chat[0] in ("web", "cli"):
+        if chat is None or chat[0] == "cli" or not chat[1]:
             text = ("Thông báo thay đổi trạng thái hồ sơ được gửi qua Telegram hoặc Zalo của Ban Quản lý; "
                     "trên trang web, bạn tra cứu lại bất cứ lúc nào."
                     if vi else "Status notifications are sent on the board's Telegram or Zalo; on the web, "
                     "look the dossier up again at any time.")
             return Answer(q, lang, "status", [], Reply(text))
         self.dossiers.subscribe(code, chat[0], chat[1], "en" if lang == "en" else "vi")
-        return Answer(q, lang, "status", [], Reply(self.dossiers.subscribed_text(code, "en" if lang == "en" else "vi")))
+        text = self.dossiers.subscribed_text(code, "en" if lang == "en" else "vi")
+        if chat[0] == "web":
+            text += (" Tin nhắn hiện trên trang này khi trang đang mở, hoặc khi bạn mở lại trang trên trình duyệt này."
+                     if vi else " Messages show on this page while it is open, or when you open it again in this browser.")
+        return Answer(q, lang, "status", [], Reply(text))
 
     def _no_lookup_text(self, code: str | None, lang: str) -> str:
         portal = self.kb.board.portal_url if self.kb.board else "https://dichvucong.gov.vn"

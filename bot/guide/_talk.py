@@ -21,7 +21,7 @@ from ..engine._reply import Button, Reply
 from ..engine._text import fold
 
 # Channels that can receive a message the user did not ask for (a staff reply).
-PUSH_CHANNELS = ("telegram", "zalo_oa", "zalo_bot")
+PUSH_CHANNELS = ("telegram", "zalo_oa", "zalo_bot", "web")  # web: fetched by the page (bot/web/_inbox.py)
 MAX_TEXT = 2000
 TICKET_RE = re.compile(r"#(U[0-9a-f]{6})\b")
 REF_RE = re.compile(r"\bPA-\d{6}-\d{3}\b", re.IGNORECASE)
@@ -176,7 +176,7 @@ class Talk:
 
     def _start_handover(self, state: dict[str, Any], lang: str, chat: tuple[str, str] | None, now: datetime) -> tuple[str, Reply]:
         vi = lang == "vi"
-        if chat is None or chat[0] not in PUSH_CHANNELS or self.staff_chat is None:
+        if chat is None or chat[0] not in PUSH_CHANNELS or not chat[1] or self.staff_chat is None:
             return "handover", Reply(self._no_handover_text(lang), (
                 Button("Phản ánh, kiến nghị" if vi else "Send a complaint", "pa:start"),
                 Button("Liên hệ" if vi else "Contact", "menu:contact"),
@@ -197,6 +197,10 @@ class Talk:
             "You are now talking to the board's staff: your next messages go to them and their answers come "
             "back in this chat. Type “end” to return to the automatic assistant."
         ]
+        if chat[0] == "web":
+            lines.append("Hãy giữ trang này mở; nếu bạn đóng trang, câu trả lời sẽ chờ sẵn khi bạn mở lại trên trình duyệt này."
+                         if vi else "Keep this page open; if you close it, the answer will be waiting when you come back "
+                         "in this browser.")
         if not self.open_now(now):
             lines.append(self.when_text(now, lang))
         return "handover", Reply("\n".join(lines), (Button("Kết thúc" if vi else "End", "ho:end"),))

@@ -196,6 +196,9 @@ def create_app(settings: Settings | None = None, engine: Any | None = None, stor
     from ..guide._http import add_routes as add_guide_routes
 
     add_guide_routes(app)
+    from ._inbox import add_routes as add_inbox_routes
+
+    add_inbox_routes(app)
     from ..channels import setup_channels
 
     setup_channels(app, settings)

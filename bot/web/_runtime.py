@@ -231,7 +231,8 @@ async def reload_knowledge(app: web.Application) -> Any:
 
 def prune(storage: Any, settings: Settings) -> tuple[int, int, int]:
     """Delete conversation state older than TTHC_KEEP_DAYS, lookup attempts older than a day and
-    recorded questions older than TTHC_KEEP_QUESTIONS_DAYS: (sessions, lookups, questions)."""
+    recorded questions older than TTHC_KEEP_QUESTIONS_DAYS: (sessions and web messages never
+    fetched, lookups, questions)."""
     from ..storage import VN_TZ
 
     now = datetime.now(VN_TZ)
@@ -240,6 +241,8 @@ def prune(storage: Any, settings: Settings) -> tuple[int, int, int]:
     questions = 0
     if hasattr(storage, "prune_questions"):
         questions = storage.prune_questions(now - timedelta(days=max(settings.keep_questions_days, 1)))
+    if hasattr(storage, "prune_web_messages"):
+        sessions += storage.prune_web_messages(now - timedelta(days=max(settings.keep_days, 1)))
     return sessions, lookups, questions
 
 

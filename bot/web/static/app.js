@@ -4,6 +4,7 @@
   "use strict";
 
   const API = "/api/ask";
+  const INBOX = "/api/messages";
   const TIMEOUT_MS = 20000;
   const TYPING_DELAY_MS = 150;
 
@@ -256,6 +257,7 @@
       const reply = data.reply;
       li = addMessage("bot", typeof reply.text === "string" ? reply.text : "", { image: reply.image });
       addChoices(li, reply.buttons);
+      if (data.intent === "handover" || data.intent === "status") setTimeout(fetchInbox, 0);  // new cadence
     }
     scrollTo(li);
     if (how.pressed) {
@@ -338,9 +340,44 @@
     fit();
   }
 
+  // ---- messages the bot sends unasked ----------------------------------------------------
+  // A staff reply during a handover, or a dossier's status change, waits on the server until
+  // the page fetches it; the server says when to ask again (soon while talking to staff).
+  let inboxTimer = 0;
+  let inboxBusy = false;
+  async function fetchInbox() {
+    clearTimeout(inboxTimer);
+    if (inboxBusy) return;
+    let next = 30;
+    if (!document.hidden) {
+      inboxBusy = true;
+      try {
+        const res = await fetch(INBOX + "?session=" + encodeURIComponent(st.session), {
+          cache: "no-store", credentials: "same-origin", headers: { Accept: "application/json" },
+        });
+        const data = res.ok ? await res.json() : null;
+        if (data && typeof data.next === "number" && data.next >= 1) next = Math.min(data.next, 300);
+        let li = null;
+        for (const m of (data && Array.isArray(data.messages) ? data.messages : [])) {
+          if (!m || typeof m.text !== "string" || !m.text) continue;
+          li = addMessage("bot", m.text, {});
+          if (Array.isArray(m.buttons) && m.buttons.length) { clearChoices(); addChoices(li, m.buttons); }
+        }
+        if (li) scrollTo(li);
+      } catch (e) {
+        // Offline or a server restart: try again later.
+      } finally {
+        inboxBusy = false;
+      }
+    }
+    inboxTimer = setTimeout(fetchInbox, next * 1000);
+  }
+  document.addEventListener("visibilitychange", () => { if (!document.hidden) fetchInbox(); });
+
   applyLang();
   // A QR code or link may open a procedure at once: /?p=1.009664 (its national code).
   const opened = new URLSearchParams(window.location.search).get("p") || "";
   ask(/^\d\.\d{6}$/.test(opened) ? "p:" + opened + ":procedure" : "menu:greeting", st.lang, {});
+  inboxTimer = setTimeout(fetchInbox, 1000);
   if (!(window.matchMedia && matchMedia("(pointer: coarse)").matches)) input.focus();
 })();
