@@ -178,3 +178,32 @@ async def test_server_delivers_a_pushed_status_change_through_the_subscribed_cha
     assert (await resp.json())["notifications"] == 1
     await asyncio.wait_for(delivered.wait(), timeout=20)
     assert got[0][0] == "77" and "Đã xử lý xong" in got[0][1]
+
+
+async def test_web_chat_user_subscribes_and_the_page_fetches_the_notification(
+    aiohttp_client: Any, tmp_path: Path, storage: Storage
+) -> None:
+    from bot.web import create_app
+
+    app = create_app(Settings(sync_token=TOKEN), storage=storage)
+    client = await aiohttp_client(app)
+    await client.post("/api/dossiers", json=[record()], headers=AUTH)
+
+    async def ask(text: str) -> dict[str, Any]:
+        resp = await client.post("/api/ask", json={"text": text, "session": "w-sub"})
+        data: dict[str, Any] = await resp.json()
+        return data
+
+    await ask("H42.25-260213-0001")
+    found = await ask("AB12CD")
+    subscribe = [b["action"] for b in found["reply"]["buttons"] if b["action"].startswith("dossier:sub:")]
+    assert subscribe == ["dossier:sub:H42.25-260213-0001"], "the web chat offers notifications too"
+    done = await ask(subscribe[0])
+    assert "trang này" in done["reply"]["text"]
+    await client.post("/api/dossiers", json=[record(TrangThaiHoSo=9)], headers=AUTH)
+    await app[NOTIFIER].deliver_once()
+    resp = await client.get("/api/messages", params={"session": "w-sub"})
+    data = await resp.json()
+    assert len(data["messages"]) == 1 and "Đã xử lý xong" in data["messages"][0]["text"] and data["next"] == 30
+    other = await (await client.get("/api/messages", params={"session": "w-someone-else"})).json()
+    assert other["messages"] == []
