@@ -136,18 +136,13 @@ class _Rewriter:
         return out
 
 
-_STRIPPED = sorted({*FACET_PHRASES, *CONTEXT_PHRASES}, key=lambda p: (-len(p), p))
-_FACETS_PADDED = tuple(f" {phrase} " for phrase in _STRIPPED)
-# Removing a phrase never brings in a word, so a question with none of these has no such phrase.
-_FACET_FIRST_WORDS = frozenset(phrase.split()[0] for phrase in _STRIPPED)
+# Longest first, each with its spaces around it.
+_STRIPPED = tuple(f" {p} " for p in sorted({*FACET_PHRASES, *CONTEXT_PHRASES}, key=lambda p: (-len(p), p)))
 
 
 def _strip_facets(folded: str) -> str:
-    words = folded.split()
-    if _FACET_FIRST_WORDS.isdisjoint(words):
-        return " ".join(words)
     padded = f" {folded} "
-    for phrase in _FACETS_PADDED:
+    for phrase in _STRIPPED:
         if phrase in padded:
             padded = padded.replace(phrase, " ")
     return " ".join(padded.split())
