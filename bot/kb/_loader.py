@@ -233,10 +233,10 @@ def _closest(key: str, allowed: set[str]) -> str | None:
 
 
 PROCEDURE_FIELDS = {
-    "code", "name", "name_en", "aliases", "field", "agency", "online_level", "cases", "conditions",
+    "code", "name", "name_en", "aliases", "examples", "field", "agency", "online_level", "cases", "conditions",
     "result", "legal_basis", "source_url", "publish_decision", "verified", "notes",
 }
-CASE_FIELDS = {"name", "steps", "documents", "time", "fees", "channels"}
+CASE_FIELDS = {"name", "steps", "documents", "time", "fees", "channels", "examples"}
 DOCUMENT_FIELDS = {"name", "form", "originals", "copies", "note"}
 FORM_FIELDS = {"code", "url"}
 TIME_FIELDS = {"value", "unit", "text"}
@@ -333,13 +333,15 @@ def _read_procedure(data: Any, c: _Checker, today: date) -> Procedure | None:
         time = read_time(cd.get("time"), path + ("time",))
         fees = c.items(cd, "fees", path, read_fee, required=False)
         channels = c.items(cd, "channels", path, read_channel)
+        case_examples = c.texts(cd, "examples", path, required=False)
         if len(c.problems) > n or name is None or time is None:
             return None
-        return Case(name, steps, documents, time, fees, channels)  # type: ignore[arg-type]
+        return Case(name, steps, documents, time, fees, channels, case_examples)  # type: ignore[arg-type]
 
     name = c.text(d, "name", ())
     name_en = c.text(d, "name_en", ())
     aliases = c.texts(d, "aliases", (), required=False)
+    examples = c.texts(d, "examples", (), required=False)
     field_ = c.text(d, "field", ())
     agency = c.text(d, "agency", ())
     cases = c.items(d, "cases", (), read_case)
@@ -354,7 +356,7 @@ def _read_procedure(data: Any, c: _Checker, today: date) -> Procedure | None:
     return Procedure(
         code=code, name=name, name_en=name_en, field=field_, agency=agency,
         online_level=online_level.lower(), cases=cases, legal_basis=legal_basis,  # type: ignore[arg-type]
-        source_url=source_url, verified=verified, aliases=aliases, conditions=conditions,
+        source_url=source_url, verified=verified, aliases=aliases, examples=examples, conditions=conditions,
         result=result, publish_decision=publish_decision, notes=notes, file=c.file,
     )
 

@@ -98,10 +98,14 @@ class Case:
     time: TimeLimit
     fees: tuple[Fee, ...] = ()
     channels: tuple[ChannelType, ...] = ("online", "in_person", "post")
+    # Ways people say they are in this case ("dự án chưa cần xin chủ trương"): the matcher learns
+    # the case from them.
+    examples: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,
+            "examples": list(self.examples),
             "steps": list(self.steps),
             "documents": [d.to_dict() for d in self.documents],
             "time": self.time.to_dict(),
@@ -125,6 +129,9 @@ class Procedure:
     source_url: str
     verified: date
     aliases: tuple[str, ...] = ()
+    # Real ways people ask about this procedure (Vietnamese with and without diacritics, English):
+    # the matcher is trained on them at load.
+    examples: tuple[str, ...] = ()
     conditions: str | None = None
     result: str | None = None
     publish_decision: str | None = None
@@ -143,6 +150,7 @@ class Procedure:
             "name": self.name,
             "name_en": self.name_en,
             "aliases": list(self.aliases),
+            "examples": list(self.examples),
             "field": self.field,
             "agency": self.agency,
             "online_level": self.online_level,
