@@ -235,7 +235,10 @@ def _closest(key: str, allowed: set[str]) -> str | None:
 PROCEDURE_FIELDS = {
     "code", "name", "name_en", "aliases", "examples", "field", "agency", "online_level", "cases", "conditions",
     "result", "legal_basis", "source_url", "publish_decision", "verified", "notes",
+    "record_date", "diff_explained",
 }
+# The fields `tthc-bot kb diff` compares; a `diff_explained:` item names one of them.
+DIFF_FIELDS = ("name", "time", "documents", "fees", "legal_basis")
 CASE_FIELDS = {"name", "steps", "documents", "time", "fees", "channels", "examples"}
 DOCUMENT_FIELDS = {"name", "form", "originals", "copies", "note"}
 FORM_FIELDS = {"code", "url"}
@@ -258,6 +261,9 @@ def _read_procedure(data: Any, c: _Checker, today: date) -> Procedure | None:
     if source_url and not URL_RE.match(source_url):
         c.problem(("source_url",), f"must be a web address starting with https:// (got '{source_url}')")
     verified = _read_date(d.get("verified"), c, ("verified",), today)
+    record_date = (
+        _read_date(d.get("record_date"), c, ("record_date",), today) if d.get("record_date") is not None else None
+    )
 
     def read_form(value: Any, path: tuple[Any, ...]) -> Form | None:
         if value is None:
@@ -350,6 +356,11 @@ def _read_procedure(data: Any, c: _Checker, today: date) -> Procedure | None:
     legal_basis = c.texts(d, "legal_basis", ())
     publish_decision = c.text(d, "publish_decision", (), required=False)
     notes = c.text(d, "notes", (), required=False)
+    diff_explained = c.texts(d, "diff_explained", (), required=False)
+    for i, item in enumerate(diff_explained):
+        head, sep, why = item.partition(":")
+        if not sep or head.strip() not in DIFF_FIELDS or not why.strip():
+            c.problem(("diff_explained", i), f"must read '<field>: why', field one of: {', '.join(DIFF_FIELDS)} (got {item[:40]!r})")
     if len(c.problems) > before:
         return None
     assert code and name and name_en and field_ and agency and online_level and source_url and verified
@@ -357,7 +368,8 @@ def _read_procedure(data: Any, c: _Checker, today: date) -> Procedure | None:
         code=code, name=name, name_en=name_en, field=field_, agency=agency,
         online_level=online_level.lower(), cases=cases, legal_basis=legal_basis,  # type: ignore[arg-type]
         source_url=source_url, verified=verified, aliases=aliases, examples=examples, conditions=conditions,
-        result=result, publish_decision=publish_decision, notes=notes, file=c.file,
+        result=result, publish_decision=publish_decision, notes=notes, record_date=record_date,
+        diff_explained=diff_explained, file=c.file,
     )
 
 

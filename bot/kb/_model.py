@@ -136,6 +136,13 @@ class Procedure:
     result: str | None = None
     publish_decision: str | None = None
     notes: str | None = None
+    # The date of the portal record the entry was last compared with (its last update on the
+    # portal, or the day it was copied when the record carries no date): `source_url` is its address.
+    record_date: date | None = None
+    # Differences from that record that a person has looked at and kept on purpose, each
+    # "<field>: why" (field: name, time, documents, fees, legal_basis): `tthc-bot kb diff` stops
+    # reporting them.
+    diff_explained: tuple[str, ...] = ()
     file: str = dc_field(default="", compare=False)
 
     @property
@@ -161,6 +168,8 @@ class Procedure:
             "source_url": self.source_url,
             "publish_decision": self.publish_decision,
             "verified": self.verified.isoformat(),
+            "record_date": self.record_date.isoformat() if self.record_date else None,
+            "diff_explained": list(self.diff_explained),
             "notes": self.notes,
         }
 
