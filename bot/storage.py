@@ -14,6 +14,7 @@ delivery loop can share it.
 from __future__ import annotations
 
 import json
+import secrets
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
@@ -201,32 +202,58 @@ def _m4_web_inbox(db: Database) -> None:
     db.execute("CREATE INDEX web_inbox_session ON web_inbox(session, id)")
 
 
+def _m5_attack_fixes(db: Database) -> None:
+    # Lookup attempts name who tried (an address or a chat) so a guesser is locked out, not only
+    # the code; outbox claims carry a token so only the claimer renews or settles a row; the
+    # index on secrets lets stored texts be checked for a dossier's secret cheaply.
+    for sql in (
+        "ALTER TABLE lookup_attempts ADD COLUMN client TEXT",
+        "CREATE INDEX lookup_attempts_client ON lookup_attempts(client, at)",
+        "ALTER TABLE outbox ADD COLUMN claim TEXT",
+        "CREATE INDEX dossiers_secret ON dossiers(secret)",
+    ):
+        db.execute(sql)
+
+
 #: The schema, step by step. Append only.
 MIGRATIONS: list[Migration] = [
     Migration(1, "dossiers, history, supplements, subscriptions, outbox, lookup attempts", _m1_dossiers),
     Migration(2, "chat sessions", _m2_sessions),
     Migration(3, "guide: unanswered questions, feedback, complaints, handover", _m3_guide),
     Migration(4, "messages waiting for web-chat sessions", _m4_web_inbox),
+    Migration(5, "lookup attempts by client, outbox claim tokens, index on dossier secrets", _m5_attack_fixes),
 ]
 
 OPEN_STATES = ("pending", "sending")
+#: How long a statement waits for another connection's write lock before "database is locked".
+#: Writers keep their transactions short (imports commit every few hundred rows), so a wait is
+#: normally milliseconds; the bound keeps a stuck writer elsewhere from freezing this process.
+BUSY_TIMEOUT = 5.0
+
+
+def _iso_us(moment: datetime) -> str:
+    """`moment` to the microsecond (outbox leases: a second is too coarse for short leases)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=VN_TZ)
+    return moment.astimezone(VN_TZ).isoformat(timespec="microseconds")
 
 
 class Storage:
     """The database. One instance per process; safe to share between threads."""
 
-    def __init__(self, path: str | Path = ":memory:", migrations: list[Migration] | None = None) -> None:
+    def __init__(self, path: str | Path = ":memory:", migrations: list[Migration] | None = None,
+                 busy_timeout: float = BUSY_TIMEOUT) -> None:
         self.path = str(path)
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+        conn = sqlite3.connect(self.path, timeout=busy_timeout, check_same_thread=False)
         self.db = Database(conn)
         self._lock = threading.RLock()
         if self.path != ":memory:":
             self.db.enable_wal()
         self.db.execute("PRAGMA foreign_keys = ON")
         self.db.execute("PRAGMA synchronous = NORMAL")
-        self.db.execute("PRAGMA busy_timeout = 30000")
+        self.db.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
         self.migrate(MIGRATIONS if migrations is None else migrations)
 
     # -- plumbing ---------------------------------------------------------------------------
@@ -442,8 +469,11 @@ class Storage:
     ) -> list[dict[str, Any]]:
         """Atomically take notifications due for delivery: pending ones whose time has come, and
         ones left 'sending' longer than `lease` (their sender died). Each claimed row is marked
-        'sending' and its attempts counted before this returns, so no other process takes it."""
-        params: list[Any] = [iso(now), iso(now - lease)]
+        'sending' and its attempts counted before this returns, so no other process takes it;
+        it carries a fresh `claim` token for `renew` and the marks. Take only what is sent at
+        once (the notifier takes one row at a time): a row waiting behind others would outlive
+        its lease and be taken again elsewhere."""
+        params: list[Any] = [iso(now), _iso_us(now - lease)]
         only = ""
         if channels is not None:
             if not channels:
@@ -459,35 +489,58 @@ class Storage:
                 )
             )
             for row in rows:
+                token = secrets.token_hex(8)
                 self.db.execute(
-                    "UPDATE outbox SET state = 'sending', claimed_at = ?, attempts = attempts + 1 WHERE id = ?",
-                    (iso(now), row["id"]),
+                    "UPDATE outbox SET state = 'sending', claimed_at = ?, claim = ?, attempts = attempts + 1 WHERE id = ?",
+                    (_iso_us(now), token, row["id"]),
                 )
+                row["claim"] = token
+                row["claimed_at"] = _iso_us(now)
                 row["state"] = "sending"
                 row["attempts"] += 1
                 row["payload"] = json.loads(row["payload"])
         return rows
 
-    def mark_sent(self, outbox_id: int, now: datetime) -> None:
-        """A notification was delivered."""
-        self._write(
-            "UPDATE outbox SET state = 'sent', sent_at = ?, last_error = NULL WHERE id = ?", (iso(now), outbox_id)
+    @staticmethod
+    def _claimed(claim: str | None) -> tuple[str, tuple[Any, ...]]:
+        # With a claim token, a mark applies only while the row is still this claim's.
+        return (" AND state = 'sending' AND claim = ?", (claim,)) if claim is not None else ("", ())
+
+    def renew(self, outbox_id: int, claim: str, now: datetime) -> bool:
+        """Extend the lease of a row being sent (from `now`); False when the claim was lost."""
+        cur = self._write(
+            "UPDATE outbox SET claimed_at = ? WHERE id = ? AND state = 'sending' AND claim = ?",
+            (_iso_us(now), outbox_id, claim),
         )
+        return bool(cur.rowcount)
 
-    def mark_failed(self, outbox_id: int, error: str, retry_at: datetime | None) -> None:
+    def mark_sent(self, outbox_id: int, now: datetime, claim: str | None = None) -> bool:
+        """A notification was delivered (False when `claim` no longer holds the row)."""
+        only, extra = self._claimed(claim)
+        cur = self._write(
+            f"UPDATE outbox SET state = 'sent', sent_at = ?, last_error = NULL WHERE id = ?{only}",
+            (iso(now), outbox_id, *extra),
+        )
+        return bool(cur.rowcount)
+
+    def mark_failed(self, outbox_id: int, error: str, retry_at: datetime | None, claim: str | None = None) -> bool:
         """A delivery failed: retry at `retry_at`, or give up ('dead') when it is None."""
+        only, extra = self._claimed(claim)
         if retry_at is None:
-            self._write("UPDATE outbox SET state = 'dead', last_error = ? WHERE id = ?", (error[:500], outbox_id))
+            cur = self._write(f"UPDATE outbox SET state = 'dead', last_error = ? WHERE id = ?{only}",
+                              (error[:500], outbox_id, *extra))
         else:
-            self._write(
-                "UPDATE outbox SET state = 'pending', next_attempt_at = ?, last_error = ? WHERE id = ?",
-                (iso(retry_at), error[:500], outbox_id),
+            cur = self._write(
+                f"UPDATE outbox SET state = 'pending', next_attempt_at = ?, last_error = ? WHERE id = ?{only}",
+                (iso(retry_at), error[:500], outbox_id, *extra),
             )
+        return bool(cur.rowcount)
 
-    def release(self, outbox_id: int, attempts_back: bool = True) -> None:
+    def release(self, outbox_id: int, attempts_back: bool = True, claim: str | None = None) -> None:
         """Put a claimed notification back untried (e.g. no sender for its channel here)."""
         minus = " , attempts = MAX(attempts - 1, 0)" if attempts_back else ""
-        self._write(f"UPDATE outbox SET state = 'pending'{minus} WHERE id = ?", (outbox_id,))
+        only, extra = self._claimed(claim)
+        self._write(f"UPDATE outbox SET state = 'pending'{minus} WHERE id = ?{only}", (outbox_id, *extra))
 
     def outbox(self, state: str | None = None) -> list[dict[str, Any]]:
         """Outbox rows (optionally in one state), oldest first, payloads decoded."""
@@ -505,18 +558,39 @@ class Storage:
 
     # -- lookup attempts --------------------------------------------------------------------
 
-    def record_lookup(self, code: str, at: datetime, ok: bool) -> None:
-        """Remember one lookup of a code and whether its secret was right."""
-        self._write("INSERT INTO lookup_attempts (code, at, ok) VALUES (?, ?, ?)", (code, iso(at), int(ok)))
+    def record_lookup(self, code: str, at: datetime, ok: bool, client: str | None = None) -> None:
+        """Remember one lookup of a code, whether its secret was right, and who tried (an
+        address or a chat, when known)."""
+        self._write("INSERT INTO lookup_attempts (code, at, ok, client) VALUES (?, ?, ?, ?)",
+                    (code, iso(at), int(ok), client))
 
     def lookup_failures(self, code: str, since: datetime) -> list[datetime]:
-        """Times of wrong secrets for a code since `since` and after its last right one, oldest first."""
+        """Times of wrong secrets for a code since `since` and after its last right one, oldest
+        first. "After" is the order of the attempts (their ids), not their times: a second
+        holds many attempts."""
         rows = self._rows(
-            "SELECT at FROM lookup_attempts WHERE code = ? AND ok = 0 AND at >= ? AND at > "
-            "COALESCE((SELECT MAX(at) FROM lookup_attempts WHERE code = ? AND ok = 1), '') ORDER BY at",
+            "SELECT at FROM lookup_attempts WHERE code = ? AND ok = 0 AND at >= ? AND id > "
+            "COALESCE((SELECT MAX(id) FROM lookup_attempts WHERE code = ? AND ok = 1), 0) ORDER BY id",
             (code, iso(since), code),
         )
         return [datetime.fromisoformat(r["at"]) for r in rows]
+
+    def client_failures(self, client: str, since: datetime) -> list[datetime]:
+        """Times of wrong secrets (for any code) given by one client since `since`, oldest first;
+        its right ones do not wipe them."""
+        rows = self._rows(
+            "SELECT at FROM lookup_attempts WHERE client = ? AND ok = 0 AND at >= ? ORDER BY id",
+            (client, iso(since)),
+        )
+        return [datetime.fromisoformat(r["at"]) for r in rows]
+
+    def known_secrets(self, tokens: set[str]) -> set[str]:
+        """Those of `tokens` that are some dossier's lookup secret (MaTraCuu) as stored."""
+        if not tokens:
+            return set()
+        some = sorted(tokens)[:200]
+        marks = ", ".join("?" for _ in some)
+        return {r["secret"] for r in self._rows(f"SELECT secret FROM dossiers WHERE secret IN ({marks})", tuple(some))}
 
     def prune_lookups(self, before: datetime) -> int:
         """Forget lookup attempts older than `before`; return how many."""
