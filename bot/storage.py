@@ -215,6 +215,23 @@ def _m5_attack_fixes(db: Database) -> None:
         db.execute(sql)
 
 
+def _m6_inbox(db: Database) -> None:
+    # Webhook events already handled (Telegram update_id, Zalo msg_id or an id derived from the
+    # event), so a redelivered or replayed event is answered once, in any process; and the
+    # handover tickets of a chat, found by the chat (a ticket is never given to another chat).
+    for sql in (
+        """CREATE TABLE inbox (
+            source TEXT NOT NULL,             -- telegram, zalo-oa, zalo-bot
+            event_id TEXT NOT NULL,
+            at TEXT NOT NULL,
+            PRIMARY KEY (source, event_id)
+        )""",
+        "CREATE INDEX inbox_at ON inbox(at)",
+        "CREATE INDEX handover_messages_chat ON handover_messages(staff_channel, staff_chat, channel, chat_id)",
+    ):
+        db.execute(sql)
+
+
 #: The schema, step by step. Append only.
 MIGRATIONS: list[Migration] = [
     Migration(1, "dossiers, history, supplements, subscriptions, outbox, lookup attempts", _m1_dossiers),
@@ -222,6 +239,7 @@ MIGRATIONS: list[Migration] = [
     Migration(3, "guide: unanswered questions, feedback, complaints, handover", _m3_guide),
     Migration(4, "messages waiting for web-chat sessions", _m4_web_inbox),
     Migration(5, "lookup attempts by client, outbox claim tokens, index on dossier secrets", _m5_attack_fixes),
+    Migration(6, "inbox of webhook events handled; handover tickets by chat", _m6_inbox),
 ]
 
 OPEN_STATES = ("pending", "sending")
@@ -620,19 +638,24 @@ class Storage:
         """Votes with start <= at < end, oldest first."""
         return self._rows("SELECT * FROM feedback WHERE at >= ? AND at < ? ORDER BY id", (iso(start), iso(end)))
 
+    #: The letters of a complaint reference's random part: no 0/O, 1/I to misread on the phone.
+    REF_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+    REF_LENGTH = 6
+
     def add_complaint(self, prefix: str, at: datetime, channel: str, chat_id: str, lang: str, topic: str,
                       text: str, contact: str | None) -> str:
-        """Store a complaint under the next free reference `prefix` + 3 digits; return the reference."""
-        with self.transaction():
-            row = self.db.execute(
-                "SELECT COUNT(*) FROM complaints WHERE ref LIKE ?", (prefix.replace("%", "") + "%",)
-            ).fetchone()
-            ref = f"{prefix}{int(row[0]) + 1:03d}"
-            self.db.execute(
-                "INSERT INTO complaints (ref, at, channel, chat_id, lang, topic, text, contact) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        """Store a complaint under `prefix` + 6 random letters and digits (30 bits from
+        `secrets`: neither sequential nor guessable from another reference); return the reference."""
+        for _ in range(32):
+            ref = prefix + "".join(secrets.choice(self.REF_ALPHABET) for _ in range(self.REF_LENGTH))
+            cur = self._write(
+                "INSERT OR IGNORE INTO complaints (ref, at, channel, chat_id, lang, topic, text, contact) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (ref, iso(at), channel, str(chat_id), lang, topic, text, contact),
             )
-        return ref
+            if cur.rowcount:
+                return ref
+        raise sqlite3.IntegrityError("no free complaint reference")  # pragma: no cover - 2^30 a day
 
     def complaint(self, ref: str) -> dict[str, Any] | None:
         """One complaint by its reference."""
@@ -643,13 +666,38 @@ class Storage:
         return self._rows("SELECT * FROM complaints WHERE at >= ? AND at < ? ORDER BY at, ref", (iso(start), iso(end)))
 
     def link_handover(self, staff_channel: str, staff_chat: str, message_id: str, channel: str, chat_id: str,
-                      at: datetime) -> None:
-        """Remember whose message a message forwarded to a staff chat was (for staff replies)."""
-        self._write(
-            "INSERT OR REPLACE INTO handover_messages (staff_channel, staff_chat, message_id, channel, chat_id, at) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            (staff_channel, str(staff_chat), str(message_id), channel, str(chat_id), iso(at)),
+                      at: datetime) -> bool:
+        """Bind ticket `message_id` in a staff chat to a user's chat (staff replies go there).
+        A ticket is never taken from another chat: False, and nothing changed, when it belongs
+        to one already; True when it is new or already this chat's."""
+        key = (staff_channel, str(staff_chat), str(message_id))
+        with self.transaction():
+            cur = self.db.execute(
+                "INSERT OR IGNORE INTO handover_messages (staff_channel, staff_chat, message_id, channel, chat_id, at) "
+                "VALUES (?, ?, ?, ?, ?, ?)", (*key, channel, str(chat_id), iso(at)),
+            )
+            if cur.rowcount:
+                return True
+            row = self.db.execute(
+                "SELECT channel, chat_id FROM handover_messages WHERE staff_channel = ? AND staff_chat = ? AND message_id = ?",
+                key,
+            ).fetchone()
+            if row is None or (row[0], row[1]) != (channel, str(chat_id)):
+                return False
+            self.db.execute(
+                "UPDATE handover_messages SET at = ? WHERE staff_channel = ? AND staff_chat = ? AND message_id = ?",
+                (iso(at), *key),
+            )
+            return True
+
+    def handover_ticket(self, staff_channel: str, staff_chat: str, channel: str, chat_id: str) -> str | None:
+        """The ticket bound most recently to a user's chat in a staff chat, or None."""
+        row = self._one(
+            "SELECT message_id FROM handover_messages WHERE staff_channel = ? AND staff_chat = ? AND channel = ? "
+            "AND chat_id = ? ORDER BY at DESC LIMIT 1",
+            (staff_channel, str(staff_chat), channel, str(chat_id)),
         )
+        return str(row["message_id"]) if row else None
 
     def handover_target(self, staff_channel: str, staff_chat: str, message_id: str) -> tuple[str, str] | None:
         """(channel, chat id) of the user whose forwarded message this is, or None."""
@@ -658,6 +706,53 @@ class Storage:
             (staff_channel, str(staff_chat), str(message_id)),
         )
         return (row["channel"], row["chat_id"]) if row else None
+
+    # -- inbox: webhook events already handled ----------------------------------------------
+
+    def first_delivery(self, source: str, event_id: str, now: datetime | None = None) -> bool:
+        """Record that event `event_id` of `source` (telegram, zalo-oa, zalo-bot) arrived: True
+        the first time, False for a redelivery or a replay (one INSERT OR IGNORE, so two
+        processes receiving the same event cannot both see it first)."""
+        cur = self._write(
+            "INSERT OR IGNORE INTO inbox (source, event_id, at) VALUES (?, ?, ?)",
+            (source, event_id, iso(now or datetime.now(VN_TZ))),
+        )
+        return bool(cur.rowcount)
+
+    def prune_inbox(self, before: datetime) -> int:
+        """Forget events handled before `before`; return how many."""
+        return int(self._write("DELETE FROM inbox WHERE at < ?", (iso(before),)).rowcount)
+
+    # -- health -------------------------------------------------------------------------------
+
+    def health(self, full: bool = False) -> str | None:
+        """None when the database answers (and, when `full`, passes SQLite's quick_check); else
+        what is wrong. Runs on a read-only connection of its own (for a file database), so it
+        never waits for this process's writers and sees the file, not this connection's cache."""
+        probes = ["SELECT MAX(version) FROM schema_version"] + [
+            f"SELECT * FROM {table} ORDER BY rowid DESC LIMIT 1" for table in ("dossiers", "sessions", "outbox")
+        ]
+        try:
+            if self.path == ":memory:":
+                with self._lock:
+                    return self._health(self.db.conn, probes, full)
+            conn = sqlite3.connect(Path(self.path).resolve().as_uri() + "?mode=ro", uri=True, timeout=BUSY_TIMEOUT)
+            try:
+                return self._health(conn, probes, full)
+            finally:
+                conn.close()
+        except sqlite3.Error as exc:
+            return f"{type(exc).__name__}: {str(exc)[:200]}"
+
+    @staticmethod
+    def _health(conn: sqlite3.Connection, probes: list[str], full: bool) -> str | None:
+        for sql in probes:
+            conn.execute(sql).fetchall()
+        if full:
+            found = [str(r[0]) for r in conn.execute("PRAGMA quick_check(5)").fetchall()]
+            if found != ["ok"]:
+                return "quick_check: " + "; ".join(found)[:300]
+        return None
 
     # -- chat sessions ----------------------------------------------------------------------
 

@@ -23,9 +23,13 @@ from ..engine._text import fold
 # Channels that can receive a message the user did not ask for (a staff reply).
 PUSH_CHANNELS = ("telegram", "zalo_oa", "zalo_bot", "web")  # web: fetched by the page (bot/web/_inbox.py)
 MAX_TEXT = 2000
-TICKET_RE = re.compile(r"#(U[0-9a-f]{6})\b")
-REF_RE = re.compile(r"\bPA-\d{6}-\d{3}\b", re.IGNORECASE)
-_STAFF_REPLY_RE = re.compile(r"^/tl(?:@\w+)?\s+#?(U[0-9a-f]{6})\s+(.+)$", re.DOTALL | re.IGNORECASE)
+# Tickets: "U" + 10 hex digits (6 before: still understood for handovers open at an upgrade).
+TICKET_RE = re.compile(r"#(U[0-9a-f]{6,10})\b")
+# References: PA-yymmdd- + 6 random letters/digits (3 sequential digits before).
+REF_RE = re.compile(r"\bPA-[0-9]{6}-(?:[0-9]{3}|[2-9A-HJ-NP-Z]{6})\b", re.IGNORECASE)
+_STAFF_REPLY_RE = re.compile(r"^/tl(?:@\w+)?\s+#?(U[0-9a-f]{6,10})\s+(.+)$", re.DOTALL | re.IGNORECASE)
+#: Tickets tried for one chat before giving up (each taken one means a 40-bit collision).
+TICKET_ATTEMPTS = 8
 _HANDOVER_RE = re.compile(
     r"(?:^| )(?:gap|noi chuyen voi|lien he voi|ket noi voi|chat voi|hoi) (?:truc tiep )?(?:can bo|nguoi that|nhan vien|tong dai vien)"
     r"|(?:^| )(?:talk|speak|chat) (?:to|with) (?:a |an |the )?(?:human|person|staff|officer|agent)|(?:^| )human agent"
@@ -46,9 +50,13 @@ WEEKDAYS = {"vi": ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ S�
 DEFAULT_HOURS = ((time(7, 30), time(11, 30)), (time(13, 30), time(17, 0)))
 
 
-def ticket(channel: str, chat_id: str) -> str:
-    """A short, stable, one-way name for a user's conversation in the staff chat (no chat id)."""
-    return "U" + hashlib.sha256(f"tthc-handover:{channel}:{chat_id}".encode()).hexdigest()[:6]
+def ticket(channel: str, chat_id: str, attempt: int = 0) -> str:
+    """A short, stable, one-way name for a user's conversation in the staff chat (no chat id):
+    the `attempt`-th candidate. The one a chat gets is bound to it in the storage
+    (`Storage.link_handover`) and never handed to another chat: a chat whose candidate is
+    taken (a 40-bit collision, found on purpose or not) gets the next one."""
+    salt = f":{attempt}" if attempt else ""
+    return "U" + hashlib.sha256(f"tthc-handover:{channel}:{chat_id}{salt}".encode()).hexdigest()[:10]
 
 
 def staff_reply_command(replied_text: str, text: str) -> str | None:
@@ -135,7 +143,7 @@ class Talk:
             return self._complaint_typed(q, f, state, lang, chat, now)
         ref = REF_RE.search(q)
         if ref and len(f.split()) <= 8:
-            return self._complaint_status(ref.group(0).upper(), lang)
+            return self._complaint_status(ref.group(0).upper(), lang, chat)
         if _HANDOVER_RE.search(f) and len(f.split()) <= 10:
             return self._start_handover(state, lang, chat, now)
         if _COMPLAINT_RE.search(f) and len(f.split()) <= 8:
@@ -181,8 +189,10 @@ class Talk:
                 Button("Phản ánh, kiến nghị" if vi else "Send a complaint", "pa:start"),
                 Button("Liên hệ" if vi else "Contact", "menu:contact"),
             ))
-        name = ticket(chat[0], chat[1])
-        self.storage.link_handover(self.staff_chat[0], self.staff_chat[1], name, chat[0], chat[1], now)
+        name = self._bind_ticket(chat, now)
+        if name is None:  # pragma: no cover - every candidate taken by other chats
+            return "handover", Reply(self._no_handover_text(lang), (
+                Button("Phản ánh, kiến nghị" if vi else "Send a complaint", "pa:start"),))
         state["handover"] = {"ticket": name, "since": now.isoformat(timespec="seconds"), "told": False}
         state.pop("pending", None)
         asked = (state.get("asked") or {}).get("q")
@@ -204,6 +214,18 @@ class Talk:
         if not self.open_now(now):
             lines.append(self.when_text(now, lang))
         return "handover", Reply("\n".join(lines), (Button("Kết thúc" if vi else "End", "ho:end"),))
+
+    def _bind_ticket(self, chat: tuple[str, str], now: datetime) -> str | None:
+        """The chat's ticket: the one it had, else the first candidate no other chat holds."""
+        assert self.staff_chat is not None
+        staff_channel, staff_chat = self.staff_chat
+        channel, chat_id = chat[0], str(chat[1])
+        had = self.storage.handover_ticket(staff_channel, staff_chat, channel, chat_id)
+        candidates = ([had] if had else []) + [ticket(channel, chat_id, n) for n in range(TICKET_ATTEMPTS)]
+        for name in candidates:
+            if self.storage.link_handover(staff_channel, staff_chat, name, channel, chat_id, now):
+                return name
+        return None
 
     def _in_handover(self, q: str, f: str, state: dict[str, Any], lang: str, chat: tuple[str, str] | None,
                      now: datetime) -> tuple[str, Reply]:
@@ -319,10 +341,15 @@ class Talk:
             f"Your complaint is recorded as {ref}{hint}. The board will look into it"
             + (" and contact you" if contact else "") + f". Quote {ref} when you ask about it.")
 
-    def _complaint_status(self, ref: str, lang: str) -> tuple[str, Reply]:
+    def _complaint_status(self, ref: str, lang: str, chat: tuple[str, str] | None) -> tuple[str, Reply]:
+        """The status of a complaint, for the chat that filed it (and the staff chat) only:
+        anyone else is told it was not found, the same words as for an unknown reference."""
         row = self.storage.complaint(ref)
         vi = lang == "vi"
-        if row is None:
+        asker = (chat[0], str(chat[1])) if chat else ("cli", "")
+        owner = row is not None and (row["channel"], str(row["chat_id"])) == asker and (asker[1] or asker[0] == "cli")
+        staff = self.staff_chat is not None and asker == (self.staff_chat[0], str(self.staff_chat[1]))
+        if row is None or not (owner or staff):
             return "complaint", Reply(f"Không tìm thấy phản ánh số {ref}." if vi else f"No complaint {ref} was found.")
         at = datetime.fromisoformat(row["at"])
         status = {"new": ("đã tiếp nhận, đang xem xét", "received, being looked into")}.get(
