@@ -2,11 +2,11 @@
 
 from ._engine import Answer, Engine
 from ._index import Match, ProcedureIndex
-from ._intent import DOSSIER_CODE_RE, INTENTS, detect_intent
+from ._intent import DOSSIER_CODE_RE, INTENTS, IntentRules
 from ._reply import Button, Image, Reply, split_text
 from ._text import detect_lang, fold, normalize
 
 __all__ = [
     "Answer", "Button", "DOSSIER_CODE_RE", "Engine", "INTENTS", "Image", "Match", "ProcedureIndex",
-    "Reply", "detect_intent", "detect_lang", "fold", "normalize", "split_text",
+    "IntentRules", "Reply", "detect_lang", "fold", "normalize", "split_text",
 ]

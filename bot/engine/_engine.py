@@ -8,17 +8,16 @@ from __future__ import annotations
 
 import functools
 import logging
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from rapidfuzz import fuzz
 
 from ..kb import FaqEntry, KnowledgeBase, Procedure
+from ..kb._vocabulary import compile_phrases, matches
 from . import _compose as compose
-from ._index import Match, ProcedureIndex, procedure_phrases, variant_words
-from ._intent import DOSSIER_CODE_RE, FACETS, detect_intent, facet_of
-from ._lexicon import OUT_OF_SCOPE, STOPWORDS
+from ._index import Match, ProcedureIndex, procedure_phrases
+from ._intent import DOSSIER_CODE_RE, FACETS, IntentRules
 from ._reply import Button, Reply
 from ._text import detect_lang, fold, is_vi_syllable, normalize
 
@@ -32,8 +31,6 @@ CLOSE = 0.85
 FULL = 0.95
 # Candidates listed beside the best one must reach this fraction of its score.
 LISTED = 0.8
-_OUT_OF_SCOPE = [(re.compile(pattern), re.compile(unless) if unless else None, vi, en)
-                 for pattern, unless, vi, en in OUT_OF_SCOPE]
 # Below CONFIDENT, a procedure whose name (or alias) the question contains nearly whole is offered
 # as a question back ("did you mean …?"), never answered: at least this score and coverage.
 SUGGEST = 0.35
@@ -82,9 +79,16 @@ class Engine:
         self.staff_commands = staff_commands
         self.calendar = calendar if calendar is not None else getattr(dossiers, "calendar", None)
         self.index = ProcedureIndex(kb)
+        self.vocabulary = self.index.vocabulary
+        self.intents = IntentRules(self.vocabulary)
+        self.stopwords = self.vocabulary.stopwords
+        self._out_of_scope = [
+            (compile_phrases(t.when, self.vocabulary.classes), compile_phrases(t.unless, self.vocabulary.classes), t.reply, t.reply_en)
+            for t in self.vocabulary.out_of_scope
+        ]
         self.by_code = {p.code: p for p in kb.procedures}
         self.max_chars = max_chars
-        self._faq = [(entry, [(fold(q), frozenset(_faq_words(fold(q)))) for q in entry.questions]) for entry in kb.faq]
+        self._faq = [(entry, [(fold(q), frozenset(self._faq_words(fold(q)))) for q in entry.questions]) for entry in kb.faq]
         from ..guide import PrecheckGuide, RoadmapGuide  # here: bot.guide builds on this package
 
         self.roadmap = RoadmapGuide(kb)
@@ -108,7 +112,9 @@ class Engine:
         if lang not in ("vi", "en"):
             # A pressed button carries no language of its own: keep the conversation's.
             lang = state.get("lang_forced") or (
-                state.get("lang", "vi") if is_action else detect_lang(q, state.get("lang", "vi"))
+                state.get("lang", "vi") if is_action
+                else detect_lang(q, state.get("lang", "vi"), self.vocabulary.english_words,
+                                   self.vocabulary.english_ambiguous)
             )
         state["lang"] = lang
         if not q or not fold(q) and not DOSSIER_CODE_RE.search(q):
@@ -145,15 +151,19 @@ class Engine:
 
     # -- internals --------------------------------------------------------------------------
 
+    def folded(self, q: str) -> str:
+        """A question folded, with texting spellings replaced: the form intents are read from."""
+        return " ".join(self.index.words(q))
+
     def _question(self, q: str, state: dict[str, Any], lang: str) -> Answer:
-        folded = fold(q)
-        for pattern, unless, vi, en in _OUT_OF_SCOPE:
-            if pattern.search(folded) and not (unless and unless.search(folded)):
+        folded = self.folded(q)
+        for pattern, unless, vi, en in self._out_of_scope:
+            if matches(pattern, folded) and not matches(unless, folded):
                 state.pop("pending", None)
                 return Answer(q, lang, "unknown", [], Reply(vi if lang == "vi" else en, self._menu_buttons(lang)))
         found = self.index.search(q)
         confident = [m for m in found if m.score >= CONFIDENT]
-        intent = detect_intent(q, has_procedure=bool(confident))
+        intent = self.intents.detect(q, folded, has_procedure=bool(confident))
         if intent in ("status", "roadmap", "greeting", "contact") and not (intent == "contact" and confident):
             return self._general(q, intent, state, lang)
         if confident:
@@ -167,7 +177,7 @@ class Engine:
                 return self._clarify(q, intent, close, listed, state, lang)
             return self._facet(q, intent, best.procedure, listed, state, lang)
         # No procedure named: a follow-up on the last one, or a general question.
-        facet = facet_of(fold(q))
+        facet = self.intents.facet_of(folded)
         last = self.by_code.get(state.get("last", ""))
         if last is not None:
             retry = self._in_context(q, last)
@@ -198,7 +208,7 @@ class Engine:
         core = fold(procedure_phrases(last)[0][1])
         found = self.index.search(f"{q} {core}")
         if found and found[0].score >= CONFIDENT and found[0].procedure.code != last.code:
-            if variant_words(" ".join(self.index.rewriter.rewrite(words))):
+            if self.index.variant_words(" ".join(self.index.rewriter.rewrite(words))):
                 return found[0]
         return None
 
@@ -296,7 +306,7 @@ class Engine:
     def _general(self, q: str, intent: str, state: dict[str, Any], lang: str) -> Answer:
         vi = lang == "vi"
         board = self.kb.board
-        if intent == "greeting" and THANKS.search(fold(q)):
+        if intent == "greeting" and self.intents.is_thanks(self.folded(q)):
             text = ("Rất vui được giúp bạn! Bạn cần hỏi thêm thủ tục nào cứ nhắn nhé." if vi
                     else "You're welcome! Ask me about any other procedure whenever you need.")
             return Answer(q, lang, "greeting", [], Reply(text, self._menu_buttons(lang)))
@@ -411,7 +421,7 @@ class Engine:
         question's own words in it ("xin giấy phép kinh doanh xăng dầu" shares "xin giấy phép"
         with a FAQ question, and "dầu" folds like "đâu", but it is not that question)."""
         fq = fold(q)
-        words = _faq_words(fq)
+        words = self._faq_words(fq)
         best, best_score = None, 0.0
         for entry, questions in self._faq:
             for candidate, candidate_words in questions:
@@ -422,6 +432,11 @@ class Engine:
                 if covered >= 0.75 or (score >= 0.9 and covered >= 0.6):
                     best, best_score = entry, score
         return best
+
+    def _faq_words(self, folded: str) -> list[str]:
+        """The words of a folded question that carry meaning, English plurals made singular."""
+        return [w[:-1] if len(w) > 3 and w.endswith("s") and w.isascii() and not is_vi_syllable(w) else w
+                for w in folded.split() if w not in self.stopwords]
 
     def _menu_buttons(self, lang: str) -> tuple[Button, ...]:
         if lang == "vi":
@@ -467,13 +482,6 @@ def _display_name(p: Procedure, lang: str, limit: int) -> str:
     return compose.short_name(p, limit)
 
 
-def _faq_words(folded: str) -> list[str]:
-    """The words of a folded question that carry meaning, English plurals made singular."""
-    return [w[:-1] if len(w) > 3 and w.endswith("s") and w.isascii() and not is_vi_syllable(w) else w
-            for w in folded.split() if w not in STOPWORDS]
-
-
-THANKS = re.compile(r"(?:^| )(?:cam on|thank(?:s| you)?|thx)(?: |$)")
 # Button actions start with these (see Button.action); anything else is a question.
 ACTION_PREFIXES = ("f:", "p:", "lang:", "menu:", "dossier:", "r:", "fb:", "c:", "pa:", "ho:")
 # Procedures offered as examples when the bot must ask which one is meant.

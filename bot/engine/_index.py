@@ -24,9 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from ..kb import GlossaryEntry, KnowledgeBase, Procedure
-from ._lexicon import CONTEXT_PHRASES, FACET_PHRASES, MODIFIERS, STOPWORDS, SYNONYMS
-from ._text import EN_WORDS, fold, is_vi_syllable
+from ..kb import GlossaryEntry, KnowledgeBase, Procedure, Vocabulary
+from ._text import fold, is_vi_syllable
 
 _PARENS_RE = re.compile(r"\([^()]*\)")
 _CODE_SUFFIX_RE = re.compile(r"\(\s*\d\.\d{6}\s*\)\s*$")
@@ -34,8 +33,7 @@ _PREFIX_RE = re.compile(r"^(thu tuc|procedure for|procedure of)\s+")
 
 # How much each kind of phrase counts: a case name is a weaker hint than the procedure's names.
 PHRASE_FACTORS = {"name": 1.0, "alias": 1.0, "en": 1.0, "case": 0.85, "full": 0.95}
-# Words of the variant phrases, and how much of their rarity they keep in coverage.
-VARIANT_WORDS = frozenset(w for m in MODIFIERS for w in m.split()) | {"cap"}
+# How much of their rarity the words of variant phrases keep in coverage.
 VARIANT_WEIGHT = 0.3
 # A phrase's word pairs found in the question, in order, confirm the match: a phrase none of whose
 # pairs appear scores BIGRAM_BASE of its word coverage ("giấy phép lái xe" is not "giấy phép đầu tư").
@@ -49,7 +47,7 @@ COMMON_POSTINGS = 300
 UNKNOWN_WEIGHT = 0.35
 # Weight of a phrase's stop words in its total (long names with many of them are barely penalised).
 STOP_WEIGHT = 0.2
-# A variant word (MODIFIERS) the question asks for but the phrase lacks multiplies the score by
+# A variant word (vocabulary `variants`) the question asks for but the phrase lacks multiplies the score by
 # the first (the question asks for another variant); one the phrase has but the question does not
 # say, by the second (the question may mean the plain procedure).
 MISSING_MODIFIER = 0.5
@@ -80,23 +78,30 @@ def _bigrams(words: list[str]) -> frozenset[tuple[str, str]]:
     return frozenset(zip(words, words[1:], strict=False))
 
 
-def variant_words(folded: str) -> frozenset[str]:
-    """The variant words of a folded text ("đối với" and "thay đổi" are not "đổi", and a
-    "chuyên gia Hàn Quốc" asks for no extension)."""
-    padded = f" {folded} ".replace(" doi voi ", " ").replace(" thay doi ", " ").replace(" han quoc ", " hanquoc ")
-    found = {m for m in MODIFIERS if f" {m} " in padded}
-    if "cap doi" in found or "di doi" in found:
-        found.discard("doi")
-    return frozenset(found)
+class VariantWords:
+    """The variant phrases (vocabulary `variants`) a folded text says. A phrase of `not_variants`
+    ("đối với", "thay đổi", "Hàn Quốc" after "chuyên gia") is not read as one, and a variant inside
+    a longer one found ("đổi" in "cấp đổi") counts once."""
+
+    def __init__(self, vocabulary: Vocabulary) -> None:
+        self.variants = vocabulary.variants
+        self.not_variants = tuple(f" {p} " for p in vocabulary.not_variants)
+
+    def __call__(self, folded: str) -> frozenset[str]:
+        padded = f" {folded} "
+        for phrase in self.not_variants:
+            padded = padded.replace(phrase, " | ")
+        found = {m for m in self.variants if f" {m} " in padded}
+        return frozenset(m for m in found if not any(m != o and f" {m} " in f" {o} " for o in found))
 
 
 class _Rewriter:
-    """Rewrites folded text: glossary abbreviations and SYNONYMS to official wording."""
+    """Rewrites folded text: glossary abbreviations and vocabulary synonyms to official wording."""
 
-    def __init__(self, glossary: Iterable[GlossaryEntry]) -> None:
+    def __init__(self, glossary: Iterable[GlossaryEntry], vocabulary: Vocabulary) -> None:
         table: dict[tuple[str, ...], list[str]] = {}
-        for key, value in SYNONYMS.items():
-            table[tuple(fold(key).split())] = value.split()
+        for key, value in vocabulary.synonyms:
+            table.setdefault(tuple(key.split()), value.split())
         for entry in glossary:
             expansion = fold(entry.expansion).split()
             for source in (entry.term, entry.english):
@@ -104,6 +109,9 @@ class _Rewriter:
                     words = tuple(fold(source).split())
                     if words and list(words) != expansion:
                         table.setdefault(words, expansion)
+        # Texting spellings ("ko", "dc") last: a longer term that starts with one ("gcn đkđt") wins.
+        for word, meant in vocabulary.texting.items():
+            table.setdefault((word,), meant.split())
         # English plurals ("construction permits") rewrite like their singular.
         for words, expansion in list(table.items()):
             last = words[-1]
@@ -136,18 +144,6 @@ class _Rewriter:
         return out
 
 
-# Longest first, each with its spaces around it.
-_STRIPPED = tuple(f" {p} " for p in sorted({*FACET_PHRASES, *CONTEXT_PHRASES}, key=lambda p: (-len(p), p)))
-
-
-def _strip_facets(folded: str) -> str:
-    padded = f" {folded} "
-    for phrase in _STRIPPED:
-        if phrase in padded:
-            padded = padded.replace(phrase, " ")
-    return " ".join(padded.split())
-
-
 def procedure_phrases(p: Procedure) -> list[tuple[str, str]]:
     """(kind, text) of every phrase that names a procedure."""
     name = _CODE_SUFFIX_RE.sub("", p.name)
@@ -166,7 +162,15 @@ class ProcedureIndex:
 
     def __init__(self, kb: KnowledgeBase) -> None:
         self.procedures = list(kb.procedures)
-        self.rewriter = _Rewriter(kb.glossary)
+        vocabulary = kb.vocabulary or Vocabulary()
+        self.vocabulary = vocabulary
+        self.stopwords = vocabulary.stopwords
+        self.english_words = vocabulary.english_words
+        self.texting = vocabulary.texting
+        self.variant_words = VariantWords(vocabulary)
+        self.variant_tokens = frozenset(w for m in vocabulary.variants for w in m.split()) | {"cap"}
+        self._stripped = tuple(f" {p} " for p in vocabulary.plain_strip)
+        self.rewriter = _Rewriter(kb.glossary, vocabulary)
         raw: list[tuple[int, list[str], str, float, frozenset[str]]] = []
         df: dict[str, int] = defaultdict(int)
         for i, p in enumerate(self.procedures):
@@ -175,7 +179,7 @@ class ProcedureIndex:
                 folded = _PREFIX_RE.sub("", fold(text))
                 variants = {folded, " ".join(self.rewriter.rewrite(folded.split()))}
                 # "GPXD bị mất" is about re-issue even in its unrewritten form.
-                mods = frozenset().union(*(variant_words(v) for v in variants))
+                mods = frozenset().union(*(self.variant_words(v) for v in variants))
                 for variant in variants:
                     words = variant.split()
                     if words:
@@ -189,9 +193,9 @@ class ProcedureIndex:
         # A word no procedure uses is mostly context ("cho giám đốc người Nhật"): it weighs little.
         # A known word left unmatched weighs fully: it points at another procedure.
         self.unknown_weight = UNKNOWN_WEIGHT
-        self.vocabulary = sorted(self.idf)
+        self.known_words = sorted(self.idf)
         self._by_initial: dict[str, list[str]] = defaultdict(list)
-        for w in self.vocabulary:
+        for w in self.known_words:
             self._by_initial[w[0]].append(w)
         self.phrases: list[_Phrase] = []
         self.postings: dict[str, list[int]] = defaultdict(list)
@@ -201,11 +205,11 @@ class ProcedureIndex:
                 continue
             unique.add((i, variant))
             tokens = frozenset(words)
-            total = sum(self._weight(w) * (STOP_WEIGHT if w in STOPWORDS else 1.0) for w in tokens)
+            total = sum(self._weight(w) * (STOP_WEIGHT if w in self.stopwords else 1.0) for w in tokens)
             pid = len(self.phrases)
             self.phrases.append(_Phrase(i, tokens, _bigrams(words), total, mods, factor))
             for w in tokens:
-                if w not in STOPWORDS:
+                if w not in self.stopwords:
                     self.postings[w].append(pid)
         # The same as arrays, for the vectorised part of a search: a question's words add their
         # weight to every phrase they occur in (a few hundred of them), and most of those share one
@@ -236,7 +240,7 @@ class ProcedureIndex:
         # Variant words (cấp, lại, gia hạn, điều chỉnh…) are judged by the variant rule; in the
         # coverage they weigh little, so that the subject (which permit, which certificate)
         # decides: "gia hạn giấy phép kinh doanh" is not "gia hạn giấy phép lao động".
-        return weight * VARIANT_WEIGHT if word in VARIANT_WORDS else weight
+        return weight * VARIANT_WEIGHT if word in self.variant_tokens else weight
 
     def _correct(self, words: list[str]) -> list[str]:
         """Replace words unknown to the catalogue by the closest known one, when close enough:
@@ -246,12 +250,12 @@ class ProcedureIndex:
         for w in words:
             if (
                 w in self.idf
-                or w in STOPWORDS
-                or w in EN_WORDS
+                or w in self.stopwords
+                or w in self.english_words
                 or len(w) < 3
                 or w.isdigit()
                 or is_vi_syllable(w)
-                or not self.vocabulary
+                or not self.known_words
             ):
                 out.append(w)
                 continue
@@ -269,11 +273,26 @@ class ProcedureIndex:
         Vietnamese wording; both with typos corrected."""
         words = fold(question).split()
         rewritten = self._correct(self.rewriter.rewrite(words))
-        plain = self._correct(words)
+        plain = self._correct(self.words(question))
         out = [" ".join(rewritten)]
         if plain != rewritten:
             out.append(" ".join(plain))
         return out
+
+    def words(self, question: str) -> list[str]:
+        """The folded words of a question, texting spellings replaced ("ko" → "khong")."""
+        out: list[str] = []
+        for w in fold(question).split():
+            out.extend(self.texting.get(w, w).split())
+        return out
+
+    def strip_facets(self, folded: str) -> str:
+        """A folded text without the phrases that only say what is asked (documents, time…)."""
+        padded = f" {folded} "
+        for phrase in self._stripped:
+            if phrase in padded:
+                padded = padded.replace(phrase, " ")
+        return " ".join(padded.split())
 
     def _accumulate(self, words: list[str]) -> np.ndarray:
         """Matched weight per phrase (an array over all phrases). Rare words open candidates;
@@ -302,9 +321,9 @@ class ProcedureIndex:
         """Procedures for a question, best first, with scores in [0, 1] (not thresholded)."""
         best: dict[int, tuple[float, float]] = {}
         for variant in self.variants(question):
-            q_mods = variant_words(variant)
-            content_words = _strip_facets(variant).split()
-            content = {w for w in content_words if w not in STOPWORDS}
+            q_mods = self.variant_words(variant)
+            content_words = self.strip_facets(variant).split()
+            content = {w for w in content_words if w not in self.stopwords}
             if not content:
                 continue
             q_total = sum(self._weight(w) for w in content)

@@ -22,26 +22,6 @@ _VI_SYLLABLE_RE = re.compile(
     r"(ng|nh|ch|[cmnpt])?$"
 )
 
-# Common English words; a question made of these (and no Vietnamese marks) is English.
-EN_WORDS = frozenset(
-    """a an the is are am be been was were do does did done how what when where which who whom why
-    i me my we our you your he she it its they their this that these those there here of to for in on
-    at by with from into about as and or but not no yes can could should would will shall may might
-    must need needs get got give take make apply applying application file filing submit send
-    long much many cost costs fee fees price pay paid free online document documents paper papers
-    procedure procedures process processing time days day working permit license licence certificate
-    registration register investment investor project company business foreign worker workers hello
-    hi hey thanks thank please help status dossier roadmap contact phone hotline email address office
-    building construction environmental environment impact assessment policy approval amend amendment
-    extend extension renew renewal reissue terminate termination suspend suspension transfer capital
-    contribution share shares purchase requirement requirements required steps step information info
-    good morning afternoon evening bye ok okay new change adjust adjustment issue issuance want like
-    know tell show list all some any other same just only also than then if so very more most less""".split()
-)
-
-_EN_ONLY = EN_WORDS - {"a", "an", "i", "to", "do", "on", "in", "no", "so", "be", "he", "me", "we", "hi", "ok"}
-
-
 def normalize(text: str, limit: int = 500) -> str:
     """NFC, control characters removed, white space squeezed, cut to `limit` characters at a
     word boundary (long input is cut before matching, never rejected)."""
@@ -88,19 +68,35 @@ def is_vi_syllable(token: str) -> bool:
     return bool(_VI_SYLLABLE_RE.match(token))
 
 
-def detect_lang(text: str, default: str = "vi") -> str:
+def detect_lang(
+    text: str, default: str = "vi", english_words: frozenset[str] | None = None,
+    ambiguous: frozenset[str] | None = None,
+) -> str:
     """'vi' or 'en'. Vietnamese marks decide at once; otherwise count words that can only be
-    English against words that read as Vietnamese syllables. Undecided text keeps `default`."""
+    English against words that read as Vietnamese syllables. Undecided text keeps `default`.
+    `english_words` and `ambiguous` (English words that also read as Vietnamese: "to", "do") are
+    the vocabulary's, by default the bundled vocabulary's."""
     if has_vietnamese_marks(text):
         return "vi"
     words = [w for w in tokens(text) if not w.isdigit()]
     if not words:
         return default
-    en = sum(1 for w in words if w in EN_WORDS)
-    en_only = sum(1 for w in words if w in _EN_ONLY or (not is_vi_syllable(w) and len(w) > 3))
-    vi = sum(1 for w in words if is_vi_syllable(w) and w not in _EN_ONLY)
+    if english_words is None or ambiguous is None:
+        english_words, ambiguous = _bundled_english()
+    en_only_words = english_words - ambiguous
+    en = sum(1 for w in words if w in english_words)
+    en_only = sum(1 for w in words if w in en_only_words or (not is_vi_syllable(w) and len(w) > 3))
+    vi = sum(1 for w in words if is_vi_syllable(w) and w not in en_only_words)
     if en and (en_only > vi or en >= len(words) * 0.6):
         return "en"
     if vi > en_only:
         return "vi"
     return default
+
+
+@lru_cache(maxsize=1)
+def _bundled_english() -> tuple[frozenset[str], frozenset[str]]:
+    from ..kb._loader import bundled_vocabulary  # the bundled language, for callers without a knowledge base
+
+    vocabulary = bundled_vocabulary()
+    return (vocabulary.english_words, vocabulary.english_ambiguous) if vocabulary else (frozenset(), frozenset())

@@ -25,10 +25,11 @@ from ._model import (
     RoadmapStep,
     TimeLimit,
 )
+from ._vocabulary import OutOfScope, Vocabulary
 
 __all__ = [
     "Board", "Case", "Document", "FaqEntry", "Fee", "Form", "GlossaryEntry", "KnowledgeBase",
     "KnowledgeError", "Problem", "Procedure", "ReturnReason", "Roadmap", "RoadmapOption", "RoadmapQuestion",
-    "RoadmapStep", "TimeLimit", "check_knowledge",
+    "RoadmapStep", "TimeLimit", "OutOfScope", "Vocabulary", "check_knowledge",
     "default_knowledge_dir", "load_knowledge", "nfc",
 ]

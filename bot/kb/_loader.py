@@ -6,6 +6,7 @@ and reported with the file, the entry, the field and, where YAML knows it, the l
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Callable
@@ -36,6 +37,7 @@ from ._model import (
     RoadmapStep,
     TimeLimit,
 )
+from ._vocabulary import Vocabulary, read_vocabulary
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: several times faster
 CODE_RE = re.compile(r"^\d\.\d{6}$")
@@ -672,9 +674,12 @@ def check_knowledge(root: str | Path, today: date | None = None) -> tuple[Knowle
     faq = side_file("faq.yaml", "", _read_faq, name_entries=True) or []
     roadmap = side_file("roadmap.yaml", "roadmap", lambda data, c: _read_roadmap(data, c, by_code))
     reasons = side_file("precheck.yaml", "precheck", lambda data, c: _read_precheck(data, c, by_code)) or []
+    vocabulary = side_file("vocabulary.yaml", "vocabulary", read_vocabulary)
+    if vocabulary is None and not (root / "vocabulary.yaml").exists():
+        vocabulary = bundled_vocabulary()
     kb = KnowledgeBase(
         tuple(procedures), board, tuple(glossary), tuple(faq), root=str(root), roadmap=roadmap,
-        return_reasons=tuple(reasons),
+        return_reasons=tuple(reasons), vocabulary=vocabulary,
     )
     return kb, problems
 
@@ -697,6 +702,19 @@ def load_knowledge(root: str | Path, today: date | None = None) -> KnowledgeBase
     if problems:
         raise KnowledgeError(problems)
     return kb
+
+
+@functools.lru_cache(maxsize=1)
+def bundled_vocabulary() -> Vocabulary | None:
+    """The bundled knowledge's vocabulary: the language of a knowledge directory that has none."""
+    path = default_knowledge_dir() / "vocabulary.yaml"
+    problems: list[Problem] = []
+    if not path.exists():
+        return None
+    data, lines = _read_yaml(path, str(path), problems)
+    if data is None:
+        return None
+    return read_vocabulary(data, _Checker(str(path), "vocabulary", lines, ()))
 
 
 def default_knowledge_dir() -> Path:

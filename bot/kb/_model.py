@@ -11,6 +11,8 @@ from dataclasses import field as dc_field
 from datetime import date
 from typing import Any, Literal
 
+from ._vocabulary import Vocabulary
+
 OnlineLevel = Literal["toàn trình", "một phần", "không"]
 TimeUnit = Literal["working_days", "days", "months"]
 ChannelType = Literal["online", "in_person", "post"]
@@ -213,6 +215,31 @@ class FaqEntry:
 
 
 @dataclass(frozen=True)
+class ExternalProcedure:
+    """A procedure of another agency that an investor meets on the way (knowledge/elsewhere.yaml):
+    who handles it, where and how to file, and what the board's procedures need from it. The bot
+    says it is handled elsewhere; it never presents it as a board procedure. `time` is None when
+    no fixed limit is known (the answer then says the agency's own rules apply)."""
+
+    id: str
+    name: str
+    name_en: str
+    agency: str
+    agency_en: str
+    where: str
+    where_en: str
+    board_needs: str
+    board_needs_en: str
+    source_url: str
+    verified: date
+    code: str | None = None
+    needed_for: tuple[str, ...] = ()
+    examples: tuple[str, ...] = ()
+    time: TimeLimit | None = None
+    legal_basis: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class RoadmapOption:
     """One answer to a roadmap question (`value` is what step conditions name)."""
 
@@ -246,7 +273,8 @@ class RoadmapQuestion:
 class RoadmapStep:
     """A procedure on the investor's road, taken when every condition in `when` holds
     (question id -> the answers for which the step applies). `case` is 1-based (None: the
-    case with the longest time limit)."""
+    case with the longest time limit). A step of another agency names its `elsewhere` id
+    (knowledge/elsewhere.yaml) instead of a bundled procedure `code` (then "")."""
 
     code: str
     when: tuple[tuple[str, tuple[str, ...]], ...] = ()
@@ -255,6 +283,7 @@ class RoadmapStep:
     agency_en: str | None = None
     note: str | None = None
     note_en: str | None = None
+    elsewhere: str | None = None
 
     def applies(self, answers: dict[str, str]) -> bool:
         return all(answers.get(q) in values for q, values in self.when)
@@ -310,10 +339,21 @@ class KnowledgeBase:
     root: str = ""
     roadmap: Roadmap | None = None
     return_reasons: tuple[ReturnReason, ...] = ()
+    # Procedures of other agencies met on the way (knowledge/elsewhere.yaml).
+    elsewhere: tuple[ExternalProcedure, ...] = ()
+    # The bot's language (knowledge/vocabulary.yaml; the bundled one when a directory has none).
+    vocabulary: Vocabulary | None = None
 
     def procedure(self, code: str) -> Procedure | None:
         """The procedure with this national code, or None."""
         for p in self.procedures:
             if p.code == code:
                 return p
+        return None
+
+    def external(self, id_: str) -> ExternalProcedure | None:
+        """The handled-elsewhere entry with this id, or None."""
+        for e in self.elsewhere:
+            if e.id == id_:
+                return e
         return None

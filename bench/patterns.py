@@ -1,0 +1,91 @@
+"""Count the hand-written language patterns in bot/engine/ (issue 11's "rules per question").
+
+A pattern is one alternative of a regular expression, one entry of a module-level collection of
+phrases (a synonym, a modifier, a facet phrase…) or one word of a module-level word list. Strings
+that are messages to users (long sentences) are not patterns. Usage:
+
+    .venv/bin/python bench/patterns.py            # one line per file, then the total
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent / "bot" / "engine"
+
+
+def alternatives(pattern: str) -> int:
+    """Top-level and nested alternatives of a regex: one more than its '|' outside classes."""
+    count, in_class, escaped = 1, False, False
+    for ch in pattern:
+        if escaped:
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif ch == "[":
+            in_class = True
+        elif ch == "]":
+            in_class = False
+        elif ch == "|" and not in_class:
+            count += 1
+    return count
+
+
+def _is_message(s: str) -> bool:
+    return len(s) > 60 and " " in s and not any(c in s for c in "|()[]\\")
+
+
+def count_file(path: Path) -> dict[str, int]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    out = {"regex": 0, "phrases": 0, "words": 0}
+    regex_strings: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            fn = node.func
+            name = fn.attr if isinstance(fn, ast.Attribute) else fn.id if isinstance(fn, ast.Name) else ""
+            if name in ("compile", "_rx", "search", "match", "sub", "fullmatch"):
+                for arg in node.args:
+                    for sub in ast.walk(arg):
+                        if isinstance(sub, ast.Constant) and isinstance(sub.value, str):
+                            out["regex"] += alternatives(sub.value)
+                            regex_strings.add(id(sub))
+    for node in tree.body:
+        if not isinstance(node, (ast.Assign, ast.AnnAssign)):
+            continue
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        names = [t.id for t in targets if isinstance(t, ast.Name)]
+        if not names or not any(n.lstrip("_").isupper() for n in names) or node.value is None:
+            continue
+        for sub in ast.walk(node.value):
+            if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) and sub.func.attr == "split":
+                base = sub.func.value
+                if isinstance(base, ast.Constant) and isinstance(base.value, str):
+                    out["words"] += len(base.value.split())
+                    regex_strings.add(id(base))
+        for sub in ast.walk(node.value):
+            if isinstance(sub, ast.Constant) and isinstance(sub.value, str) and id(sub) not in regex_strings:
+                if any(c in sub.value for c in "|(\\") and not _is_message(sub.value):
+                    out["regex"] += alternatives(sub.value)
+                elif sub.value and not _is_message(sub.value):
+                    out["phrases"] += 1
+    return out
+
+
+def main() -> int:
+    total = {"regex": 0, "phrases": 0, "words": 0}
+    for path in sorted(ROOT.glob("*.py")):
+        counts = count_file(path)
+        if any(counts.values()):
+            print(f"{path.name:16} regex {counts['regex']:4}  phrases {counts['phrases']:4}  words {counts['words']:4}")
+        for k, v in counts.items():
+            total[k] += v
+    patterns = total["regex"] + total["phrases"]
+    print(f"total patterns {patterns} (regex alternatives {total['regex']}, phrases {total['phrases']}); "
+          f"word-list words {total['words']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
