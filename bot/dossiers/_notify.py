@@ -2,8 +2,11 @@
 
 Every notification is first written to the outbox under an idempotency key, in the same
 transaction as the change that caused it, so a status change imported twice or a digest queued
-twice gives one row. `Notifier` claims due rows (marking them 'sending' in a transaction, so two
-delivery loops never take the same row), calls the channel's sender, and marks the row 'sent'.
+twice gives one row. `Notifier` claims one due row at a time (marking it 'sending' in a
+transaction, so two delivery loops never take the same row), calls the channel's sender while
+renewing the row's lease every third of it, and marks the row 'sent'. Claiming one at a time
+matters with several processes on one database: rows claimed in a batch would wait behind slow
+sends, outlive their lease and be taken (and sent) again by the other process.
 A sender raises on failure: the row is retried later with exponential backoff, and given up
 ('dead') after `max_attempts`. A row left 'sending' by a process that was killed is taken again
 once its lease has expired, so nothing queued is lost; the only way a message can go out twice
@@ -99,7 +102,6 @@ class Notifier:
         max_delay: timedelta = timedelta(hours=2),
         lease: timedelta = timedelta(minutes=5),
         send_timeout: float = 60.0,
-        batch: int = 50,
     ) -> None:
         self.storage = storage
         self.senders: dict[str, Sender] = dict(senders or {})
@@ -109,7 +111,6 @@ class Notifier:
         self.max_delay = max_delay
         self.lease = lease
         self.send_timeout = send_timeout
-        self.batch = batch
         self._wake = asyncio.Event()
         self._stopping = False
         #: Called with (channel, "sent" | "retry" | "dead") after each attempt (metrics).
@@ -125,24 +126,30 @@ class Notifier:
         return min(delay, self.max_delay)
 
     async def deliver_once(self) -> DeliveryStats:
-        """Claim every notification due now (for channels with a sender here) and deliver it.
-        Once `run` is told to stop, the delivery in flight finishes and the rest of the claimed
-        rows are put back untried (pending), for this process after a restart or another one."""
+        """Deliver the notifications due now (for channels with a sender here), claiming each
+        one just before sending it. Once `run` is told to stop, the delivery in flight finishes
+        and nothing more is claimed (the rest stays pending, for this process after a restart or
+        another one)."""
         stats = DeliveryStats()
         while True:
-            now = self.clock()
-            rows = self.storage.claim(now, self.lease, tuple(self.senders), limit=self.batch)
+            if self._stopping:
+                return stats
+            rows = self.storage.claim(self.clock(), self.lease, tuple(self.senders), limit=1)
             if not rows:
                 return stats
-            for i, row in enumerate(rows):
-                if self._stopping:
-                    for rest in rows[i:]:
-                        self.storage.release(rest["id"])
-                        stats.skipped += 1
-                    return stats
-                await self._deliver(row, stats)
-            if len(rows) < self.batch:
-                return stats
+            await self._deliver(rows[0], stats)
+
+    async def _keep_lease(self, row: dict[str, Any]) -> None:
+        """Renew the row's lease every third of it while its send runs (cancelled after)."""
+        every = max(self.lease.total_seconds() / 3, 0.05)
+        while True:
+            await asyncio.sleep(every)
+            try:
+                if not self.storage.renew(row["id"], row["claim"], self.clock()):
+                    log.warning("outbox %s (%s): lease lost while sending", row["id"], row["channel"])
+                    return
+            except Exception as exc:  # a busy database: try again at the next renewal
+                log.warning("outbox %s: lease not renewed (%s)", row["id"], type(exc).__name__)
 
     def _observe(self, channel: str, result: str) -> None:
         if self.observer is not None:
@@ -158,26 +165,32 @@ class Notifier:
             stats.skipped += 1
             return
         reply = payload_to_reply(row["payload"])
+        claim = row.get("claim")
+        keeper = asyncio.ensure_future(self._keep_lease(row)) if claim else None
         try:
             await asyncio.wait_for(sender(str(row["chat_id"]), reply), timeout=self.send_timeout)
         except asyncio.CancelledError:
-            self.storage.release(row["id"])
+            self.storage.release(row["id"], claim=claim)
             raise
         except Exception as exc:
             error = f"{type(exc).__name__}: {exc}"[:300]
             if row["attempts"] >= self.max_attempts:
-                self.storage.mark_failed(row["id"], error, None)
+                self.storage.mark_failed(row["id"], error, None, claim=claim)
                 stats.dead += 1
                 self._observe(row["channel"], "dead")
                 log.warning("outbox %s (%s): gave up after %d attempts: %s", row["id"], row["channel"], row["attempts"], type(exc).__name__)
             else:
                 retry_at = self.clock() + self.backoff(row["attempts"])
-                self.storage.mark_failed(row["id"], error, retry_at)
+                self.storage.mark_failed(row["id"], error, retry_at, claim=claim)
                 stats.retried += 1
                 self._observe(row["channel"], "retry")
                 log.info("outbox %s (%s): attempt %d failed (%s), retry at %s", row["id"], row["channel"], row["attempts"], type(exc).__name__, retry_at.isoformat(timespec="seconds"))
             return
-        self.storage.mark_sent(row["id"], self.clock())
+        finally:
+            if keeper is not None:
+                keeper.cancel()
+        if not self.storage.mark_sent(row["id"], self.clock(), claim=claim):
+            log.warning("outbox %s (%s): sent, but its claim had been lost", row["id"], row["channel"])
         stats.sent += 1
         self._observe(row["channel"], "sent")
 
