@@ -1,4 +1,4 @@
-"""`tthc-bot kb …`: check, export and import the knowledge base."""
+"""`tthc-bot kb …`: check, export, import and diff the knowledge base."""
 
 from __future__ import annotations
 
@@ -26,10 +26,19 @@ def register(sub: Any) -> None:
     export.set_defaults(func=_export)
 
     imp = kb_sub.add_parser("import-dvc", help="turn national-portal records (JSON lines) into YAML drafts")
-    imp.add_argument("file", help="records, one JSON object per line (the portal's field names)")
+    imp.add_argument("file", help="records, one JSON object per line (crawled pages or the portal's JSON)")
     imp.add_argument("--code", action="append", default=[], help="only this procedure code (repeatable)")
     imp.add_argument("--out", default="drafts", help="directory for the YAML drafts (default: drafts)")
     imp.set_defaults(func=_import_dvc)
+
+    diff = kb_sub.add_parser(
+        "diff", help="compare the knowledge with (newer) portal records; exit 1 on an unexplained difference"
+    )
+    diff.add_argument("file", help="records, one JSON object per line (crawled pages or the portal's JSON)")
+    diff.add_argument("dir", nargs="?", help="knowledge directory (default: TTHC_KNOWLEDGE or the bundled one)")
+    diff.add_argument("--code", action="append", default=[], help="only this procedure code (repeatable)")
+    diff.add_argument("--explained", action="store_true", help="also list the differences already explained")
+    diff.set_defaults(func=_diff)
 
 
 def _dir(args: argparse.Namespace) -> Path:
@@ -72,3 +81,9 @@ def _import_dvc(args: argparse.Namespace) -> int:
     from ._importer import run_import
 
     return run_import(Path(args.file), codes=args.code, out=Path(args.out))
+
+
+def _diff(args: argparse.Namespace) -> int:
+    from ._diff import run_diff
+
+    return run_diff(Path(args.file), _dir(args), codes=args.code, show_explained=args.explained)

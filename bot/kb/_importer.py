@@ -25,7 +25,7 @@ from typing import Any
 
 import yaml
 
-__all__ = ["Draft", "parse_record", "draft_yaml", "run_import", "read_records"]
+__all__ = ["Draft", "parse_record", "draft_yaml", "run_import", "read_records", "record_code", "is_portal_json"]
 
 TODO = "TODO"
 NAME_EN_TODO = "TODO: English name"
@@ -1115,34 +1115,12 @@ def _steps_heading(part: str) -> str:
     return clean(head).strip(" -.:")
 
 
-def parse_record(record: dict[str, Any]) -> Draft:
-    """Turn one portal record into a draft (the YAML data) and the list of what was not read."""
-    warnings: list[str] = []
-    notes: list[str] = []
-    code = clean(record.get("ma_thu_tuc"))
-    name = parse_name(record.get("ten_thu_tuc", ""))
-    if not name:
-        warnings.append("name: ten_thu_tuc is empty")
-        name = TODO
-
-    remarks: list[str] = []
-    groups = parse_documents(record.get("thanh_phan_ho_so", ""), warnings, remarks)
-    doc_cases = group_cases(groups, warnings, notes)
-    if remarks:
-        warnings.append(
-            f"documents: {len(remarks)} row(s) with '0 bản chính' and no copies read as remarks and put in notes"
-        )
-        notes.extend(f"Ghi chú hồ sơ: {r}" for r in dict.fromkeys(remarks))
-    if not any(c.docs for c in doc_cases):
-        warnings.append("documents: no documents could be read; the draft has none")
-    channels = parse_channels(record.get("cach_thuc_thuc_hien", ""), warnings)
-    steps_text = record.get("trinh_tu_thuc_hien", "") or ""
+def build_cases(
+    doc_cases: list[DocCase], channels: list[Channel], fees: list[dict[str, Any]], kinds: list[str],
+    steps_text: str, warnings: list[str], notes: list[str],
+) -> list[dict[str, Any]]:
+    """The draft's cases: documents per case, with their steps, time limit, fees and channels."""
     step_parts = split_steps_by_case(steps_text, [c.number for c in doc_cases if c.number])
-    fees = build_fees(channels, warnings)
-    kinds = [k for k in CHANNEL_ORDER if any(c.kind == k for c in channels)]
-    if not kinds:
-        warnings.append("channels: none could be read; the draft lists none")
-
     if not doc_cases:
         doc_cases = [DocCase(None, "", [])]
     numbered = [c.number for c in doc_cases if c.number]
@@ -1184,6 +1162,56 @@ def parse_record(record: dict[str, Any]) -> Draft:
         case["fees"] = [FlowMap(f) if len(str(f.get("text", ""))) < 60 else f for f in fees]
         case["channels"] = FlowList(kinds)
         cases.append(case)
+    return cases
+
+
+def is_portal_json(record: dict[str, Any]) -> bool:
+    """The portal's own JSON (``code``, ``name``, ``executionCases``…) rather than a crawled page."""
+    return "ma_thu_tuc" not in record and "code" in record and (
+        "executionCases" in record or "executionMethods" in record or "executionSteps" in record
+    )
+
+
+def record_code(record: dict[str, Any]) -> str:
+    """The national code of a record of either shape."""
+    return clean(record.get("ma_thu_tuc") if "ma_thu_tuc" in record else record.get("code"))
+
+
+def parse_record(record: dict[str, Any]) -> Draft:
+    """Turn one portal record into a draft (the YAML data) and the list of what was not read.
+
+    Both shapes are read: the crawled pages' flattened text (Vietnamese field names, as in
+    ``data/dvc/``) and the portal's own JSON (``code``, ``executionCases``…, see `_portal.py`).
+    """
+    if is_portal_json(record):
+        from ._portal import parse_portal_record
+
+        return parse_portal_record(record)
+    warnings: list[str] = []
+    notes: list[str] = []
+    code = clean(record.get("ma_thu_tuc"))
+    name = parse_name(record.get("ten_thu_tuc", ""))
+    if not name:
+        warnings.append("name: ten_thu_tuc is empty")
+        name = TODO
+
+    remarks: list[str] = []
+    groups = parse_documents(record.get("thanh_phan_ho_so", ""), warnings, remarks)
+    doc_cases = group_cases(groups, warnings, notes)
+    if remarks:
+        warnings.append(
+            f"documents: {len(remarks)} row(s) with '0 bản chính' and no copies read as remarks and put in notes"
+        )
+        notes.extend(f"Ghi chú hồ sơ: {r}" for r in dict.fromkeys(remarks))
+    if not any(c.docs for c in doc_cases):
+        warnings.append("documents: no documents could be read; the draft has none")
+    channels = parse_channels(record.get("cach_thuc_thuc_hien", ""), warnings)
+    steps_text = record.get("trinh_tu_thuc_hien", "") or ""
+    fees = build_fees(channels, warnings)
+    kinds = [k for k in CHANNEL_ORDER if any(c.kind == k for c in channels)]
+    if not kinds:
+        warnings.append("channels: none could be read; the draft lists none")
+    cases = build_cases(doc_cases, channels, fees, kinds, steps_text, warnings, notes)
 
     data: dict[str, Any] = {
         "code": QuotedStr(code),
@@ -1263,7 +1291,7 @@ def draft_yaml(draft: Draft) -> str:
     head = [
         f"# DRAFT imported from the national portal record {draft.code}: {draft.name}",
         "# Check every field by hand against the source before moving this file into knowledge/procedures/.",
-        f"# Fill in every TODO (name_en, online_level, verified{', …' if _has_other_todo(draft) else ''}); "
+        f"# Fill in every TODO ({', '.join(_todo_fields(draft))}{', …' if _has_other_todo(draft) else ''}); "
         "`tthc-bot kb check` fails until then.",
     ]
     if draft.warnings:
@@ -1274,6 +1302,11 @@ def draft_yaml(draft: Draft) -> str:
         default_flow_style=False, indent=2,
     )
     return "\n".join(head) + "\n" + body
+
+
+def _todo_fields(draft: Draft) -> list[str]:
+    keys = ("name_en", "online_level", "verified")
+    return [k for k in keys if str(draft.data.get(k, "")).startswith(TODO)] or ["verified"]
 
 
 def _has_other_todo(draft: Draft) -> bool:
@@ -1306,12 +1339,15 @@ def read_records(lines: list[str]) -> tuple[list[tuple[int, dict[str, Any]]], li
         except json.JSONDecodeError as exc:
             problems.append(ReadProblem(n, f"not valid JSON ({exc.msg} at column {exc.colno}); skipped"))
             continue
+        if isinstance(obj, dict) and isinstance(obj.get("data"), dict) and "code" in obj["data"]:
+            obj = obj["data"]  # the portal's API answer {"data": {...}}
         if not isinstance(obj, dict):
             problems.append(ReadProblem(n, f"not a JSON object (got {type(obj).__name__}); skipped"))
             continue
-        code = clean(obj.get("ma_thu_tuc"))
+        code = record_code(obj)
         if not CODE_RE.match(code):
-            problems.append(ReadProblem(n, f"no valid procedure code in ma_thu_tuc (got {code!r}); skipped"))
+            key = "ma_thu_tuc" if "ma_thu_tuc" in obj or "code" not in obj else "code"
+            problems.append(ReadProblem(n, f"no valid procedure code in {key} (got {code!r}); skipped"))
             continue
         records.append((n, obj))
     return records, problems
@@ -1330,7 +1366,7 @@ def run_import(file: Path, codes: list[str], out: Path) -> int:
     wanted = [clean(c) for c in codes]
     by_code: dict[str, tuple[int, dict[str, Any]]] = {}
     for n, rec in records:
-        code = clean(rec.get("ma_thu_tuc"))
+        code = record_code(rec)
         if code in by_code:
             print(f"{file}:{n}: {code} also on line {by_code[code][0]}; the later record is used", file=sys.stderr)
         by_code[code] = (n, rec)
