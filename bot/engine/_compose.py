@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from ..kb import Board, Case, Document, Fee, Procedure
+from ..kb import Board, Case, Document, ExternalProcedure, Fee, Procedure
 from ._reply import Button
 
 FACET_LABELS = {
@@ -312,3 +312,57 @@ def contact(board: Board | None, lang: str) -> str:
         lines.append("(Thông tin mẫu — Ban Quản lý cần thay bằng thông tin thật.)" if vi
                      else "(Example profile — the board must replace it with its real details.)")
     return "\n".join(lines)
+
+
+ELSEWHERE_LIMIT = 900
+
+
+def _cut(text: str, limit: int) -> str:
+    """`text` cut at a word boundary to at most `limit` characters (an ellipsis marks the cut)."""
+    if len(text) <= limit:
+        return text
+    return text[: max(limit - 1, 0)].rsplit(" ", 1)[0].rstrip(" ,;:") + "…"
+
+
+def elsewhere_time(entry: ExternalProcedure, lang: str) -> str:
+    """The other agency's time limit when one is known, else that its own rules apply."""
+    t = entry.time
+    if t is None or t.value is None or t.unit is None:
+        if lang == "vi":
+            return t.text if t is not None else "theo quy định của cơ quan đó"
+        return "set by that agency's own rules"
+    return t.text if lang == "vi" else f"{_num(t.value)} {UNIT_TEXT['en'][t.unit]}"
+
+
+def elsewhere_answer(entry: ExternalProcedure, lang: str, board: Board | None) -> str:
+    """A short reply (at most 900 characters) for a procedure another agency handles: who handles
+    it (not the board), where and how to file, what the board's procedures need from it, and the
+    source with the date it was checked."""
+    vi = lang == "vi"
+    code = f" (mã {entry.code})" if vi and entry.code else f" (code {entry.code})" if entry.code else ""
+    if vi:
+        head = f"{entry.name}{code}: do {entry.agency} giải quyết, không phải Ban Quản lý."
+        where, needs = "Nộp ở đâu, thế nào: " + entry.where, "Thủ tục của Ban cần gì: " + entry.board_needs
+        time = "Thời hạn: " + elsewhere_time(entry, lang) + "."
+        source = f"Nguồn: {entry.source_url} (kiểm tra ngày {entry.verified.strftime('%d/%m/%Y')})."
+        ask = f"Cần hỏi thêm về các bước của Ban: {board.hotline}." if board else ""
+    else:
+        agency = entry.agency_en[:1].lower() + entry.agency_en[1:] if entry.agency_en.startswith("The ") else entry.agency_en
+        head = f"{entry.name_en}{code} is handled by {agency}, not the board."
+        where, needs = "Where and how: " + entry.where_en, "What the board's procedures need: " + entry.board_needs_en
+        time = "Time limit: " + elsewhere_time(entry, lang) + "."
+        source = f"Source: {entry.source_url} (checked {entry.verified.isoformat()})."
+        ask = f"Questions about the board's own steps: {board.hotline}." if board else ""
+    fixed = [head, time, source]
+    room = ELSEWHERE_LIMIT - sum(len(x) + 1 for x in fixed) - len(where) - len(needs)
+    if ask and room < len(ask) + 1:  # the board's hotline goes first: the other parts matter more
+        ask = ""
+    room = max(ELSEWHERE_LIMIT - sum(len(x) + 1 for x in fixed) - (len(ask) + 1 if ask else 0) - 1, 0)
+    # Share what is left between "where" and "what the board needs", the shorter keeping its all.
+    short, long_ = sorted((where, needs), key=len)
+    short_cut = _cut(short, max(room // 2, room - len(long_)))
+    long_cut = _cut(long_, room - len(short_cut))
+    where_text, needs_text = (short_cut, long_cut) if short is where else (long_cut, short_cut)
+    lines = [head, where_text, time, needs_text, source] + ([ask] if ask else [])
+    text = "\n".join(lines)
+    return text if len(text) <= ELSEWHERE_LIMIT else _cut(text, ELSEWHERE_LIMIT)

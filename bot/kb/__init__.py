@@ -12,6 +12,7 @@ from ._model import (
     Board,
     Case,
     Document,
+    ExternalProcedure,
     FaqEntry,
     Fee,
     Form,
@@ -28,7 +29,7 @@ from ._model import (
 from ._vocabulary import OutOfScope, Vocabulary
 
 __all__ = [
-    "Board", "Case", "Document", "FaqEntry", "Fee", "Form", "GlossaryEntry", "KnowledgeBase",
+    "Board", "Case", "Document", "ExternalProcedure", "FaqEntry", "Fee", "Form", "GlossaryEntry", "KnowledgeBase",
     "KnowledgeError", "Problem", "Procedure", "ReturnReason", "Roadmap", "RoadmapOption", "RoadmapQuestion",
     "RoadmapStep", "TimeLimit", "OutOfScope", "Vocabulary", "check_knowledge",
     "default_knowledge_dir", "load_knowledge", "nfc",

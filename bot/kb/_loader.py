@@ -24,6 +24,7 @@ from ._model import (
     Board,
     Case,
     Document,
+    ExternalProcedure,
     FaqEntry,
     Fee,
     Form,
@@ -456,7 +457,7 @@ def _read_faq(data: Any, c: _Checker) -> list[FaqEntry]:
 ROADMAP_FIELDS = {"title", "title_en", "questions", "steps"}
 ROADMAP_QUESTION_FIELDS = {"id", "ask", "ask_en", "short", "short_en", "default", "options"}
 ROADMAP_OPTION_FIELDS = {"value", "label", "label_en", "note", "note_en"}
-ROADMAP_STEP_FIELDS = {"code", "when", "case", "agency", "agency_en", "note", "note_en"}
+ROADMAP_STEP_FIELDS = {"code", "elsewhere", "when", "case", "agency", "agency_en", "note", "note_en"}
 ID_RE = re.compile(r"^[a-z][a-z0-9_]{0,15}$")
 VALUE_RE = re.compile(r"^[a-z0-9_]{1,12}$")
 YES_NO = (RoadmapOption("yes", "Có", "Yes"), RoadmapOption("no", "Không", "No"))
@@ -469,8 +470,13 @@ def _answer_value(value: Any) -> Any:
     return value
 
 
-def _read_roadmap(data: Any, c: _Checker, procedures: dict[str, Procedure]) -> Roadmap | None:
-    """knowledge/roadmap.yaml: questions (yes/no or options) and steps with conditions."""
+def _read_roadmap(
+    data: Any, c: _Checker, procedures: dict[str, Procedure],
+    elsewhere: dict[str, ExternalProcedure] | None = None,
+) -> Roadmap | None:
+    """knowledge/roadmap.yaml: questions (yes/no or options) and steps with conditions; a step
+    names a bundled procedure (`code`) or another agency's step (`elsewhere`, an id of
+    knowledge/elsewhere.yaml)."""
     d = c.mapping(data, (), ROADMAP_FIELDS)
     if not d:
         return None
@@ -535,7 +541,14 @@ def _read_roadmap(data: Any, c: _Checker, procedures: dict[str, Procedure]) -> R
         if not st:
             return None
         n = len(c.problems)
-        code = c.text(st, "code", path)
+        ext_id = c.text(st, "elsewhere", path, required="elsewhere" in st)
+        code = c.text(st, "code", path, required="elsewhere" not in st)
+        if ext_id is not None and code is not None:
+            c.problem(path + ("elsewhere",), "give either code (a board procedure) or elsewhere (another agency's step), not both")
+        elif ext_id is not None and ext_id not in (elsewhere or {}):
+            c.problem(path + ("elsewhere",), f"'{ext_id}' is not an entry of elsewhere.yaml")
+        if ext_id is not None and "case" in st:
+            c.problem(path + ("case",), "is only for a board procedure (code), not for an elsewhere step")
         proc = procedures.get(code or "")
         if code and proc is None:
             c.problem(path + ("code",), f"{code} is not a procedure of this knowledge base")
@@ -567,14 +580,84 @@ def _read_roadmap(data: Any, c: _Checker, procedures: dict[str, Procedure]) -> R
         agency_en = c.text(st, "agency_en", path, required=False)
         note = c.text(st, "note", path, required=False)
         note_en = c.text(st, "note_en", path, required=False)
-        if len(c.problems) > n or code is None:
+        if len(c.problems) > n or (code is None and ext_id is None):
             return None
-        return RoadmapStep(code, tuple(when), case, agency, agency_en, note, note_en)
+        return RoadmapStep(code or "", tuple(when), case, agency, agency_en, note, note_en, elsewhere=ext_id)
 
     steps = c.items(d, "steps", (), read_step)
     if len(c.problems) > before or not (title and title_en):
         return None
     return Roadmap(title, title_en, questions, steps, file=c.file)
+
+
+ELSEWHERE_FIELDS = {
+    "id", "code", "name", "name_en", "agency", "agency_en", "where", "where_en", "board_needs",
+    "board_needs_en", "needed_for", "examples", "source_url", "verified", "time", "legal_basis",
+}
+ELSEWHERE_TEXTS = ("name", "name_en", "agency", "agency_en", "where", "where_en", "board_needs", "board_needs_en")
+SLUG_RE = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
+
+
+def _read_elsewhere(data: Any, c: _Checker, procedures: dict[str, Procedure], today: date) -> list[ExternalProcedure]:
+    """knowledge/elsewhere.yaml: procedures of other agencies an investor meets on the way (who,
+    where, what the board's procedures need from them); `needed_for` names bundled procedures."""
+    out: list[ExternalProcedure] = []
+    if not isinstance(data, list):
+        c.problem((), "must be a list of entries (id, name, agency, where, board_needs, ...)")
+        return out
+    seen: set[str] = set()
+    for i, item in enumerate(data):
+        path: tuple[Any, ...] = (i,)
+        d = c.mapping(item, path, ELSEWHERE_FIELDS)
+        if not d:
+            continue
+        n = len(c.problems)
+        id_ = c.text(d, "id", path)
+        if id_ and (not SLUG_RE.match(id_) or len(id_) > 40):
+            c.problem(path + ("id",), f"must be a short slug of a-z, 0-9 and - (got '{id_}')")
+        elif id_ in seen:
+            c.problem(path + ("id",), f"'{id_}' is used twice")
+        if id_:
+            seen.add(id_)
+        code = c.text(d, "code", path, required=False)
+        if code and not CODE_RE.match(code):
+            c.problem(path + ("code",), f"'{code}' is not a national procedure code like 1.115391")
+        elif code and code in procedures:
+            c.problem(path + ("code",), f"{code} is a procedure of this knowledge base: it is not handled elsewhere")
+        texts = {k: c.text(d, k, path) for k in ELSEWHERE_TEXTS}
+        needed_for = c.texts(d, "needed_for", path, required=False)
+        for j, needed in enumerate(needed_for):
+            if needed not in procedures:
+                c.problem(path + ("needed_for", j), f"{needed} is not a procedure of this knowledge base")
+        examples = c.texts(d, "examples", path, required=False)
+        source_url = c.text(d, "source_url", path)
+        if source_url and not URL_RE.match(source_url):
+            c.problem(path + ("source_url",), f"must be a web address starting with https:// (got '{source_url}')")
+        verified = _read_date(d.get("verified"), c, path + ("verified",), today)
+        time: TimeLimit | None = None
+        if d.get("time") is not None:
+            tpath = path + ("time",)
+            t = c.mapping(d["time"], tpath, {"value", "unit", "text"})
+            ttext = c.text(t, "text", tpath) if t else None
+            if "value" in t or "unit" in t:
+                v = t.get("value")
+                if isinstance(v, bool) or not isinstance(v, (int, float)) or v <= 0:
+                    c.problem(tpath + ("value",), f"must be a number above 0 (got {v!r}); leave out value and unit when no limit is fixed")
+                unit = c.text(t, "unit", tpath)
+                if unit and unit not in TIME_UNITS:
+                    c.problem(tpath + ("unit",), f"must be one of: {', '.join(TIME_UNITS)} (got '{unit}')")
+                elif unit and ttext and isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0:
+                    time = TimeLimit(float(v), unit, ttext)  # type: ignore[arg-type]
+            elif ttext:
+                time = TimeLimit(None, None, ttext)
+        legal_basis = c.texts(d, "legal_basis", path, required=False)
+        if len(c.problems) > n or not id_ or not source_url or verified is None or None in texts.values():
+            continue
+        out.append(ExternalProcedure(
+            id=id_, source_url=source_url, verified=verified, code=code, needed_for=needed_for,
+            examples=examples, time=time, legal_basis=legal_basis, **texts,  # type: ignore[arg-type]
+        ))
+    return out
 
 
 def _read_precheck(data: Any, c: _Checker, procedures: dict[str, Procedure]) -> list[ReturnReason]:
@@ -672,14 +755,18 @@ def check_knowledge(root: str | Path, today: date | None = None) -> tuple[Knowle
     board = side_file("board.yaml", "board", _read_board)
     glossary = side_file("glossary.yaml", "", _read_glossary, name_entries=True) or []
     faq = side_file("faq.yaml", "", _read_faq, name_entries=True) or []
-    roadmap = side_file("roadmap.yaml", "roadmap", lambda data, c: _read_roadmap(data, c, by_code))
+    elsewhere = side_file(
+        "elsewhere.yaml", "", lambda data, c: _read_elsewhere(data, c, by_code, today), name_entries=True,
+    ) or []
+    by_id = {e.id: e for e in elsewhere}
+    roadmap = side_file("roadmap.yaml", "roadmap", lambda data, c: _read_roadmap(data, c, by_code, by_id))
     reasons = side_file("precheck.yaml", "precheck", lambda data, c: _read_precheck(data, c, by_code)) or []
     vocabulary = side_file("vocabulary.yaml", "vocabulary", read_vocabulary)
     if vocabulary is None and not (root / "vocabulary.yaml").exists():
         vocabulary = bundled_vocabulary()
     kb = KnowledgeBase(
         tuple(procedures), board, tuple(glossary), tuple(faq), root=str(root), roadmap=roadmap,
-        return_reasons=tuple(reasons), vocabulary=vocabulary,
+        return_reasons=tuple(reasons), elsewhere=tuple(elsewhere), vocabulary=vocabulary,
     )
     return kb, problems
 
