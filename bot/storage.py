@@ -576,11 +576,13 @@ class Storage:
 
     # -- lookup attempts --------------------------------------------------------------------
 
-    def record_lookup(self, code: str, at: datetime, ok: bool, client: str | None = None) -> None:
+    def record_lookup(self, code: str, at: datetime, ok: bool, client: str | None = None,
+                      refused: bool = False) -> None:
         """Remember one lookup of a code, whether its secret was right, and who tried (an
-        address or a chat, when known)."""
+        address or a chat, when known). `refused`: tried while the code was locked, and not let
+        through (ok -1: a miss of the client's, not one more of the code's)."""
         self._write("INSERT INTO lookup_attempts (code, at, ok, client) VALUES (?, ?, ?, ?)",
-                    (code, iso(at), int(ok), client))
+                    (code, iso(at), -1 if refused else int(ok), client))
 
     def lookup_failures(self, code: str, since: datetime) -> list[datetime]:
         """Times of wrong secrets for a code since `since` and after its last right one, oldest
@@ -597,7 +599,7 @@ class Storage:
         """Times of wrong secrets (for any code) given by one client since `since`, oldest first;
         its right ones do not wipe them."""
         rows = self._rows(
-            "SELECT at FROM lookup_attempts WHERE client = ? AND ok = 0 AND at >= ? ORDER BY id",
+            "SELECT at FROM lookup_attempts WHERE client = ? AND ok <= 0 AND at >= ? ORDER BY id",
             (client, iso(since)),
         )
         return [datetime.fromisoformat(r["at"]) for r in rows]

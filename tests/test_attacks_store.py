@@ -9,14 +9,89 @@ import asyncio
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
-from bot.dossiers import Notifier
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+
+from bot.config import Settings
+from bot.dossiers import DossierService, Notifier, import_records
+from bot.dossiers._http import add_routes
+from bot.dossiers._service import MAX_CLIENT_FAILURES
+from bot.engine import Engine
 from bot.engine._reply import Reply
+from bot.guide import Guide
+from bot.kb import KnowledgeBase, default_knowledge_dir, load_knowledge
 from bot.storage import VN_TZ, Storage
+from bot.web._keys import SETTINGS, STORAGE
+from bot.workdays import WorkCalendar, default_calendar_file, now_vn
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=VN_TZ)
+CODE = "H42.25-260213-0001"
+SECRET = "AB12CD"
+PHONE_TAIL = "5678"  # of 0912345678
+TOKEN = "sync-token-for-attack-tests"
+BOARD = """\
+name: Ban Quản lý thử
+name_en: Test board
+address: Số 1 Đường Thử
+hotline: "0200 111 2222"
+email: test@example.gov.vn
+working_hours: Thứ Hai – Thứ Sáu
+working_hours_en: Monday to Friday
+portal_url: https://dichvucong.gov.vn
+one_stop_address: Trung tâm thử
+"""
+
+
+def record(code: str = CODE, **over: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "MaHoSo": code,
+        "MaTTHC": "1.014199",
+        "TenTTHC": "Cấp giấy phép lao động",
+        "ChuHoSo": "Công ty TNHH Thử",
+        "SoDienThoai": "0912345678",
+        "NgayTiepNhan": "2026-02-13T10:30:00+07:00",
+        "NgayHenTra": "20260306170000",
+        "TrangThaiHoSo": 4,
+        "PhongBanXuLy": "Phòng Quản lý Lao động",
+        "MaTraCuu": SECRET,
+    }
+    base.update(over)
+    return base
+
+
+@pytest.fixture
+def dossiers(tmp_path: Path) -> Iterator[Storage]:
+    s = Storage(tmp_path / "bot.db")
+    import_records(s, [(1, record())], now=T0)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def service(dossiers: Storage, calendar: WorkCalendar) -> DossierService:
+    return DossierService(dossiers, calendar, "hotline 0200 111 2222")
+
+
+def make_app(tmp_path: Path, storage: Storage) -> web.Application:
+    kb = tmp_path / "knowledge"
+    kb.mkdir(exist_ok=True)
+    (kb / "board.yaml").write_text(BOARD, encoding="utf-8")
+    app = web.Application()
+    app[SETTINGS] = Settings(sync_token=TOKEN, knowledge=str(kb), calendar=str(default_calendar_file()))
+    app[STORAGE] = storage
+    add_routes(app)
+    return app
+
+
+@pytest.fixture
+async def client(aiohttp_client: Any, tmp_path: Path, dossiers: Storage) -> TestClient:
+    return await aiohttp_client(make_app(tmp_path, dossiers))
 
 
 # -- 4. two processes on one database, a slow platform: each notification once ------------------
@@ -84,3 +159,117 @@ def test_two_workers_with_a_slow_platform_deliver_each_notification_once(tmp_pat
     assert set(counts.values()) == {1}, f"delivered more than once: {counts}"
     with Storage(db) as storage:
         assert storage.outbox_counts() == {"sent": 10}
+
+
+# -- 8. one right lookup, then wrong ones in the same second: still locked -----------------------
+
+
+def test_one_right_lookup_then_twelve_wrong_in_the_same_second_locks_the_code(service: DossierService) -> None:
+    assert service.lookup(CODE, SECRET, now=T0).ok
+    results = [service.lookup(CODE, f"WRONG{i}", now=T0) for i in range(12)]
+    assert not any(r.ok for r in results)
+    assert [r.locked for r in results[:4]] == [False] * 4
+    assert all(r.locked for r in results[4:]), "the fifth miss after the right lookup locks, same second or not"
+    assert service.locked_until(CODE, now=T0) is not None
+    assert service.lookup(CODE, SECRET, now=T0).locked, "the secret alone does not open a locked code"
+
+
+# -- 9. the lock is on the guesser (address, chat), and the owner gets through ------------------
+
+
+async def test_one_address_trying_700_codes_is_stopped_after_a_few(client: TestClient, dossiers: Storage) -> None:
+    statuses: Counter[int] = Counter()
+    errors: Counter[str] = Counter()
+    for i in range(1, 701):
+        resp = await client.get(f"/api/dossiers/H42.25-260301-{i:04d}", params={"secret": "ZZ99ZZ"})
+        statuses[resp.status] += 1
+        errors[(await resp.json())["error"]] += 1
+    # Five secrets were tried (the fifth miss is answered "locked"), then none: 695 refused.
+    assert statuses[404] == MAX_CLIENT_FAILURES - 1, statuses
+    assert statuses[429] == 700 - MAX_CLIENT_FAILURES + 1 and errors["locked"] == statuses[429]
+    assert len(dossiers.client_failures("ip:127.0.0.1", T0 - timedelta(days=3650))) == MAX_CLIENT_FAILURES
+    # Locked for every code, the real one with its right secret included (it is the address
+    # that is locked, not the codes: each was tried once).
+    resp = await client.get(f"/api/dossiers/{CODE}", params={"secret": SECRET})
+    assert resp.status == 429
+    assert "từ đây" in (await resp.json())["message"]
+
+
+def test_a_chat_guessing_codes_is_locked_for_all_codes_another_is_not(service: DossierService) -> None:
+    attacker = ("telegram", "666")
+    for i in range(MAX_CLIENT_FAILURES):
+        r = service.lookup(f"H42.25-260301-{i:04d}", "ZZ99ZZ", now=T0 + timedelta(minutes=i), chat=attacker)
+        assert not r.ok and r.locked == (i == MAX_CLIENT_FAILURES - 1)
+    later = T0 + timedelta(minutes=10)
+    assert service.lookup(CODE, SECRET, now=later, chat=attacker).scope == "client"
+    assert service.lookup(CODE, SECRET, now=later, chat=("telegram", "7001")).ok, "other chats are not locked"
+    assert service.lookup(CODE, SECRET, now=later + timedelta(minutes=20), chat=attacker).ok, "15 minutes, then free"
+
+
+def _lock_code_from_many_addresses(service: DossierService, start: datetime = T0) -> None:
+    for i in range(5):
+        service.lookup(CODE, f"WRONG{i}", now=start + timedelta(seconds=i), address=f"198.51.100.{i}")
+    assert service.locked_until(CODE, now=start + timedelta(seconds=5)) is not None
+
+
+def test_a_code_attacked_from_many_addresses_is_locked_but_its_owner_gets_through(service: DossierService) -> None:
+    _lock_code_from_many_addresses(service)
+    now = T0 + timedelta(minutes=6)
+    owner = "203.0.113.7"
+    # The secret alone, even the right one, gets "locked", like a wrong one or an unknown code.
+    plain = service.lookup(CODE, SECRET, now=now, address=owner)
+    wrong = service.lookup(CODE, "WRONG9", now=now, address="203.0.113.8")
+    assert plain.locked and not plain.ok and wrong.locked
+    assert service.reply(plain).text == service.reply(wrong).text
+    # The secret followed by the phone's last 4 digits: the record's second factor.
+    both = service.lookup(CODE, f"{SECRET} {PHONE_TAIL}", now=now, address=owner)
+    assert both.ok and both.facts is not None and both.facts.code == CODE
+    # Not with someone else's digits.
+    _lock_code_from_many_addresses(service)
+    assert service.lookup(CODE, f"{SECRET} 1111", now=now, address="203.0.113.9").locked
+
+
+def test_the_chat_subscribed_to_the_dossier_gets_through_a_locked_code(service: DossierService,
+                                                                       dossiers: Storage) -> None:
+    assert service.subscribe(CODE, "telegram", "7001", now=T0)
+    _lock_code_from_many_addresses(service)
+    now = T0 + timedelta(minutes=6)
+    assert service.lookup(CODE, SECRET, now=now, chat=("telegram", "7002")).locked
+    assert service.lookup(CODE, "WRONG0", now=now, chat=("telegram", "7001")).locked, "still needs the secret"
+    assert service.lookup(CODE, SECRET, now=now, chat=("telegram", "7001")).ok
+
+
+async def test_the_owner_gets_through_a_locked_code_over_http_with_the_phone_digits(
+    client: TestClient, service: DossierService,
+) -> None:
+    _lock_code_from_many_addresses(service, now_vn() - timedelta(seconds=10))  # the server's clock
+    resp = await client.get(f"/api/dossiers/{CODE}", params={"secret": SECRET})
+    assert resp.status == 429 and "4 số cuối" in (await resp.json())["message"]
+    resp = await client.get(f"/api/dossiers/{CODE}", params={"secret": SECRET, "phone": PHONE_TAIL})
+    assert resp.status == 200 and (await resp.json())["code"] == CODE
+    # An unknown code and a wrong secret still look the same, locked or not.
+    unknown = await client.get("/api/dossiers/H42.25-260213-9999", params={"secret": SECRET})
+    wrong = await client.get("/api/dossiers/H42.25-260213-0001", params={"secret": "WRONG7"})
+    assert (unknown.status, await unknown.json()) == (wrong.status, await wrong.json()) == (404, await wrong.json())
+
+
+@pytest.fixture(scope="module")
+def kb() -> KnowledgeBase:
+    return load_knowledge(default_knowledge_dir())
+
+
+def test_a_chat_guessing_through_the_engine_is_locked(kb: KnowledgeBase, dossiers: Storage,
+                                                      calendar: WorkCalendar) -> None:
+    service = DossierService(dossiers, calendar, "hotline 0200 111 2222")
+    engine = Engine(kb, dossiers=service, guide=Guide(dossiers))
+    texts = []
+    for i in range(MAX_CLIENT_FAILURES + 2):
+        state: dict[str, Any] = {}
+        engine.answer(f"tra cứu hồ sơ H42.25-260301-{i:04d}", state, chat=("zalo_oa", "u-666"))
+        texts.append(engine.answer("ZZ99ZZ", state, chat=("zalo_oa", "u-666")).reply.text)
+    assert all("Không tìm thấy" in t for t in texts[: MAX_CLIENT_FAILURES - 1])
+    assert all("từ đây" in t for t in texts[MAX_CLIENT_FAILURES:]), texts[-1]
+    # The owner, on another chat, is not affected.
+    state = {}
+    engine.answer(f"tra cứu hồ sơ {CODE}", state, chat=("zalo_oa", "u-owner"))
+    assert "Hồ sơ " + CODE in engine.answer(SECRET, state, chat=("zalo_oa", "u-owner")).reply.text

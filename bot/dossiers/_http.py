@@ -5,9 +5,11 @@ POST /api/dossiers            a JSON list of records (the sync fields); `Authori
                               the right token, 400 for a body that is not a list, 200 when every
                               record was imported, 422 when some were rejected (the others are
                               imported all the same); the body gives the counts and the rejected rows.
-GET /api/dossiers/{code}?secret=…&lang=vi|en
+GET /api/dossiers/{code}?secret=…&lang=vi|en[&phone=…]
                               the lookup as JSON: 200 with the facts, 404 for an unknown code and
-                              for a wrong secret alike, 429 while the code is locked.
+                              for a wrong secret alike, 429 while the code or the client's address
+                              is locked (`phone`, the last 4 digits of the registered phone, with
+                              the secret: the owner's way through a locked code).
 
 The secret travels in the query string; `add_routes` puts a filter on aiohttp's access log
 that replaces it with "[redacted]" (or run aiohttp with `access_log_class=RedactingAccessLogger`).
@@ -101,6 +103,14 @@ async def push_dossiers(request: web.Request) -> web.Response:
     return _json(result.to_dict(), 200 if result.ok else 422)
 
 
+def _client_address(request: web.Request) -> str:
+    """The client's address as the server's limits see it (behind a trusted proxy: the client's)."""
+    from ..web._runtime import RUNTIME
+
+    runtime = request.app.get(RUNTIME)
+    return runtime.client_ip(request) if runtime is not None else (request.remote or "unknown")
+
+
 async def get_dossier(request: web.Request) -> web.Response:
     """GET /api/dossiers/{code}?secret=…: the lookup as JSON."""
     service = _service(request)
@@ -111,10 +121,13 @@ async def get_dossier(request: web.Request) -> web.Response:
     secret = request.query.get("secret", "")
     if not secret.strip():
         return _json({"error": "secret is required", "message": service.ask_secret_text(code, lang)}, 400)
-    result = service.lookup(code, secret)
+    # The owner's way through a locked code: the secret and the phone's last 4 digits together.
+    secret += request.query.get("phone", "")
+    result = service.lookup(code, secret, address=_client_address(request))
     if result.locked:
         return _json(
-            {"error": "locked", "message": service.locked_text(lang), "contact": service.board_contact},
+            {"error": "locked", "message": service.locked_text(lang, result.scope or "code"),
+             "contact": service.board_contact},
             429,
             {"Retry-After": str(int(LOCK_FOR.total_seconds()))},
         )

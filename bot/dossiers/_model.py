@@ -92,9 +92,11 @@ class DossierFacts:
 @dataclass(frozen=True)
 class LookupResult:
     """The outcome of a lookup: `ok` with facts, or not (unknown code and wrong secret look the
-    same), and `locked` when too many wrong secrets were given for this code lately."""
+    same), and `locked` when too many wrong secrets were given lately: for this code (`scope`
+    "code") or by this address or chat ("client")."""
 
     ok: bool
     locked: bool
     facts: DossierFacts | None = None
     code: str = ""
+    scope: str = ""

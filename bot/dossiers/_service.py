@@ -2,9 +2,20 @@
 
 The secret is the lookup code printed on the receipt (MaTraCuu); for a record without one, the
 last 4 digits of the applicant's phone number. An unknown code and a wrong secret give the same
-answer, and both count towards the lock: after `MAX_FAILURES` wrong tries for a code within
-`FAILURE_WINDOW`, that code cannot be looked up for `LOCK_FOR` (on every session and channel).
-Logs name the code only: never the secret, the phone or the applicant.
+answer, and both count towards two locks:
+
+- the code's: after `MAX_FAILURES` wrong tries for a code within `FAILURE_WINDOW` (after its last
+  right one, in the order they came), that code is locked for `LOCK_FOR` after the last wrong
+  try (on every session and channel). Its owner still gets through with a second factor the
+  record has: the secret followed by the last 4 digits of the registered phone ("AB12CD 5678"),
+  or the right secret from a chat already subscribed to the dossier;
+- the asker's: after `MAX_CLIENT_FAILURES` wrong tries from one address (the JSON API) or one
+  chat within `FAILURE_WINDOW`, for any codes, that address or chat is locked for all codes for
+  `LOCK_FOR` after its last wrong try; a right lookup does not wipe its misses.
+
+Who asks is given to `lookup` (address, chat) or, for the chat engine, set by the guide's hook
+before each answer (`set_asker`). Logs name the code only: never the secret, the phone or the
+applicant.
 """
 
 from __future__ import annotations
@@ -13,6 +24,7 @@ import hmac
 import itertools
 import logging
 import secrets as _secrets
+from contextvars import ContextVar
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -26,11 +38,34 @@ from ._status import ACTIVE, FINISHED, STATUSES, WAITING
 log = logging.getLogger("bot.dossiers")
 
 MAX_FAILURES = 5
+#: Wrong tries from one address or chat (any codes) within FAILURE_WINDOW that lock it out.
+MAX_CLIENT_FAILURES = 5
 FAILURE_WINDOW = timedelta(hours=1)
 LOCK_FOR = timedelta(minutes=15)
 #: Lookup attempts are kept this long, then pruned.
 KEEP_ATTEMPTS = timedelta(days=2)
 _LOOKUPS = itertools.count()  # lookups in this process, to prune old attempts now and then
+
+
+# Who is asking, for the lookups that follow in this context (a thread or a task): the storage it
+# was set for (so a value left by another database's engine is never used) and the chat.
+_ASKER: ContextVar[tuple[Storage | None, tuple[str, str] | None]] = ContextVar("tthc_lookup_asker", default=(None, None))
+
+
+def set_asker(storage: Storage, chat: tuple[str, str] | None) -> None:
+    """Say which chat the next lookups on `storage` in this thread or task come from (the chat
+    engine's guide calls this before each answer; the engine's lookup does not carry the chat)."""
+    _ASKER.set((storage, (str(chat[0]), str(chat[1])) if chat and chat[1] else None))
+
+
+def client_key(address: str | None = None, chat: tuple[str, str] | None = None) -> str | None:
+    """How lookup attempts name who tried: the address when known (a chat id on the web is the
+    client's choice), else the chat."""
+    if address:
+        return f"ip:{address}"
+    if chat and chat[1]:
+        return f"chat:{chat[0]}:{chat[1]}"
+    return None
 
 
 def board_contact(board: Board | None, lang: Lang = "vi") -> str:
@@ -43,12 +78,32 @@ def board_contact(board: Board | None, lang: Lang = "vi") -> str:
     return ", ".join(parts)
 
 
+def _phone_tail(row: dict[str, Any]) -> str | None:
+    digits = "".join(ch for ch in str(row.get("phone") or "") if "0" <= ch <= "9")
+    return digits[-4:] if len(digits) >= 4 else None
+
+
 def expected_secret(row: dict[str, Any]) -> str | None:
     """What a lookup of this record must give: its MaTraCuu, else its phone's last 4 digits."""
     if row.get("secret"):
         return normalize_secret(str(row["secret"]))
-    digits = "".join(ch for ch in str(row.get("phone") or "") if ch.isdigit())
-    return digits[-4:] if len(digits) >= 4 else None
+    return _phone_tail(row)
+
+
+def two_factor_secret(row: dict[str, Any]) -> str | None:
+    """The owner's way through a locked code: the MaTraCuu followed by the phone's last 4 digits
+    (None for a record without both)."""
+    tail = _phone_tail(row)
+    if not row.get("secret") or tail is None:
+        return None
+    return normalize_secret(str(row["secret"])) + tail
+
+
+def _same(given: str, expected: str | None) -> bool:
+    # Always one comparison, against a random value when there is nothing to compare with, so a
+    # missing record takes as long as a wrong secret.
+    target = expected if expected else _secrets.token_hex(8)
+    return bool(given) and hmac.compare_digest(given.encode(), target.encode()) and bool(expected)
 
 
 def _fmt_date(moment: datetime | None) -> str:
@@ -167,6 +222,14 @@ def status_text(facts: DossierFacts, lang: Lang = "vi") -> str:
     return "\n".join(lines)
 
 
+def _until(failures: list[datetime], limit: int, now: datetime) -> datetime | None:
+    """The end of a lock given the misses in the window (oldest first), or None."""
+    if len(failures) < limit:
+        return None
+    until = failures[-1] + LOCK_FOR
+    return until if now < until else None
+
+
 class DossierService:
     """Dossier lookups for the chat engine and the JSON API."""
 
@@ -189,38 +252,65 @@ class DossierService:
         now = to_vn(now or now_vn())
         code = normalize_code(code)
         failures = self.storage.lookup_failures(code, now - FAILURE_WINDOW)
-        if len(failures) < MAX_FAILURES:
+        return _until(failures, MAX_FAILURES, now)
+
+    def client_locked_until(self, client: str | None, now: datetime | None = None) -> datetime | None:
+        """When the lock on this address or chat (a `client_key`) ends, or None."""
+        if not client:
             return None
-        until = failures[-1] + LOCK_FOR
-        return until if now < until else None
+        now = to_vn(now or now_vn())
+        return _until(self.storage.client_failures(client, now - FAILURE_WINDOW), MAX_CLIENT_FAILURES, now)
 
-    def lookup(self, code: str, secret: str, now: datetime | None = None) -> LookupResult:
-        """Check `secret` for dossier `code`; the facts when it matches.
+    def lookup(self, code: str, secret: str, now: datetime | None = None, *, address: str | None = None,
+               chat: tuple[str, str] | None = None) -> LookupResult:
+        """Check `secret` for dossier `code`; the facts when it matches. `address` (the JSON
+        API's client) or `chat` say who asks; without them, the chat set by `set_asker`.
 
-        Unknown codes and wrong secrets give the same result and both count towards the lock.
+        Unknown codes and wrong secrets give the same result and both count towards the locks.
         """
         now = to_vn(now or now_vn())
         code = normalize_code(code)
         self._maybe_prune(now)
         if not code:
             return LookupResult(ok=False, locked=False, code=code)
-        if self.locked_until(code, now) is not None:
-            log.info("lookup %s: locked", code)
-            return LookupResult(ok=False, locked=True, code=code)
+        if address is None and chat is None:
+            for_storage, chat = _ASKER.get()
+            if for_storage is not self.storage:
+                chat = None
+        client = client_key(address, chat)
+        if self.client_locked_until(client, now) is not None:
+            log.info("lookup %s: the asker is locked", code)
+            return LookupResult(ok=False, locked=True, code=code, scope="client")
+        code_locked = self.locked_until(code, now) is not None
         row = self.storage.get_dossier(code)
-        expected = expected_secret(row) if row else None
         given = normalize_secret(secret)
-        # Always compare, against a random value when there is nothing to compare with, so an
-        # unknown code takes as long as a wrong secret.
-        target = expected if expected else _secrets.token_hex(8)
-        ok = bool(given) and hmac.compare_digest(given.encode(), target.encode()) and row is not None and bool(expected)
-        self.storage.record_lookup(code, now, ok)
+        one = _same(given, expected_secret(row) if row else None)
+        two = _same(given, two_factor_secret(row) if row else None)
+        if code_locked:
+            # Under attack: only the owner's second factor opens it (the secret alone, right or
+            # wrong, gets the same "locked" and counts as a miss of the asker's). The subscription is looked up
+            # whatever the secret, so the time taken says nothing about it.
+            subscribed = self._subscribed(code, chat)
+            ok = two or (one and subscribed)
+        else:
+            ok = one or two
+        ok = ok and row is not None
+        self.storage.record_lookup(code, now, ok, client, refused=code_locked and not ok)
         if not ok or row is None:
-            locked = self.locked_until(code, now) is not None
-            log.info("lookup %s: no match%s", code, " (now locked)" if locked else "")
-            return LookupResult(ok=False, locked=locked, code=code)
-        log.info("lookup %s: ok", code)
+            if code_locked:
+                log.info("lookup %s: locked", code)
+                return LookupResult(ok=False, locked=True, code=code, scope="code")
+            scope = ("client" if self.client_locked_until(client, now) is not None
+                     else "code" if self.locked_until(code, now) is not None else "")
+            log.info("lookup %s: no match%s", code, " (now locked)" if scope else "")
+            return LookupResult(ok=False, locked=bool(scope), code=code, scope=scope)
+        log.info("lookup %s: ok%s", code, " (second factor, the code is locked)" if code_locked else "")
         return LookupResult(ok=True, locked=False, facts=facts_for(row, self.calendar, now), code=code)
+
+    def _subscribed(self, code: str, chat: tuple[str, str] | None) -> bool:
+        if not chat:
+            return False
+        return any((s["channel"], str(s["chat_id"])) == (chat[0], str(chat[1])) for s in self.storage.subscribers(code))
 
     def _maybe_prune(self, now: datetime) -> None:
         if next(_LOOKUPS) % 200 == 0:
@@ -247,17 +337,33 @@ class DossierService:
             f"registered with the dossier. If it still does not work, please contact the board: {self.board_contact}."
         )
 
-    def locked_text(self, lang: Lang = "vi") -> str:
-        """The answer while a code is locked, with how to reach the board instead."""
+    def locked_text(self, lang: Lang = "vi", scope: str = "code") -> str:
+        """The answer while a code (or, `scope` "client", the asker) is locked, with how to reach
+        the board instead, and for a code how its owner still gets through."""
         minutes = int(LOCK_FOR.total_seconds() // 60)
+        if scope == "client":
+            if lang == "vi":
+                return (
+                    f"Bạn đã nhập sai mã tra cứu quá nhiều lần, nên việc tra cứu hồ sơ từ đây tạm khóa {minutes} phút. "
+                    f"Bạn có thể thử lại sau, hoặc liên hệ Ban Quản lý: {self.board_contact}."
+                )
+            return (
+                f"Too many wrong lookup secrets were entered from here, so lookups from here are locked for "
+                f"{minutes} minutes. Try again later, or contact the board: {self.board_contact}."
+            )
         if lang == "vi":
             return (
                 f"Mã tra cứu đã bị nhập sai quá nhiều lần, nên việc tra cứu hồ sơ này tạm khóa {minutes} phút "
-                f"để bảo vệ thông tin. Bạn có thể thử lại sau, hoặc liên hệ Ban Quản lý: {self.board_contact}."
+                "để bảo vệ thông tin. Nếu bạn là chủ hồ sơ, hãy gửi lại số hồ sơ, rồi gửi mã tra cứu kèm 4 số cuối "
+                "số điện thoại đã đăng ký (ví dụ: AB12CD 5678); hoặc tra cứu từ cuộc trò chuyện đã đăng ký nhận thông "
+                f"báo của hồ sơ. Bạn cũng có thể thử lại sau, hoặc liên hệ Ban Quản lý: {self.board_contact}."
             )
         return (
             f"The lookup secret was entered wrongly too many times, so lookups of this dossier are locked "
-            f"for {minutes} minutes to protect it. Try again later, or contact the board: {self.board_contact}."
+            f"for {minutes} minutes to protect it. If it is your dossier, send its code again, then the lookup "
+            "code followed by the last 4 digits of the registered phone number (e.g. AB12CD 5678); or look it up "
+            f"from the chat that subscribed to its notifications. Or try again later, or contact the board: "
+            f"{self.board_contact}."
         )
 
     def ask_secret_text(self, code: str, lang: Lang = "vi") -> str:
@@ -276,7 +382,7 @@ class DossierService:
     def reply(self, result: LookupResult, lang: Lang = "vi", subscribed: bool = False) -> Reply:
         """A ready reply for a lookup result, with a "Nhận thông báo" button after a success."""
         if result.locked:
-            return Reply(self.locked_text(lang))
+            return Reply(self.locked_text(lang, result.scope or "code"))
         if not result.ok or result.facts is None:
             return Reply(self.not_found_text(lang))
         buttons: tuple[Button, ...] = ()

@@ -45,6 +45,11 @@ class Guide:
 
     def before(self, q: str, state: dict[str, Any], lang: str, chat: tuple[str, str] | None) -> tuple[str, Reply] | None:
         """A message some flow of the guide takes over (a 👍/👎 press …): (intent, reply), else None."""
+        # The engine's dossier lookup does not carry the chat: say here who is asking, for the
+        # lock on a guessing chat (bot/dossiers/_service.py).
+        from ..dossiers._service import set_asker
+
+        set_asker(self.storage, chat)
         if q.startswith(FEEDBACK) and "handover" not in state:
             return self._feedback(q, state, lang, chat)
         return self.talk.before(q, state, lang, chat, now_vn())
