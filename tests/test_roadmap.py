@@ -26,6 +26,13 @@ ARTIFACTS = ROOT / "artifacts"
 DEFAULT_CODES = [
     "1.009748", "1.009664", "1.010733", "1.013239", "1.013234", "1.013236", "1.010727", "1.014199", "2.001955",
 ]
+# The default road with the steps other agencies handle (knowledge/elsewhere.yaml) in their places.
+DEFAULT_REFS = [
+    "1.009748", "elsewhere:land-sublease-park", "1.009664", "elsewhere:enterprise-registration", "1.010733",
+    "1.013239", "elsewhere:fire-safety-design", "1.013234", "1.013236", "elsewhere:electricity-connection",
+    "elsewhere:fire-safety-acceptance", "1.010727", "elsewhere:customs-production-site", "1.014199",
+    "elsewhere:temporary-residence-card", "2.001955",
+]
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +53,8 @@ def test_bundled_roadmap_loads(kb: Any) -> None:
     assert roadmap is not None
     assert [q.id for q in roadmap.questions] == ["foreign", "zone", "policy", "build", "environment", "workers"]
     assert roadmap.defaults["environment"] == "eia" and roadmap.defaults["foreign"] == "yes"
-    assert all(kb.procedure(s.code) for s in roadmap.steps)
+    assert all(kb.procedure(s.code) if s.code else kb.external(s.elsewhere or "") for s in roadmap.steps)
+    assert all(bool(s.code) != bool(s.elsewhere) for s in roadmap.steps), "a step names a code or an elsewhere id"
 
 
 def _broken(tmp_path: Path, roadmap: str) -> list[str]:
@@ -76,6 +84,10 @@ steps:
   - {code: "1.009748", when: {foriegn: yes}}
   - {code: "1.009748", when: {foreign: perhaps}}
   - {code: "1.009748", colour: red}
+  - {elsewhere: no-such-step}
+  - {elsewhere: fire-safety-design, code: "1.013236"}
+  - {elsewhere: fire-safety-design, case: 1}
+  - {when: {foreign: yes}}
 """
 
 
@@ -91,6 +103,10 @@ def test_roadmap_problems_name_file_line_and_field(tmp_path: Path) -> None:
     assert "steps[2].when.foriegn: unknown field (did you mean 'foreign'?)" in text
     assert "steps[3].when.foreign: must be one or more of: yes, no" in text
     assert "steps[4].colour: unknown field" in text
+    assert "steps[5].elsewhere: 'no-such-step' is not an entry of elsewhere.yaml" in text
+    assert "steps[6].elsewhere: give either code (a board procedure) or elsewhere" in text
+    assert "steps[7].case: is only for a board procedure" in text
+    assert "steps[8].code: is required" in text
     assert ":5 [roadmap] questions[1].id" in text, "the line of the problem is given"
 
 
@@ -109,20 +125,63 @@ def test_knowledge_without_a_roadmap_still_has_the_usual_road(tmp_path: Path) ->
 
 def test_default_plan_order_and_totals(kb: Any) -> None:
     plan = plan_roadmap(kb, None, "vi")
-    assert [s.code for s in plan.steps] == DEFAULT_CODES
-    assert plan.working_days == 17 + 5 + 10 + 7
-    assert plan.calendar_days == 20 + 35 + 40 + 20 + 30
-    assert plan.total_working_days == round(39 + 145 * 5 / 7)
-    assert plan.steps[1].case.time.value == 5, "IRC after a policy approval: the 5-day case"
+    assert [s.ref for s in plan.steps] == DEFAULT_REFS
+    assert [s.code for s in plan.steps if s.procedure is not None] == DEFAULT_CODES
+    board = [s.case.time for s in plan.steps if s.case is not None]
+    timed_elsewhere = [s.external.time for s in plan.steps if s.external is not None and s.external.time]
+    assert [(t.value, t.unit) for t in timed_elsewhere] == [(3, "working_days"), (5, "working_days")], \
+        "enterprise registration (3) and the temporary residence card (5) have a legal limit"
+    wd = sum(t.value or 0 for t in board + timed_elsewhere if t.unit == "working_days")
+    cd = sum(t.value or 0 for t in board if t.unit == "days") + sum(30 * (t.value or 0) for t in board if t.unit == "months")
+    assert plan.working_days == round(wd) and plan.calendar_days == round(cd)
+    assert plan.total_working_days == round(wd + cd * 5 / 7)
+    assert plan.elsewhere_open == 5 and plan.elsewhere_timed == 2 and plan.open_ended == 0
+    irc = next(s for s in plan.steps if s.code == "1.009664")
+    assert irc.case is not None and irc.case.time.value == 5, "IRC after a policy approval: the 5-day case"
+
+
+def test_fire_safety_design_comes_before_the_construction_permit(kb: Any) -> None:
+    for answers in (None, {"foreign": "no", "policy": "no", "environment": "none", "workers": "no"}):
+        refs = [s.ref for s in plan_roadmap(kb, answers, "vi").steps]
+        fire = refs.index("elsewhere:fire-safety-design")
+        assert fire < refs.index("1.013236"), refs
+        assert refs.index("1.013239") < fire, "after the feasibility study the fire design is appraised"
+        assert refs.index("elsewhere:fire-safety-acceptance") > refs.index("1.013236")
+    step = next(s for s in plan_roadmap(kb, None, "vi").steps if s.ref == "elsewhere:fire-safety-design")
+    assert step.code == "1.115391" and step.procedure is None and step.working_days() is None
+    assert "Công an" in step.agency and step.time_text("vi") == "theo quy định của cơ quan đó"
+    assert step.time_text("en") == "set by that agency's own rules"
+    no_build = [s.ref for s in plan_roadmap(kb, {"build": "no"}, "vi").steps]
+    assert "elsewhere:fire-safety-design" not in no_build and "1.013236" not in no_build
+
+
+def test_elsewhere_steps_say_who_handles_them_and_keep_totals_honest(kb: Any) -> None:
+    text = roadmap_text(plan_roadmap(kb, None, "vi"))
+    assert "Thẩm định thiết kế về phòng cháy chữa cháy [1.115391] (không do Ban Quản lý giải quyết)" in text
+    assert "Công an tỉnh (Cảnh sát PCCC và CNCH) · theo quy định của cơ quan đó" in text
+    assert "Sở Tài chính · 03 ngày làm việc" in text
+    assert "5 bước của cơ quan khác theo thời hạn của cơ quan đó, không tính vào tổng" in text
+    en = roadmap_text(plan_roadmap(kb, None, "en"))
+    assert "Fire safety design appraisal [1.115391] (not a board procedure)" in en
+    assert "not counted" in en
+    # A step with no national code (the sublease is a contract) shows no brackets.
+    assert "Thuê lại đất, nhà xưởng trong khu công nghiệp của doanh nghiệp đầu tư kinh doanh hạ tầng (không do" in text
+    outside = [s.ref for s in plan_roadmap(kb, {"zone": "no"}, "vi").steps]
+    assert "elsewhere:land-lease-state" in outside and "elsewhere:land-sublease-park" not in outside
 
 
 def test_answers_change_the_steps(kb: Any) -> None:
     domestic_no_policy_no_build = {"foreign": "no", "policy": "no", "build": "no", "environment": "none", "workers": "no"}
     plan = plan_roadmap(kb, domestic_no_policy_no_build, "vi")
-    assert [s.code for s in plan.steps] == ["2.001955"]
+    assert [s.code for s in plan.steps if s.procedure is not None] == ["2.001955"]
+    assert [s.ref for s in plan.steps if s.procedure is None] == [
+        "elsewhere:land-sublease-park", "elsewhere:enterprise-registration", "elsewhere:environmental-registration",
+        "elsewhere:electricity-connection", "elsewhere:customs-production-site",
+    ]
     foreign_no_policy = plan_roadmap(kb, {"policy": "no", "environment": "permit"}, "en")
-    codes = [s.code for s in foreign_no_policy.steps]
-    assert codes[0] == "1.009664" and foreign_no_policy.steps[0].case.time.value == 10
+    board_steps = [s for s in foreign_no_policy.steps if s.procedure is not None]
+    codes = [s.code for s in board_steps]
+    assert codes[0] == "1.009664" and board_steps[0].case is not None and board_steps[0].case.time.value == 10
     assert "1.010733" not in codes and "1.010727" in codes
     outside = plan_roadmap(kb, {"zone": "no"}, "vi")
     assert any("không phải Ban Quản lý" in n for n in outside.notes)
@@ -133,7 +192,8 @@ def test_numbered_text_has_agency_time_level_code_and_total(kb: Any) -> None:
     assert "1. Chấp thuận chủ trương đầu tư" in text and "[1.009748]" in text
     assert "17 ngày làm việc · trực tuyến một phần" in text
     assert "chưa trực tuyến" in text, "1.013234 has no online service"
-    assert "Tổng thời hạn giải quyết" in text and "khoảng 143 ngày làm việc" in text
+    plan = plan_roadmap(kb, None, "vi")
+    assert "Tổng thời hạn giải quyết" in text and f"khoảng {plan.total_working_days} ngày làm việc" in text
     en = roadmap_text(plan_roadmap(kb, None, "en"))
     assert "working days" in en and "partly online" in en and "fully online" in en
 
@@ -203,12 +263,14 @@ def test_roadmap_picture_is_a_phone_sized_png(kb: Any) -> None:
     for lang in ("vi", "en"):
         png = guide.png("", lang)
         image = Image.open(io.BytesIO(png))
-        assert image.format == "PNG" and image.width == 1080 and 2000 < image.height < 6000
+        assert image.format == "PNG" and image.width == 1080 and 2000 < image.height < 8000
         assert len(png) < 400_000, "small enough to send on a phone connection"
         (ARTIFACTS / f"roadmap-{lang}.png").write_bytes(png)
         # Coloured by online level: the amber of "một phần" and the red of "không" are there.
         colours = {c for _n, c in image.convert("RGB").getcolors(1 << 16) or []}
         assert (204, 122, 0) in colours and (178, 50, 40) in colours and (30, 130, 60) in colours
+        assert any(sum(abs(a - b) for a, b in zip(c, (70, 100, 140), strict=True)) <= 12 for c in colours), \
+            "steps of other agencies have their own colour (slate blue, within the palette's rounding)"
     assert guide.png("", "vi") is guide.png("", "vi"), "cached"
 
 
@@ -263,10 +325,10 @@ async def test_guided_roadmap_through_the_web_api_and_its_picture(aiohttp_client
 def test_roadmap_command(tmp_path: Path) -> None:
     env = {**os.environ, "TTHC_DB": str(tmp_path / "none.db")}
     out = subprocess.run([sys.executable, "-m", "bot", "roadmap"], capture_output=True, text=True, env=env, check=True)
-    assert out.stdout.startswith("Lộ trình thủ tục") and "9. Đăng ký nội quy lao động" in out.stdout
+    assert out.stdout.startswith("Lộ trình thủ tục") and "16. Đăng ký nội quy lao động" in out.stdout
     png = tmp_path / "pics" / "roadmap.png"
     out = subprocess.run([sys.executable, "-m", "bot", "roadmap", "--png", str(png), "--lang", "en"],
                          capture_output=True, text=True, env=env, check=True)
-    assert png.read_bytes().startswith(b"\x89PNG") and "9 steps" in out.stdout
+    assert png.read_bytes().startswith(b"\x89PNG") and "16 steps" in out.stdout
     bad = subprocess.run([sys.executable, "-m", "bot", "roadmap", "--answers", "7"], capture_output=True, text=True, env=env)
     assert bad.returncode == 2 and "--answers" in bad.stderr

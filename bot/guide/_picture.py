@@ -47,6 +47,9 @@ LEVEL_NAMES = {
     "vi": {"toàn trình": "Trực tuyến toàn trình", "một phần": "Trực tuyến một phần", "không": "Chưa trực tuyến"},
     "en": {"toàn trình": "Fully online", "một phần": "Partly online", "không": "Not online"},
 }
+# A step another agency handles (knowledge/elsewhere.yaml): slate blue, and said in words too.
+ELSEWHERE_COLOUR = (70, 100, 140)
+ELSEWHERE_NAME = {"vi": "Cơ quan khác giải quyết", "en": "Handled by another agency"}
 
 
 def _font_path(name: str) -> Path | None:
@@ -141,7 +144,7 @@ def render_roadmap(plan: Plan, board_name: str = "") -> bytes:
     between the steps, and the total."""
     lang = plan.lang
     vi = lang == "vi"
-    c = _Canvas()
+    c = _Canvas(height=max(6000, 1200 + 520 * len(plan.steps)))  # cropped to what is drawn
     inner = WIDTH - 2 * MARGIN
     title_f, sub_f = font(40, True), font(26)
     name_f, body_f, note_f, num_f = font(31, True), font(27), font(25), font(30, True)
@@ -167,8 +170,10 @@ def render_roadmap(plan: Plan, board_name: str = "") -> bytes:
 
     # Legend.
     x = MARGIN
-    for level, colour in LEVEL_COLOURS.items():
-        label = LEVEL_NAMES[lang][level]
+    legend = [(LEVEL_NAMES[lang][level], colour) for level, colour in LEVEL_COLOURS.items()]
+    if any(s.external is not None for s in plan.steps):
+        legend.append((ELSEWHERE_NAME[lang], ELSEWHERE_COLOUR))
+    for label, colour in legend:
         w = 30 + 12 + int(body_f.getlength(label)) + 36
         if x + w > WIDTH - MARGIN:
             x = MARGIN
@@ -185,14 +190,21 @@ def render_roadmap(plan: Plan, board_name: str = "") -> bytes:
     text_w = card_w - 48
     centres: list[int] = []
     for s in plan.steps:
-        level = s.procedure.online_level
-        colour = LEVEL_COLOURS.get(level, MUTED)
-        name = _step_name(s.procedure, vi)
+        if s.procedure is None:  # another agency's step
+            colour = ELSEWHERE_COLOUR
+            name = s.name(lang, 150)
+            kind = "Không do Ban Quản lý giải quyết" if vi else "Not a board procedure"
+            status = kind + (f" · {'mã' if vi else 'code'} {s.code}" if s.code else "")
+        else:
+            level = s.procedure.online_level
+            colour = LEVEL_COLOURS.get(level, MUTED)
+            name = _step_name(s.procedure, vi)
+            status = f"{LEVEL_NAMES[lang].get(level, level)} · {'mã' if vi else 'code'} {s.code}"
         name_lines = wrap(name, name_f, text_w)
         facts = [
             s.agency,
             ("Thời hạn: " if vi else "Time limit: ") + s.time_text(lang),
-            f"{LEVEL_NAMES[lang].get(level, level)} · {'mã' if vi else 'code'} {s.code}",
+            status,
         ]
         fact_lines = [line for fact in facts for line in wrap(fact, body_f, text_w)]
         note_lines = wrap(s.note, note_f, text_w) if s.note else []
@@ -228,10 +240,15 @@ def render_roadmap(plan: Plan, board_name: str = "") -> bytes:
         total_f = font(30, True)
         head = "Tổng thời hạn (làm lần lượt): " if vi else "Total (one after another): "
         lines = wrap(head + plan.total_text(), total_f, inner - 48)
-        h = 24 + len(lines) * _height(total_f) + 20
+        extra = plan.extra_text().lstrip("; ")
+        extra_lines = wrap(extra[:1].upper() + extra[1:] + ".", note_f, inner - 48) if extra else []
+        h = 24 + len(lines) * _height(total_f) + (8 + len(extra_lines) * _height(note_f) if extra_lines else 0) + 20
         c.draw.rounded_rectangle((MARGIN, c.y, WIDTH - MARGIN, c.y + h), radius=18, fill=(232, 240, 252), outline=HEADER, width=3)
         c.y += 24
         c.text(MARGIN + 24, lines, total_f, HEADER)
+        if extra_lines:
+            c.y += 8
+            c.text(MARGIN + 24, extra_lines, note_f, HEADER)
         c.y += 20 + 18
     footer = (
         "Thời hạn tính từ khi nhận đủ hồ sơ hợp lệ; chưa tính thời gian chuẩn bị, bổ sung hồ sơ và thi công. "

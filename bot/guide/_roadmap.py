@@ -17,7 +17,16 @@ from typing import Any
 from ..engine import _compose as compose
 from ..engine._reply import Button, Image, Reply
 from ..engine._text import fold
-from ..kb import Case, KnowledgeBase, Procedure, Roadmap, RoadmapQuestion, RoadmapStep
+from ..kb import (
+    Case,
+    ExternalProcedure,
+    KnowledgeBase,
+    Procedure,
+    Roadmap,
+    RoadmapQuestion,
+    RoadmapStep,
+    TimeLimit,
+)
 
 # Without a roadmap.yaml: the usual road of a project in an industrial park, by national code.
 FALLBACK_CODES = (
@@ -40,25 +49,54 @@ LEVEL_LABEL = {
 
 @dataclass(frozen=True)
 class PlanStep:
-    """One step of a computed roadmap."""
+    """One step of a computed roadmap: a board procedure (`procedure` and the `case` whose time
+    counts) or a step another agency handles (`external`, knowledge/elsewhere.yaml; then
+    `procedure` and `case` are None)."""
 
     number: int
-    procedure: Procedure
-    case: Case
+    procedure: Procedure | None
+    case: Case | None
     agency: str
     note: str | None
+    external: ExternalProcedure | None = None
 
     @property
     def code(self) -> str:
-        return self.procedure.code
+        """The national code: the board procedure's, or the other agency's when it has one ("")."""
+        if self.procedure is not None:
+            return self.procedure.code
+        return self.external.code or "" if self.external is not None else ""
+
+    @property
+    def ref(self) -> str:
+        """What the step names: a procedure code, or "elsewhere:" + the entry's id."""
+        if self.external is not None:
+            return "elsewhere:" + self.external.id
+        return self.code
+
+    @property
+    def limit(self) -> TimeLimit | None:
+        """The time limit that counts (None: another agency's step with no fixed time known)."""
+        if self.case is not None:
+            return self.case.time
+        return self.external.time if self.external is not None else None
+
+    def name(self, lang: str, limit: int = 160) -> str:
+        if self.external is not None:
+            return self.external.name if lang == "vi" else self.external.name_en
+        assert self.procedure is not None
+        return compose.short_name(self.procedure, limit) if lang == "vi" else self.procedure.name_en
 
     def time_text(self, lang: str) -> str:
+        if self.external is not None:
+            return compose.elsewhere_time(self.external, lang)
+        assert self.case is not None
         return compose.time_value(self.case, lang)
 
     def working_days(self) -> float | None:
         """The time limit in working days (calendar days and months converted roughly)."""
-        t = self.case.time
-        if t.value is None or t.unit is None:
+        t = self.limit
+        if t is None or t.value is None or t.unit is None:
             return None
         if t.unit == "working_days":
             return t.value
@@ -82,14 +120,16 @@ class Plan:
     @property
     def working_days(self) -> int:
         """The sum of the steps' limits stated in working days."""
-        return round(sum(s.case.time.value or 0 for s in self.steps if s.case.time.unit == "working_days"))
+        return round(sum(t.value or 0 for t in self._limits() if t.unit == "working_days"))
+
+    def _limits(self) -> list[TimeLimit]:
+        return [t for t in (s.limit for s in self.steps) if t is not None]
 
     @property
     def calendar_days(self) -> int:
         """The sum of the steps' limits stated in calendar days (months as 30 days)."""
         total = 0.0
-        for s in self.steps:
-            t = s.case.time
+        for t in self._limits():
             if t.value is not None and t.unit == "days":
                 total += t.value
             elif t.value is not None and t.unit == "months":
@@ -103,8 +143,33 @@ class Plan:
 
     @property
     def open_ended(self) -> int:
-        """Steps whose record fixes no time limit (not in the totals)."""
-        return sum(1 for s in self.steps if s.working_days() is None)
+        """Board steps whose record fixes no time limit (not in the totals)."""
+        return sum(1 for s in self.steps if s.external is None and s.working_days() is None)
+
+    @property
+    def elsewhere_open(self) -> int:
+        """Steps of other agencies with no fixed time known: their own rules apply (not in the totals)."""
+        return sum(1 for s in self.steps if s.external is not None and s.working_days() is None)
+
+    @property
+    def elsewhere_timed(self) -> int:
+        """Steps of other agencies whose legal time limit is in the totals."""
+        return sum(1 for s in self.steps if s.external is not None and s.working_days() is not None)
+
+    def extra_text(self) -> str:
+        """What the totals leave out, or take from other agencies ("" when nothing)."""
+        vi = self.lang == "vi"
+        parts = []
+        if self.open_ended:
+            parts.append(f"{self.open_ended} bước chưa có thời hạn cố định" if vi
+                         else f"{self.open_ended} step(s) with no fixed time limit")
+        if self.elsewhere_open:
+            parts.append(f"{self.elsewhere_open} bước của cơ quan khác theo thời hạn của cơ quan đó, không tính vào tổng" if vi
+                         else f"{self.elsewhere_open} step(s) of other agencies follow those agencies' own time limits, not counted")
+        if self.elsewhere_timed:
+            parts.append(f"gồm {self.elsewhere_timed} bước của cơ quan khác có thời hạn luật định" if vi
+                         else f"including {self.elsewhere_timed} step(s) of other agencies with a legal time limit")
+        return "".join("; " + p for p in parts)
 
     def total_text(self) -> str:
         vi = self.lang == "vi"
@@ -182,6 +247,14 @@ def plan_roadmap(kb: KnowledgeBase, answers: dict[str, str] | None, lang: str) -
     vi = lang == "vi"
     steps: list[PlanStep] = []
     for st in roadmap.steps:
+        if st.elsewhere:
+            ext = kb.external(st.elsewhere)
+            if ext is None or not st.applies(given):
+                continue
+            agency = (st.agency if vi else st.agency_en or st.agency) or (ext.agency if vi else ext.agency_en)
+            note = st.note if vi else st.note_en
+            steps.append(PlanStep(len(steps) + 1, None, None, agency, note, external=ext))
+            continue
         p = by_code.get(st.code)
         if p is None or not st.applies(given):
             continue
@@ -207,14 +280,22 @@ def plan_roadmap(kb: KnowledgeBase, answers: dict[str, str] | None, lang: str) -
 
 
 def roadmap_text(plan: Plan) -> str:
-    """The roadmap as a numbered list: name, agency, time limit, online level, code; the total."""
+    """The roadmap as a numbered list: name, agency, time limit, online level, code; the total.
+    A step of another agency says so, with that agency's time limit or that its own rules apply."""
     vi = plan.lang == "vi"
     lines = [plan.title + (" (lộ trình mẫu)" if vi and plan.is_default else " (example)" if plan.is_default else "")]
     if plan.assumptions:
         lines.append(("Áp dụng cho: " if vi else "For: ") + "; ".join(plan.assumptions) + ".")
     lines.extend(plan.notes)
     for s in plan.steps:
-        name = compose.short_name(s.procedure, 160) if vi else s.procedure.name_en
+        if s.procedure is None:
+            code = f" [{s.code}]" if s.code else ""
+            lines.append(f"{s.number}. {s.name(plan.lang)}{code} ({'không do Ban Quản lý giải quyết' if vi else 'not a board procedure'})")
+            lines.append(f"   {s.agency} · {s.time_text(plan.lang)}")
+            if s.note:
+                lines.append(f"   {s.note}")
+            continue
+        name = s.name(plan.lang)
         level = LEVEL_LABEL[plan.lang].get(s.procedure.online_level, s.procedure.online_level)
         lines.append(f"{s.number}. {name} [{s.code}]")
         lines.append(f"   {s.agency} · {s.time_text(plan.lang)} · {level}")
@@ -223,10 +304,7 @@ def roadmap_text(plan: Plan) -> str:
     if not plan.steps:
         lines.append("Không có thủ tục nào của Ban Quản lý áp dụng." if vi else "No board procedure applies.")
         return "\n".join(lines)
-    extra = ""
-    if plan.open_ended:
-        extra = (f"; {plan.open_ended} bước chưa có thời hạn cố định" if vi
-                 else f"; {plan.open_ended} step(s) with no fixed time limit")
+    extra = plan.extra_text()
     lines.append(
         f"Tổng thời hạn giải quyết nếu làm lần lượt: {plan.total_text()}{extra} (chưa tính thời gian chuẩn bị, "
         "bổ sung hồ sơ và thi công; ngày làm việc không tính thứ Bảy, Chủ nhật, ngày lễ)."
@@ -262,7 +340,8 @@ class RoadmapGuide:
     def result(self, plan: Plan) -> Reply:
         """The roadmap: numbered list, picture, a button per step, and the guided questions."""
         vi = plan.lang == "vi"
-        buttons = [Button(f"{s.number}. {compose.short_name(s.procedure, 36)}", f"p:{s.code}:procedure") for s in plan.steps]
+        buttons = [Button(f"{s.number}. {compose.short_name(s.procedure, 36)}", f"p:{s.code}:procedure")
+                   for s in plan.steps if s.procedure is not None]
         if self.roadmap.questions:
             buttons.append(Button("Lộ trình theo dự án của bạn" if vi else "Roadmap for your project", ACTION))
         png = self.png(plan.key if not plan.is_default else "", plan.lang)
