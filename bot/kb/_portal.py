@@ -19,7 +19,7 @@ from typing import Any
 from ._importer import (
     CHANNEL_ORDER,
     CHANNEL_VI,
-    LEGAL_HEADER,
+    DOC_CODE_RE,
     NAME_EN_TODO,
     TODO,
     Channel,
@@ -28,8 +28,10 @@ from ._importer import (
     FlowList,
     FlowMap,
     QuotedStr,
+    _code_type,
     _fee,
     _form_code,
+    _lower_keep_codes,
     _short,
     build_cases,
     case_heading,
@@ -38,7 +40,6 @@ from ._importer import (
     group_cases,
     is_no_info,
     parse_conditions,
-    parse_legal,
     parse_name,
     strip_bullet,
 )
@@ -122,14 +123,17 @@ def _channels(record: dict[str, Any], warnings: list[str]) -> tuple[list[Channel
             continue
         value = m.get("processingTime")
         unit = UNITS.get(str(m.get("processingTimeUnit")))
-        number = int(value) if isinstance(value, (int, float)) and value > 0 and float(value).is_integer() else None
-        if isinstance(value, float) and not value.is_integer():
-            warnings.append(f"channels ({CHANNEL_VI[kind]}): time {value} is not a whole number; read from the text")
+        number: int | float | None = None
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+            number = int(value) if float(value).is_integer() else float(value)
+        if isinstance(number, float):
+            warnings.append(f"channels ({CHANNEL_VI[kind]}): the time limit {number} is not a whole number; kept as written")
         if number is not None and unit is None:
             warnings.append(
                 f"channels ({CHANNEL_VI[kind]}): time unit {m.get('processingTimeUnit')!r} is not a known unit"
             )
-        raw = f"{number} {unit}" if number is not None and unit else str(value or "")
+        shown = str(number).replace(".", ",") if isinstance(number, float) else str(number)
+        raw = f"{shown} {unit}" if number is not None and unit else str(value or "")
         description = clean_lines(m.get("description"))
         own: list[dict[str, Any]] = []
         for f in m.get("fees") or []:
@@ -145,7 +149,7 @@ def _channels(record: dict[str, Any], warnings: list[str]) -> tuple[list[Channel
                 own.append(got)
         first = own[0] if own else None
         head = "Miễn phí" if first and first.get("amount") == 0 else ""
-        channels.append(Channel(kind, number, unit if number is not None else None, raw, head, "", description))
+        channels.append(Channel(kind, number, unit if number is not None else None, raw, head, "", description))  # type: ignore[arg-type]
         fees.append(own)
     return channels, fees
 
@@ -240,17 +244,55 @@ def _result(record: dict[str, Any]) -> str | None:
     return "; ".join(dict.fromkeys(names)) + "." if names else None
 
 
+DOC_KINDS = ("Luật", "Nghị định", "Nghị quyết", "Thông tư liên tịch", "Thông tư", "Quyết định", "Chỉ thị", "Văn bản hợp nhất")
+
+
+def _legal_entry(name: str, code: str) -> str | None:
+    """One legal document from the record's (name, code) pair: '<kind> số <code> <subject>'."""
+    code = re.sub(r"^(?:" + "|".join(DOC_KINDS) + r")\s+(?:số\s+)?", "", code, flags=re.IGNORECASE)
+    code = re.sub(r"(\d)\.(?=/)", r"\1", code)  # '09./2025/NQ-HĐND'
+    m = DOC_CODE_RE.search(code)
+    if not m:
+        return name or None
+    code = m.group(0)
+    if name.isupper():
+        name = _lower_keep_codes(name)
+    name = name.rstrip(" .;")
+    if code in name:
+        return name
+    kind = _code_type(m.group(3))
+    for k in DOC_KINDS:
+        if name.lower().startswith(k.lower() + " ") or name.lower() == k.lower():
+            rest = name[len(k):].strip()
+            if k == "Luật" and rest and not rest[0].islower():
+                return f"Luật {rest} số {code}"  # 'Luật Tổ chức chính quyền địa phương' + '72/2025/QH15'
+            name = rest
+            break
+    if not name:
+        return f"{kind} số {code}"
+    return f"{kind} số {code} {name[0].lower() + name[1:] if not name[:2].isupper() else name}"
+
+
 def _legal(record: dict[str, Any], warnings: list[str]) -> list[str]:
-    rows = []
+    out: list[str] = []
+    seen: set[str] = set()
     for item in record.get("legalBasisesDetails") or []:
-        if isinstance(item, dict):
-            name, code = clean(item.get("name")), clean(item.get("code"))
-            rows.append(f"{name}{code}")  # the page shows each row as its title, then its code
-    if not rows:
+        if not isinstance(item, dict):
+            continue
+        entry = _legal_entry(clean(item.get("name")), clean(item.get("code")))
+        if not entry:
+            continue
+        key = entry.casefold()
+        hits = DOC_CODE_RE.findall(entry)
+        if hits:
+            key = "/".join(hits[0]).casefold()
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(entry)
+    if not out:
         warnings.append("legal basis: none in the record")
-        return []
-    # the same rows the portal's page shows ('<title><code>'), read by the same rules
-    return parse_legal(LEGAL_HEADER + "".join(rows), warnings)
+    return out
 
 
 def parse_portal_record(record: dict[str, Any]) -> Draft:
