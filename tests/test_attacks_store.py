@@ -6,6 +6,10 @@ partial pushes wiping fields. Every test is bounded in time and asserts counts, 
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import subprocess
+import sys
 import threading
 import time
 from collections import Counter
@@ -273,3 +277,102 @@ def test_a_chat_guessing_through_the_engine_is_locked(kb: KnowledgeBase, dossier
     state = {}
     engine.answer(f"tra cứu hồ sơ {CODE}", state, chat=("zalo_oa", "u-owner"))
     assert "Hồ sơ " + CODE in engine.answer(SECRET, state, chat=("zalo_oa", "u-owner")).reply.text
+
+
+# -- 5. a long import, in this process or another, does not stop the server's reads and writes ---
+
+
+def _many(n: int, prefix: str = "H42.25-260301") -> list[dict[str, Any]]:
+    return [{"MaHoSo": f"{prefix}-{i:05d}", "TrangThaiHoSo": 4, "NgayTiepNhan": "20260213103000",
+             "NgayHenTra": "20260306170000", "MaTraCuu": f"S{i:05d}X", "SoDienThoai": "0912345678",
+             "TenTTHC": "Cấp giấy phép lao động", "PhongBanXuLy": "Phòng Quản lý Lao động"} for i in range(n)]
+
+
+def test_an_in_process_push_of_5000_records_lets_reads_through(dossiers: Storage) -> None:
+    rows = list(enumerate(_many(5000), start=1))
+    worker = threading.Thread(target=import_records, args=(dossiers, rows), kwargs={"source": "push"})
+    reads_during = 0
+    worker.start()
+    deadline = time.monotonic() + 120
+    while worker.is_alive() and time.monotonic() < deadline:
+        assert dossiers.get_dossier(CODE) is not None  # what a lookup reads
+        if worker.is_alive():
+            reads_during += 1
+        time.sleep(0.005)
+    worker.join(120)
+    assert dossiers.count_dossiers() == 5001
+    # One transaction for the whole push held the storage's lock throughout: no read got in.
+    assert reads_during >= 10, f"only {reads_during} reads completed while the push ran"
+
+
+def test_a_command_line_import_of_many_rows_lets_the_server_write(tmp_path: Path, dossiers: Storage) -> None:
+    data = tmp_path / "export.json"
+    data.write_text(json.dumps(_many(12000)), encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    proc = subprocess.Popen([sys.executable, "-m", "bot", "dossiers", "import", str(data), "--db", dossiers.path],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    writes_during = 0
+    seen: list[int] = []
+    try:
+        deadline = time.monotonic() + 120
+        while proc.poll() is None and time.monotonic() < deadline:
+            n = dossiers.count_dossiers()
+            if 1 < n < 12001:  # the import is under way: it has committed some rows, not all
+                dossiers.save_session(f"web:s{writes_during}", {"lang": "vi"})  # what every answer writes
+                writes_during += 1
+                seen.append(n)
+            time.sleep(0.01)
+        assert proc.wait(120) == 0, proc.stderr.read().decode() if proc.stderr else ""
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        if proc.stderr:
+            proc.stderr.close()
+    assert dossiers.count_dossiers() == 12001
+    # One transaction for the whole file: nothing committed, and every write of ours waiting,
+    # until the end.
+    assert writes_during >= 5 and len(set(seen)) >= 3, (writes_during, sorted(set(seen))[:5])
+
+
+# -- 10. a partial push updates only the fields it names ---------------------------------------
+
+
+async def test_a_partial_push_keeps_the_fields_it_does_not_name(client: TestClient, dossiers: Storage) -> None:
+    before = dossiers.get_dossier(CODE)
+    assert before is not None
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    partial = {"MaHoSo": CODE, "TrangThaiHoSo": 5, "NgayTiepNhan": "2026-02-13T10:30:00+07:00"}
+    resp = await client.post("/api/dossiers", json=[partial], headers=auth)
+    assert resp.status == 200, await resp.text()
+    assert (await resp.json())["changed"] == 1
+    after = dossiers.get_dossier(CODE)
+    assert after is not None and after["status"] == 5
+    for field in ("secret", "phone", "procedure_code", "procedure_name", "department", "applicant", "due_at"):
+        assert after[field] == before[field], field
+    # The owner's secret still works (it once got 404 and counted towards the lock).
+    resp = await client.get(f"/api/dossiers/{CODE}", params={"secret": SECRET})
+    assert resp.status == 200
+    # The same partial push again changes nothing; a named empty field clears it.
+    resp = await client.post("/api/dossiers", json=[partial], headers=auth)
+    assert (await resp.json())["unchanged"] == 1
+    resp = await client.post("/api/dossiers", json=[{**partial, "PhongBanXuLy": ""}], headers=auth)
+    assert (await resp.json())["changed"] == 1
+    assert dossiers.get_dossier(CODE)["department"] is None  # type: ignore[index]
+
+
+def test_a_partial_import_keeps_the_fields_it_does_not_name(tmp_path: Path, dossiers: Storage) -> None:
+    from bot.cli import main
+
+    before = dossiers.get_dossier(CODE)
+    assert before is not None
+    data = tmp_path / "partial.csv"
+    data.write_text(f"MaHoSo,TrangThaiHoSo,NgayTiepNhan\n{CODE},9,20260213103000\n", encoding="utf-8")
+    assert main(["dossiers", "import", str(data), "--db", dossiers.path]) == 0
+    after = dossiers.get_dossier(CODE)
+    assert after is not None and after["status"] == 9
+    for field in ("secret", "phone", "procedure_code", "procedure_name", "department", "applicant", "due_at"):
+        assert after[field] == before[field], field
+    # A partial record still has to make sense with what is stored.
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps([{"MaHoSo": CODE, "TrangThaiHoSo": 9, "NgayTra": "20260101"}]), encoding="utf-8")
+    assert main(["dossiers", "import", str(bad), "--db", dossiers.path]) == 1, "returned before it was received"

@@ -7,9 +7,13 @@ Fields (unknown fields are ignored):
 Dates: yyyyMMddHHmmss, yyyyMMdd, ISO 8601 or dd/MM/yyyy [HH:mm[:ss]]; without an offset they are
 Vietnam time (Asia/Ho_Chi_Minh).
 
-The whole batch is one transaction; a bad row is reported and skipped, the good ones are kept.
-Importing the same data again changes nothing. A status change is written to the history and
-queues one notification for each chat subscribed to that dossier.
+Rows are written a few hundred to a transaction, with a pause between transactions, so a long
+import never holds the database from the server; a bad row is reported and skipped, the good ones
+are kept, and an import cut short keeps the transactions it finished (run it again: importing the
+same data again changes nothing). A record changes only the fields it names: one with just MaHoSo,
+TrangThaiHoSo and NgayTiepNhan keeps the stored secret, phone, procedure and department. A status
+change is written to the history and queues one notification for each chat subscribed to that
+dossier, in the transaction of the change.
 """
 
 from __future__ import annotations
@@ -17,9 +21,11 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import itertools
 import json
 import logging
 import re
+import time
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -27,7 +33,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ..storage import Storage, iso
+from ..storage import Storage, from_iso, iso
 from ..workdays import VN_TZ, now_vn
 from ._model import CODE_CHARS_RE, normalize_code
 from ._notify import status_change_payload
@@ -248,8 +254,17 @@ def _phone(value: str | None) -> str | None:
     return digits
 
 
-def validate(raw: Any) -> dict[str, Any]:
-    """A stored dossier record from one imported row, or RowError saying what is wrong."""
+#: The stored field each portal field sets (a record that does not name a field leaves it as stored).
+_STORED = {"NgayTiepNhan": "received_at", "NgayHenTra": "due_at", "NgayTra": "returned_at",
+           "SoDienThoai": "phone", "KenhThucHien": "channel", **_TEXT_FIELDS}
+
+
+def validate(raw: Any, old: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A stored dossier record from one imported row, or RowError saying what is wrong.
+
+    With `old` (the stored row of that code), a field the row does not name (no such key; an
+    empty value is named, and clears it) keeps its stored value: a push of only MaHoSo,
+    TrangThaiHoSo and NgayTiepNhan changes only those."""
     if not isinstance(raw, dict):
         raise RowError("is not a record of named fields")
     raw = {str(k).strip(): v for k, v in raw.items()}
@@ -266,9 +281,15 @@ def validate(raw: Any) -> dict[str, Any]:
         status = -1
     if status not in STATUSES:
         raise RowError(f"TrangThaiHoSo must be a status code from 1 to 10 (got {status_raw!r})")
-    received = _field_date(raw, "NgayTiepNhan")
-    due = _field_date(raw, "NgayHenTra")
-    returned = _field_date(raw, "NgayTra")
+    kept = {name: old.get(name) for key, name in _STORED.items() if key not in raw} if old is not None else {}
+
+    def date_of(key: str) -> datetime | None:
+        name = _STORED[key]
+        return from_iso(kept[name]) if name in kept else _field_date(raw, key)
+
+    received = date_of("NgayTiepNhan")
+    due = date_of("NgayHenTra")
+    returned = date_of("NgayTra")
     if received is None and status != 1:
         raise RowError("NgayTiepNhan (the date received) is missing")
     if received and due and due < received:
@@ -295,6 +316,7 @@ def validate(raw: Any) -> dict[str, Any]:
     }
     for key, name in _TEXT_FIELDS.items():
         record[name] = _field_text(raw, key)
+    record.update(kept)  # dates were read above, from the row or as kept
     record["fingerprint"] = fingerprint(record)
     return record
 
@@ -307,6 +329,11 @@ def fingerprint(record: dict[str, Any]) -> str:
 
 # -- upserting -------------------------------------------------------------------------------
 
+#: Rows written in one transaction: a few milliseconds of work, so nobody waits longer for it.
+BATCH = 200
+#: The longest pause between two transactions of an import (it pauses as long as the last took).
+MAX_PAUSE = 0.05
+
 
 def import_records(
     storage: Storage,
@@ -314,26 +341,29 @@ def import_records(
     now: datetime | None = None,
     source: str = "import",
     progress: Callable[[int], None] | None = None,
+    batch: int = BATCH,
 ) -> ImportResult:
-    """Validate and upsert rows in one transaction; return the counts and the rejected rows."""
+    """Validate and upsert rows, `batch` rows to a transaction; return the counts and the
+    rejected rows. Between transactions the importer pauses about as long as the last one
+    took, so readers and writers of this process (the storage's lock) and of others (SQLite's
+    write lock) get in: a long import slows the server, never stops it."""
     now = now or now_vn()
     result = ImportResult()
-    with storage.transaction():
-        for done, (row_no, raw) in enumerate(rows, start=1):
-            code = ""
-            if isinstance(raw, dict):
-                code = normalize_code(str(raw.get("MaHoSo") or ""))[:64]
-            try:
-                record = validate(raw)
-                with storage.transaction():
-                    _upsert(storage, record, now, source, result)
-            except RowError as exc:
-                result.rejected.append(Rejected(row_no, code, str(exc)))
-            except Exception as exc:  # a database problem with one row must not lose the others
-                log.exception("import: row %s (%s) failed", row_no, code)
-                result.rejected.append(Rejected(row_no, code, f"could not be stored ({type(exc).__name__})"))
-            if progress:
-                progress(done)
+    pending = iter(enumerate(rows, start=1))
+    done = 0
+    while True:
+        chunk = list(itertools.islice(pending, max(batch, 1)))
+        if not chunk:
+            break
+        started = time.perf_counter()
+        with storage.transaction():
+            for _, (row_no, raw) in chunk:
+                done += 1
+                _import_row(storage, row_no, raw, now, source, result)
+                if progress:
+                    progress(done)
+        if len(chunk) == batch:  # more may follow: let others in first
+            time.sleep(min(max(time.perf_counter() - started, 0.001), MAX_PAUSE))
     log.info(
         "import from %s: %d added, %d changed, %d unchanged, %d rejected, %d notifications",
         source, result.added, result.changed, result.unchanged, len(result.rejected), result.notifications,
@@ -341,9 +371,26 @@ def import_records(
     return result
 
 
-def _upsert(storage: Storage, record: dict[str, Any], now: datetime, source: str, result: ImportResult) -> None:
+def _import_row(storage: Storage, row_no: int, raw: Any, now: datetime, source: str, result: ImportResult) -> None:
+    code = ""
+    if isinstance(raw, dict):
+        named = next((v for k, v in raw.items() if str(k).strip() == "MaHoSo"), None)
+        code = normalize_code(str(named or ""))[:64]
+    try:
+        with storage.transaction():
+            old = storage.get_dossier(code) if code else None
+            record = validate(raw, old)
+            _upsert(storage, record, old, now, source, result)
+    except RowError as exc:
+        result.rejected.append(Rejected(row_no, code, str(exc)))
+    except Exception as exc:  # a database problem with one row must not lose the others
+        log.exception("import: row %s (%s) failed", row_no, code)
+        result.rejected.append(Rejected(row_no, code, f"could not be stored ({type(exc).__name__})"))
+
+
+def _upsert(storage: Storage, record: dict[str, Any], old: dict[str, Any] | None, now: datetime, source: str,
+            result: ImportResult) -> None:
     code = record["code"]
-    old = storage.get_dossier(code)
     if old is not None and old["fingerprint"] == record["fingerprint"]:
         result.unchanged += 1
         return
