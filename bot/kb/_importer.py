@@ -617,6 +617,17 @@ def _table_unit(raw: str | None) -> str | None:
     return {"ngày làm việc": "working_days", "ngày": "days", "tháng": "months"}.get((raw or "").lower())
 
 
+def _table_unit_wins(d: Time, table_unit: str | None, label: str, warnings: list[str]) -> Time:
+    """The description's time, in the table's unit when the table says 'Ngày làm việc' and the text a bare 'ngày'."""
+    if _table_unit(table_unit) == "working_days" and d.unit == "days":
+        warnings.append(
+            f"time ({label}): the table says '{d.value} Ngày làm việc' and the description '{_short(d.text, 50)}'; "
+            "read as working days"
+        )
+        return Time(d.value, "working_days", d.text, "table")
+    return Time(d.value, d.unit, d.text, "description")
+
+
 def resolve_time(
     channels: list[Channel], case_no: str | None, steps_text: str, label: str,
     warnings: list[str], notes: list[str],
@@ -653,7 +664,7 @@ def resolve_time(
                 if not unitless or d.unit:
                     if unitless:
                         warnings.append(f"time ({label}): {problem}; used the other channels' {d.value} and the description's '{d.text}'")
-                    return Time(d.value, d.unit, d.text, "description")
+                    return _table_unit_wins(d, tu, label, warnings)
             else:
                 problem = f"the table says '{tv} {tu}' but the description says '{d.text}'"
         elif len(descr) > 1:
@@ -664,7 +675,7 @@ def resolve_time(
                     f"time ({label}): the description gives several times "
                     f"({', '.join(f'{x.value} {x.unit}' for x in descr)}); used the table's {tv} confirmed by '{_short(d.text, 60)}'"
                 )
-                return Time(d.value, d.unit, d.text, "description")
+                return _table_unit_wins(d, tu, label, warnings)
             problem = f"the table says '{tv} {tu}' and the description gives several times"
         else:
             unit = _table_unit(tu)
