@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -376,3 +377,60 @@ def test_a_partial_import_keeps_the_fields_it_does_not_name(tmp_path: Path, doss
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps([{"MaHoSo": CODE, "TrangThaiHoSo": 9, "NgayTra": "20260101"}]), encoding="utf-8")
     assert main(["dossiers", "import", str(bad), "--db", dossiers.path]) == 1, "returned before it was received"
+
+
+# -- 6. a YAML alias bomb in the knowledge is refused, fast and small -------------------------------
+
+
+def alias_bomb(depth: int = 9, width: int = 9) -> str:
+    """A few hundred bytes of YAML that expand to width**depth values (387 million here)."""
+    lines = ["code: 9.999999", "name: Thủ tục bom", 'l0: &l0 ["ha", "ha", "ha", "ha", "ha", "ha", "ha", "ha", "ha"]']
+    for level in range(1, depth):
+        refs = ", ".join(f"*l{level - 1}" for _ in range(width))
+        lines.append(f"l{level}: &l{level} [{refs}]")
+    lines.append(f"cases: [*l{depth - 1}]")
+    return "\n".join(lines) + "\n"
+
+
+def _limit_memory() -> None:  # the child may not take the machine down if the bomb goes off
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+
+
+def test_kb_check_refuses_a_yaml_alias_bomb_fast_and_names_the_file(tmp_path: Path) -> None:
+    knowledge = tmp_path / "knowledge"
+    shutil.copytree(default_knowledge_dir(), knowledge)
+    (knowledge / "procedures" / "9.999999.yaml").write_text(alias_bomb(), encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-m", "bot", "kb", "check", str(knowledge)], capture_output=True,
+                          text=True, timeout=120, env=env, preexec_fn=_limit_memory)
+    assert done.returncode == 1, done.stderr[-2000:]
+    problems = [line for line in done.stderr.splitlines() if "9.999999.yaml" in line]
+    assert problems and "alias" in problems[0], done.stderr[-2000:]
+    assert "MemoryError" not in done.stderr and "Traceback" not in done.stderr
+    assert time.monotonic() - started < 60  # once 17.7 s and a MemoryError; now about a second
+
+
+def test_reload_keeps_the_last_good_knowledge_when_a_file_is_an_alias_bomb(tmp_path: Path) -> None:
+    import tracemalloc
+
+    from bot.web._reload import LiveEngine
+
+    knowledge = tmp_path / "knowledge"
+    shutil.copytree(default_knowledge_dir(), knowledge)
+    live = LiveEngine(Engine(load_knowledge(knowledge)), lambda: Engine(load_knowledge(knowledge)))
+    before = live.current
+    (knowledge / "procedures" / "9.999999.yaml").write_text(alias_bomb(), encoding="utf-8")
+    tracemalloc.start()
+    try:
+        result = live.reload()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert not result.ok
+    assert any("9.999999.yaml" in p and "alias" in p for p in result.problems), result.problems
+    assert live.current is before, "the last good knowledge keeps serving"
+    assert peak < 300 << 20, f"{peak / 2**20:.0f} MB to refuse it"
+    assert live.answer("gia hạn giấy phép lao động mất bao lâu", {}).matches

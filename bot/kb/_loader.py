@@ -91,6 +91,27 @@ def _lines(node: yaml.Node, path: tuple[Any, ...], out: dict[tuple[Any, ...], in
             _lines(item, path + (i,), out)
 
 
+def _repeated(node: yaml.Node) -> yaml.Node | None:
+    """The first node met twice in a composed tree, or None. YAML composes an alias (`*name`)
+    as the very node of its anchor (`&name`): walking the tree once, a node seen again is an
+    alias. Knowledge files may not have them: nine nested aliases of nine items each are a few
+    hundred bytes that expand to 387 million values."""
+    seen: set[int] = set()
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if id(current) in seen:
+            return current
+        seen.add(id(current))
+        if isinstance(current, yaml.MappingNode):
+            for key_node, value_node in current.value:
+                stack.append(key_node)
+                stack.append(value_node)
+        elif isinstance(current, yaml.SequenceNode):
+            stack.extend(current.value)
+    return None
+
+
 def _read_yaml(path: Path, rel: str, problems: list[Problem]) -> tuple[Any, dict[tuple[Any, ...], int]]:
     """Parse one file; on a syntax error record a problem with YAML's line and return None."""
     try:
@@ -102,6 +123,11 @@ def _read_yaml(path: Path, rel: str, problems: list[Problem]) -> tuple[Any, dict
     try:
         # One parse: the node tree gives the lines, the same tree gives the data.
         node = loader.get_single_node()
+        alias = _repeated(node) if node is not None else None
+        if alias is not None:  # refused before anything walks or builds the expanded tree
+            problems.append(Problem(rel, "", "", "uses a YAML alias (an &anchor repeated as *name): knowledge files "
+                                    "may not; write the value out where it is needed", alias.start_mark.line + 1))
+            return None, {}
         data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
