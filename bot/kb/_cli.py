@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from collections import Counter
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,10 @@ def register(sub: Any) -> None:
     diff.add_argument("dir", nargs="?", help="knowledge directory (default: TTHC_KNOWLEDGE or the bundled one)")
     diff.add_argument("--code", action="append", default=[], help="only this procedure code (repeatable)")
     diff.add_argument("--explained", action="store_true", help="also list the differences already explained")
+    diff.add_argument(
+        "--date", type=date.fromisoformat, default=None, metavar="YYYY-MM-DD",
+        help="the date of records that carry none (the day they were copied); older records are not compared",
+    )
     diff.set_defaults(func=_diff)
 
 
@@ -86,4 +91,4 @@ def _import_dvc(args: argparse.Namespace) -> int:
 def _diff(args: argparse.Namespace) -> int:
     from ._diff import run_diff
 
-    return run_diff(Path(args.file), _dir(args), codes=args.code, show_explained=args.explained)
+    return run_diff(Path(args.file), _dir(args), codes=args.code, show_explained=args.explained, undated=args.date)

@@ -9,6 +9,9 @@ draft is compared with the curated procedure of the same code, field by field:
 - ``fees``: the amounts;
 - ``legal_basis``: the documents cited, by their codes (``66.18/2026/NQ-CP``).
 
+Records that carry no date of their own (the crawled pages) can be given one with ``--date``
+(the day they were copied); a record older than a procedure's ``record_date`` is not compared.
+
 A difference a person has looked at and kept on purpose is *explained* by an item of the
 procedure's ``diff_explained:`` list that starts with the field's name (``"documents: the board
 lists the land papers as one item"``). An explanation holds for the record the procedure was
@@ -229,15 +232,23 @@ def _legal_differences(p: Procedure, legal: list[str]) -> list[str]:
     return out
 
 
-def compare(p: Procedure, draft: Draft) -> ProcedureDiff:
+def record_date_of(draft: Draft, undated: date | None = None) -> date | None:
+    """The record's own date (the portal's JSON gives it), else `undated` (the date of the copy)."""
+    value = draft.data.get("record_date")
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            return undated
+    return undated
+
+
+def compare(p: Procedure, draft: Draft, undated: date | None = None) -> ProcedureDiff:
     """Every difference between a procedure and a record's draft, with its explanation if any."""
     data = draft.data
-    rec_date = data.get("record_date")
-    if isinstance(rec_date, str):
-        try:
-            rec_date = date.fromisoformat(rec_date)
-        except ValueError:
-            rec_date = None
+    rec_date = record_date_of(draft, undated)
     url = data.get("source_url")
     result = ProcedureDiff(p.code, p.name, url if isinstance(url, str) and url.startswith("http") else None,
                            rec_date if isinstance(rec_date, date) else None, p.record_date)
@@ -251,7 +262,9 @@ def compare(p: Procedure, draft: Draft) -> ProcedureDiff:
     found += [("documents", t) for t in _document_differences(p, cases)]
     found += [("fees", t) for t in _fee_differences(p, cases)]
     found += [("legal_basis", t) for t in _legal_differences(p, list(data.get("legal_basis") or []))]
-    result.stale = bool(result.record_date and p.record_date and result.record_date > p.record_date)
+    # only a record's own date can tell that it changed after the knowledge was checked
+    own = record_date_of(draft)
+    result.stale = bool(own and p.record_date and own > p.record_date)
     reasons: dict[str, str] = {}
     for item in p.diff_explained:
         head, _, why = item.partition(":")
@@ -269,8 +282,14 @@ def compare(p: Procedure, draft: Draft) -> ProcedureDiff:
 
 def diff_records(
     records: list[tuple[int, dict[str, Any]]], procedures: dict[str, Procedure], codes: list[str] | None = None,
+    undated: date | None = None, older: list[str] | None = None,
 ) -> tuple[list[ProcedureDiff], list[str], list[str]]:
-    """(the procedures compared, codes of records not in the knowledge, problems met)."""
+    """(the procedures compared, codes of records not in the knowledge, problems met).
+
+    A record older than the procedure's `record_date` (its own date, or `undated` for records that
+    carry none) is not compared: the knowledge was checked against a newer one. Its code goes to
+    `older` when a list is given.
+    """
     by_code: dict[str, dict[str, Any]] = {}
     problems: list[str] = []
     for n, rec in records:
@@ -295,7 +314,12 @@ def diff_records(
         except Exception as exc:  # one unreadable record must not hide the others
             problems.append(f"{code}: could not be read: {type(exc).__name__}: {exc}")
             continue
-        diffs.append(compare(proc, draft))
+        when = record_date_of(draft, undated)
+        if when and proc.record_date and when < proc.record_date:
+            if older is not None:
+                older.append(code)
+            continue
+        diffs.append(compare(proc, draft, undated))
     return diffs, outside, problems
 
 
@@ -313,7 +337,9 @@ def _print(d: ProcedureDiff) -> None:
             print(f"    {x.field} (explained: {_short(x.explained, 70)}): {x.text}")
 
 
-def run_diff(file: Path, root: Path, codes: list[str] | None = None, show_explained: bool = False) -> int:
+def run_diff(
+    file: Path, root: Path, codes: list[str] | None = None, show_explained: bool = False, undated: date | None = None,
+) -> int:
     """0: nothing unexplained differs; 1: something does (or a code was not found); 2: unreadable."""
     try:
         text = Path(file).read_text(encoding="utf-8")
@@ -328,7 +354,8 @@ def run_diff(file: Path, root: Path, codes: list[str] | None = None, show_explai
         print(f"warning: {root} has {len(kb_problems)} problem(s) (`tthc-bot kb check`); "
               "procedures that do not load are not compared", file=sys.stderr)
     procedures = {p.code: p for p in kb.procedures}
-    diffs, outside, problems = diff_records(records, procedures, codes)
+    older: list[str] = []
+    diffs, outside, problems = diff_records(records, procedures, codes, undated, older)
     for msg in problems:
         print(f"{file}: {msg}", file=sys.stderr)
     changed = [d for d in diffs if d.unexplained]
@@ -340,7 +367,9 @@ def run_diff(file: Path, root: Path, codes: list[str] | None = None, show_explai
     print(
         f"{len(records)} record(s), {len(diffs)} compared with {root}: "
         f"{len(changed)} procedure(s) with {n_unexplained} unexplained difference(s), "
-        f"{n_explained} explained difference(s); {len(outside)} record(s) of procedures not in the knowledge."
+        f"{n_explained} explained difference(s); {len(outside)} record(s) of procedures not in the knowledge"
+        + (f"; {len(older)} record(s) older than the knowledge's record_date, not compared" if older else "")
+        + "."
     )
     missing = any(m.startswith("no record with code") for m in problems)
     return 1 if changed or missing else 0
