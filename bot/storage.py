@@ -738,6 +738,13 @@ class Storage:
             if self.path == ":memory:":
                 with self._lock:
                     return self._health(self.db.conn, probes, full)
+            # This process's own connection answers too (unless a long write holds it: busy is
+            # not broken).
+            if self._lock.acquire(timeout=1.0):
+                try:
+                    self.db.conn.execute("SELECT 1").fetchall()
+                finally:
+                    self._lock.release()
             conn = sqlite3.connect(Path(self.path).resolve().as_uri() + "?mode=ro", uri=True, timeout=BUSY_TIMEOUT)
             try:
                 return self._health(conn, probes, full)

@@ -171,7 +171,7 @@ def chosen_action(text: str, channel_state: dict[str, Any] | None) -> str | None
     """The action of a numbered choice the user typed ("2"), if the last reply offered one."""
     choices = (channel_state or {}).get("choices") or []
     t = text.strip().rstrip(".")
-    if t.isdigit() and 1 <= int(t) <= len(choices):
+    if 1 <= len(t) <= 3 and t.isascii() and t.isdigit() and 1 <= int(t) <= len(choices):  # "²" is no choice
         action = choices[int(t) - 1]
         return action if isinstance(action, str) else None
     return None

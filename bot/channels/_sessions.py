@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -179,6 +180,13 @@ class AppSessions:
     def save_session(self, key: str, state: dict[str, Any]) -> None:
         session_store(self.app).save_session(key, state)
 
+    def first_delivery(self, source: str, event_id: str) -> bool | None:
+        """The Storage's inbox verdict on an event (True the first time), or None when the app
+        has no Storage with an inbox."""
+        store = session_store(self.app)
+        record = getattr(store, "first_delivery", None)
+        return None if record is None else bool(record(source, event_id))
+
 
 def conversations(app: web.Application) -> Conversations:
     """A `Conversations` over the app's engine (swapped in place on a knowledge reload), its
@@ -186,11 +194,45 @@ def conversations(app: web.Application) -> Conversations:
     return Conversations(app[ENGINE], AppSessions(app), app.get(RUNTIME))
 
 
-class SeenEvents:
-    """Remembers event ids (e.g. Zalo msg_id) so a redelivered event is not answered twice.
+_PLAIN_ID = re.compile(r"[A-Za-z0-9_.:@+=-]{1,128}")
 
-    In memory for speed, and in the Storage's sessions table when there is one, so another
-    process or a restarted one recognises the event too.
+
+def plain_id(value: object) -> str | None:
+    """A chat or user id from a webhook as text, when it is a plain ASCII id (letters, digits,
+    a few signs, at most 128): None for anything else (a lone surrogate, another script's
+    digits, a structure), so no odd id reaches a session key, the database or a log."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        return None
+    text = str(value)
+    return text if _PLAIN_ID.fullmatch(text) else None
+
+
+def event_key(event_id: object) -> str:
+    """An event id as stored: plain ASCII ids (Telegram update_id, Zalo msg_id) as they are,
+    anything else (too long, other scripts, control characters, lone surrogates) as a digest,
+    so every id can be recorded and no odd id slips past the replay check."""
+    text = str(event_id)
+    if _PLAIN_ID.fullmatch(text):
+        return text
+    return "h:" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:40]
+
+
+def derived_event_id(*parts: object) -> str:
+    """A stable id for an event that carries none (a Zalo event without msg_id, a Zalo Bot
+    message without message_id): a digest of its content and timestamp, the same for every
+    redelivery or replay of the same event."""
+    import json
+
+    raw = json.dumps(list(parts), sort_keys=True, ensure_ascii=True, default=str, separators=(",", ":"))
+    return "d:" + hashlib.sha256(raw.encode()).hexdigest()[:40]
+
+
+class SeenEvents:
+    """Remembers event ids (Telegram update_id, Zalo msg_id…) so a redelivered or replayed
+    event is not answered twice.
+
+    In memory for speed, and in the Storage's inbox table when there is one (one atomic
+    INSERT, bot/storage.py), so another process or a restarted one recognises the event too.
     """
 
     def __init__(self, store: SessionStore | None, namespace: str, limit: int = MAX_SEEN_EVENTS) -> None:
@@ -199,21 +241,27 @@ class SeenEvents:
         self.limit = limit
         self._seen: OrderedDict[str, None] = OrderedDict()
 
-    def first_time(self, event_id: str) -> bool:
+    def first_time(self, event_id: object) -> bool:
         """True the first time `event_id` is offered, False ever after (and records it)."""
-        if event_id in self._seen:
+        key = event_key(event_id)
+        if key in self._seen:
             return False
-        self._seen[event_id] = None
+        self._seen[key] = None
         while len(self._seen) > self.limit:
             self._seen.popitem(last=False)
         if self.store is not None and getattr(self.store, "persistent", True):
-            key = f"seen:{self.namespace}:{event_id}"
             try:
-                if self.store.get_session(key) is not None:
+                record = getattr(self.store, "first_delivery", None)
+                verdict = record(self.namespace, key) if record is not None else None
+                if verdict is not None:
+                    return bool(verdict)
+                # A store without an inbox: the sessions table (not atomic across processes).
+                seen_key = f"seen:{self.namespace}:{key}"
+                if self.store.get_session(seen_key) is not None:
                     return False
-                self.store.save_session(key, {"seen": True})
-            except Exception:
-                log.exception("sessions: could not record a seen event")
+                self.store.save_session(seen_key, {"seen": True})
+            except Exception as exc:
+                log.warning("sessions: could not record a seen event (%s)", type(exc).__name__)
         return True
 
 

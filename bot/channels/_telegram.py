@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-import json
 import logging
 import re
 from datetime import timedelta
@@ -47,7 +46,9 @@ from telegram.ext import (
     filters,
 )
 
+from .. import _json
 from ..config import Settings
+from ..web._limits import read_body
 from ._background import mount
 from ._render import (
     COMMAND_ACTIONS,
@@ -59,7 +60,7 @@ from ._render import (
     start_action,
     telegram_chunks,
 )
-from ._sessions import Conversations, chat_ref, hide_in_logs, silent
+from ._sessions import Conversations, SeenEvents, chat_ref, hide_in_logs, silent
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +105,7 @@ class TelegramChannel:
         self.secret = settings.telegram_webhook_secret or derived_secret(self.token)
         self.webhook_url = settings.public_url.rstrip("/") + WEBHOOK_PATH if self.webhook_mode else ""
         self.ready = asyncio.Event()
+        self.seen = SeenEvents(getattr(conversations, "store", None), "telegram")
         self.failed: str | None = None
         self._boot_task: asyncio.Task[None] | None = None
         hide_in_logs(self.token, self.secret)
@@ -401,11 +403,20 @@ async def telegram_webhook(request: web.Request) -> web.Response:
     if not channel.ready.is_set():
         return web.Response(status=503, text="starting", headers={"Retry-After": "5"})
     try:
-        data = json.loads(await request.read())
-    except (ValueError, UnicodeDecodeError):
-        log.warning("telegram: webhook body is not JSON; ignored")
+        data = _json.loads_untrusted(await read_body(request))  # depth checked before parsing
+    except ValueError:
+        log.warning("telegram: webhook body is not JSON (or nested too deep); ignored")
         return web.Response(text="ok")
     if not isinstance(data, dict):
+        return web.Response(text="ok")
+    update_id = data.get("update_id")
+    if type(update_id) is not int:
+        log.warning("telegram: update without an update_id ignored")
+        return web.Response(text="ok")
+    # Telegram redelivers an update until it gets 200: each update_id is answered once, in
+    # any process (the storage's inbox).
+    if not channel.seen.first_time(update_id):
+        log.info("telegram: repeated update ignored")
         return web.Response(text="ok")
     try:
         update = Update.de_json(data, channel.application.bot)

@@ -19,17 +19,19 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-import json
 import logging
+import time
 from typing import Any
 
 import aiohttp
 from aiohttp import web
 
+from .. import _json
 from ..config import Settings
+from ..web._limits import read_body
 from ._background import Background, mount
 from ._render import ZALO_MAX_TEXT, chosen_action, image_address, numbered_choices, zalo_chunks
-from ._sessions import Conversations, SeenEvents, chat_ref, hide_in_logs, silent
+from ._sessions import Conversations, SeenEvents, chat_ref, derived_event_id, hide_in_logs, silent
 
 log = logging.getLogger(__name__)
 
@@ -145,6 +147,15 @@ class ZaloBotChannel:
             return chat_id, "", message_id
         return None
 
+    @staticmethod
+    def derived_id(update: dict[str, Any]) -> str:
+        """The id of a message that carries no message_id: a digest of the update's content and
+        its "date" (so a redelivery or a replay is answered once). Without a date, the current
+        five minutes stand in for it: the same words again later are a new message."""
+        message = update.get("message") if isinstance(update.get("message"), dict) else {}
+        when = (message or {}).get("date") or f"~{int(time.time() // 300)}"
+        return derived_event_id(update.get("event_name"), message, when)
+
     async def handle(self, chat_id: str, text: str) -> None:
         """Answer one message: a typed number picks from the last numbered list."""
         key = f"zalo-bot:{chat_id}"
@@ -198,16 +209,16 @@ async def zalo_bot_webhook(request: web.Request) -> web.Response:
         log.warning("zalo-bot: webhook call refused (wrong or missing secret header)")
         return web.json_response({"ok": False, "description": "forbidden"}, status=403)
     try:
-        body = json.loads(await request.read())
-    except (ValueError, UnicodeDecodeError):
-        log.warning("zalo-bot: webhook body is not JSON; ignored")
+        body = _json.loads_untrusted(await read_body(request))  # depth checked before parsing
+    except ValueError:
+        log.warning("zalo-bot: webhook body is not JSON (or nested too deep); ignored")
         return web.json_response({"ok": True})
     update = channel.unwrap(body)
     target = channel.text_of(update) if update is not None else None
     if target is None:
         return web.json_response({"ok": True})
     chat_id, text, message_id = target
-    if message_id is not None and not channel.seen.first_time(message_id):
+    if not channel.seen.first_time(message_id or channel.derived_id(update or {})):
         log.info("zalo-bot: repeated update ignored")
         return web.json_response({"ok": True})
     channel.background.spawn(channel.handle(chat_id, text))

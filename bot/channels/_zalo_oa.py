@@ -28,7 +28,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-import json
 import logging
 import time
 from typing import Any
@@ -36,10 +35,21 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from .. import _json
 from ..config import Settings
+from ..web._limits import read_body
 from ._background import Background, mount
 from ._render import image_address, zalo_button_groups, zalo_chunks
-from ._sessions import Conversations, SeenEvents, SessionStore, chat_ref, hide_in_logs, silent
+from ._sessions import (
+    Conversations,
+    SeenEvents,
+    SessionStore,
+    chat_ref,
+    derived_event_id,
+    hide_in_logs,
+    plain_id,
+    silent,
+)
 
 log = logging.getLogger(__name__)
 
@@ -193,6 +203,8 @@ class ZaloOAChannel:
         if not mac:
             return False
         timestamp = str(event.get("timestamp", "")) if isinstance(event, dict) else ""
+        if not timestamp.isascii():  # Zalo's are digits; a lone surrogate could not even be hashed
+            return False
         expected = signature(self.settings.zalo_oa_app_id, raw, timestamp, self.settings.zalo_oa_secret_key)
         return hmac.compare_digest(mac.lower().encode("utf-8", "replace"), expected.encode())
 
@@ -222,21 +234,24 @@ class ZaloOAChannel:
         return True
 
     @staticmethod
-    def event_id(event: dict[str, Any]) -> str | None:
+    def event_id(event: dict[str, Any]) -> str:
+        """The id a redelivery or a replay of this event shares: its msg_id, or for events
+        without one (follow, or a message whose msg_id is missing) an id derived from the
+        event's content and timestamp (both under the signature)."""
         message = event.get("message") if isinstance(event.get("message"), dict) else None
         if message and message.get("msg_id"):
             return str(message["msg_id"])
         if event.get("event_name") in ("follow", "unfollow"):
             follower = event.get("follower") if isinstance(event.get("follower"), dict) else {}
             return f"{event.get('event_name')}:{(follower or {}).get('id')}:{event.get('timestamp')}"
-        return None
+        return derived_event_id(event)
 
     @staticmethod
     def text_of(event: dict[str, Any]) -> tuple[str, str] | None:
         """(user id, text for the engine) of an event we answer, else None."""
         name = event.get("event_name")
         sender = event.get("sender") if isinstance(event.get("sender"), dict) else {}
-        user_id = str((sender or {}).get("id") or "")
+        user_id = plain_id((sender or {}).get("id")) or ""  # validated before any use
         if name == "user_send_text":
             message = event.get("message") if isinstance(event.get("message"), dict) else {}
             text = (message or {}).get("text")
@@ -245,7 +260,7 @@ class ZaloOAChannel:
             return (user_id, "") if user_id else None
         if name == "follow":
             follower = event.get("follower") if isinstance(event.get("follower"), dict) else {}
-            follower_id = str((follower or {}).get("id") or "")
+            follower_id = plain_id((follower or {}).get("id")) or ""
             return (follower_id, "menu:greeting") if follower_id else None
         return None
 
@@ -333,10 +348,13 @@ async def zalo_oa_webhook(request: web.Request) -> web.Response:
     """POST /zalo/webhook: a signed event from Zalo. 401 for a missing, wrong or stale
     signature; 200 (and no reply) for repeats, other OAs and events we do not answer."""
     channel = request.app[ZALO_OA]
-    raw = await request.read()
+    raw = await read_body(request)
     try:
-        event: Any = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+        # Parsed before the signature check (the signature covers the body's "timestamp"), so
+        # bounded: nesting is checked before parsing. A text may hold a lone surrogate; ids are
+        # validated where they are read (`plain_id`, `event_key`).
+        event: Any = _json.loads_untrusted(raw, lone_surrogates=True)
+    except ValueError:
         event = None
     if not channel.verify(raw, request.headers.get(SIGNATURE_HEADER, ""), event):
         log.warning("zalo-oa: webhook call refused (missing or wrong signature)")
@@ -353,8 +371,7 @@ async def zalo_oa_webhook(request: web.Request) -> web.Response:
     target = channel.text_of(event)
     if target is None:
         return web.json_response({"ok": True})
-    event_id = channel.event_id(event)
-    if event_id is not None and not channel.seen.first_time(event_id):
+    if not channel.seen.first_time(channel.event_id(event)):
         log.info("zalo-oa: repeated event ignored")
         return web.json_response({"ok": True})
     channel.background.spawn(channel.handle(*target))

@@ -30,8 +30,10 @@ from typing import Any
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
+from .._json import loads_untrusted
 from ..kb import Board, check_knowledge
 from ..web._keys import ENGINE, SETTINGS, STORAGE
+from ..web._limits import read_body
 from ..workdays import calendar_for_settings
 from ._digest import DigestScheduler
 from ._import import import_records
@@ -85,10 +87,11 @@ async def push_dossiers(request: web.Request) -> web.Response:
     if storage is None:
         return _json({"error": "no database configured"}, 503)
     try:
-        body = json.loads((await request.read()).decode("utf-8"))
+        # Read within TTHC_BODY_TIMEOUT; nesting checked before parsing (no RecursionError).
+        body = loads_untrusted(await read_body(request))
     except web.HTTPRequestEntityTooLarge:
         return _json({"error": "request body too large: send smaller batches"}, 413)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except ValueError:
         return _json({"error": "body must be a JSON list of dossier records"}, 400)
     if isinstance(body, dict) and isinstance(body.get("data"), list):
         body = body["data"]

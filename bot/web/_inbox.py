@@ -7,16 +7,13 @@ after TTHC_KEEP_DAYS.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from aiohttp import web
 
 from ..engine._reply import Reply
 from ._keys import STORAGE
-
-#: The session ids the web chat makes (and /api/ask accepts).
-SESSION_RE = re.compile(r"^[\w.-]{1,128}$")
+from ._limits import SESSION_RE
 
 
 def web_sender(storage: Any) -> Any:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import math
+import re
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -25,8 +26,13 @@ from concurrent.futures import ThreadPoolExecutor
 from enum import Enum
 from typing import Any, TypeVar
 
+from aiohttp import web
+
 T = TypeVar("T")
 MAX_KEYS = 100_000
+#: The session ids the web chat makes (and /api/ask and /api/messages accept): ASCII letters,
+#: digits, ".", "_" and "-" only (no lone surrogate, no other script's digits).
+SESSION_RE = re.compile(r"^[A-Za-z0-9_.-]{1,128}\Z")
 #: Largest request body any route accepts (bigger ones get 413).
 MAX_BODY = 1024 * 1024
 
@@ -135,3 +141,23 @@ class AnswerGate:
     def close(self) -> None:
         """Finish the work already handed over, then stop the worker thread."""
         self._executor.shutdown(wait=True)
+
+
+#: Seconds a client may take to send a request body (TTHC_BODY_TIMEOUT sets the server's).
+BODY_TIMEOUT = 20.0
+
+
+async def read_body(request: Any, timeout: float | None = None) -> bytes:
+    """The request's body, read within `timeout` seconds (the server's TTHC_BODY_TIMEOUT when
+    None): a client that trickles its body is answered 408 and its connection closed, instead
+    of holding a handler for ever. Bodies over MAX_BODY raise 413 as `request.read()` does."""
+    if timeout is None:
+        from ._runtime import runtime_of
+
+        runtime = runtime_of(request.app)
+        timeout = float(runtime.settings.body_timeout) if runtime is not None else BODY_TIMEOUT
+    try:
+        async with asyncio.timeout(timeout):
+            return bytes(await request.read())
+    except TimeoutError:
+        raise web.HTTPRequestTimeout(text="request body too slow", headers={"Connection": "close"}) from None
