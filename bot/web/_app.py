@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import secrets
 import time
@@ -15,9 +14,9 @@ from .. import _json
 from ..config import Settings
 from ..kb import load_knowledge
 from ._keys import ENGINE, SETTINGS, STORAGE
-from ._limits import MAX_BODY, Busy, Verdict
+from ._limits import MAX_BODY, SESSION_RE, Busy, Verdict, read_body
 from ._reload import LiveEngine
-from ._runtime import BUSY, RUNTIME, install
+from ._runtime import BUSY, RUNTIME, database_problem, install, server_options
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
@@ -33,8 +32,17 @@ async def index(request: web.Request) -> web.StreamResponse:
 
 
 async def healthz(request: web.Request) -> web.Response:
+    """200 {"status": "ok"} when the knowledge is loaded and the database answers (a cheap
+    query each time, SQLite's quick_check every minute); 503 when the database is unreadable
+    or corrupt, so a supervisor or load balancer stops sending users to this process."""
     engine = request.app[ENGINE]
-    return web.json_response({"status": "ok", "procedures": len(engine.kb.procedures)})
+    problem = await database_problem(request.app)
+    if problem is not None:
+        log.warning("healthz: database check failed (%s)", problem)
+        return web.json_response({"status": "unhealthy", "database": "failed"}, status=503,
+                                 headers={"Cache-Control": "no-store"})
+    return web.json_response({"status": "ok", "procedures": len(engine.kb.procedures)},
+                             headers={"Cache-Control": "no-store"})
 
 
 def _load_state(app: web.Application, session: str) -> dict[str, Any]:
@@ -59,12 +67,14 @@ async def api_ask(request: web.Request) -> web.Response:
     if request.content_length is not None and request.content_length > MAX_BODY:
         return json_error(413, "request body too large")
     try:
-        raw = await request.read()
+        raw = await read_body(request)
     except web.HTTPRequestEntityTooLarge:
         return json_error(413, "request body too large")
     try:
-        body = json.loads(raw.decode("utf-8"))
-    except (ValueError, RecursionError):  # not UTF-8, not JSON, or nested too deep
+        # Nesting checked before parsing. A text may hold a lone surrogate (a browser cut an
+        # emoji in half); the session id may not (SESSION_RE below).
+        body = _json.loads_untrusted(raw, lone_surrogates=True)
+    except ValueError:  # not UTF-8, not JSON, or nested too deep
         return json_error(400, "body must be JSON: {\"text\": \"...\"}")
     if not isinstance(body, dict):
         return json_error(400, "body must be a JSON object: {\"text\": \"...\"}")
@@ -72,8 +82,8 @@ async def api_ask(request: web.Request) -> web.Response:
     if not isinstance(text, str):
         return json_error(400, "\"text\" must be a string")
     session = body.get("session")
-    if session is not None and (not isinstance(session, str) or not 1 <= len(session) <= 128):
-        return json_error(400, "\"session\" must be a string of 1 to 128 characters")
+    if session is not None and (not isinstance(session, str) or not SESSION_RE.match(session)):
+        return json_error(400, "\"session\" must be 1 to 128 letters, digits, '.', '_' or '-'")
     lang = body.get("lang")
     if lang is not None and lang not in ("vi", "en"):
         return json_error(400, "\"lang\" must be \"vi\" or \"en\"")
@@ -217,8 +227,23 @@ def run(settings: Settings, host: str | None = None, port: int | None = None) ->
     host = host or settings.host
     port = port or settings.port
     print(f"tthc-bot: web chat on http://{host}:{port}/ ({len(app[ENGINE].kb.procedures)} procedures)", flush=True)
+    warn_missing_fonts()
     from ..dossiers._http import RedactingAccessLogger
 
-    # A short access line (address, request line without the query string, status, time).
-    web.run_app(app, host=host, port=port, print=None, access_log_class=RedactingAccessLogger)
+    # A short access line (address, request line without the query string, status, time);
+    # idle connections (and clients that never finish their headers) closed after TTHC_IDLE_TIMEOUT.
+    web.run_app(app, host=host, port=port, print=None, access_log_class=RedactingAccessLogger,
+                **server_options(settings))
+
+
+def warn_missing_fonts() -> bool:
+    """Log a WARNING when DejaVu Sans (the font of the roadmap, QR captions and charts) is not
+    installed: Vietnamese letters would be drawn as boxes. True when the fonts are there."""
+    from ..guide._picture import fonts_found
+
+    if fonts_found():
+        return True
+    log.warning("fonts: DejaVu Sans not found: pictures (roadmap, QR captions, charts) will draw Vietnamese "
+                "letters as boxes; install fonts-dejavu-core (Debian/Ubuntu) or dejavu-sans-fonts")
+    return False
 

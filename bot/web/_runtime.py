@@ -38,6 +38,16 @@ log = logging.getLogger("bot.web")
 
 #: (method, route template) limited per client address.
 IP_LIMITED = frozenset({("POST", "/api/ask"), ("GET", "/api/dossiers/{code}")})
+#: The roadmap pictures: limited per address on their own bucket (TTHC_PICTURES_PER_MINUTE).
+PICTURE_ROUTE = ("GET", "/roadmap/{lang}/{key}.png")
+#: Pictures drawn at the same time (one worker thread) and waiting at most, all clients together.
+PICTURE_WORKERS = 1
+PICTURE_QUEUE = 8
+#: How often /healthz runs SQLite's quick_check (the cheap probe runs on every call).
+HEALTH_FULL_EVERY = 60.0
+HEALTH_TIMEOUT = 5.0
+#: Event ids (Telegram update_id, Zalo msg_id…) are remembered this long against replays.
+KEEP_INBOX = timedelta(days=3)
 METHODS = frozenset({"GET", "POST", "HEAD", "PUT", "DELETE", "PATCH", "OPTIONS"})
 PRUNE_EVERY = 3600.0
 KEEP_LOOKUPS = timedelta(days=1)
@@ -61,11 +71,25 @@ class Runtime:
         self.settings = settings
         self.user_limit = RateLimiter(settings.user_messages_per_minute)
         self.ip_limit = RateLimiter(settings.api_requests_per_minute)
+        self.picture_limit = RateLimiter(settings.pictures_per_minute)
+        # Roadmap pictures are CPU work (about 130 ms each): drawn on their own worker thread,
+        # a few at a time, never on the event loop.
+        self.pictures = AnswerGate(max_waiting=PICTURE_QUEUE, per_key=2, workers=PICTURE_WORKERS)
         self.gate = AnswerGate(max_waiting=settings.answer_queue, per_key=settings.api_concurrency_per_ip)
         self.metrics = Metrics()
         self.trusted = frozenset(a.strip() for a in settings.trusted_proxies.split(",") if a.strip())
         #: True while SIGHUP reloads the knowledge (the handler is installed on the main thread only).
         self.reload_on_hup = False
+        #: (monotonic time, problem or None) of the last full database check (/healthz).
+        self.health_checked: tuple[float, str | None] | None = None
+
+    def limiter_for(self, method: str, route: str) -> RateLimiter | None:
+        """The per-address limit of a route, if it has one."""
+        if (method, route) in IP_LIMITED:
+            return self.ip_limit
+        if (method, route) == PICTURE_ROUTE:
+            return self.picture_limit
+        return None
 
     # -- clients ----------------------------------------------------------------------------
 
@@ -165,12 +189,13 @@ async def guard(request: web.Request, handler: Callable[[web.Request], Awaitable
         if length is not None and length > MAX_BODY:
             status = 413
             return _json(413, {"error": "request body too large (at most 1 MB)"})
-        if (method, route) in IP_LIMITED and runtime.ip_limit.enabled:
+        limiter = runtime.limiter_for(method, route)
+        if limiter is not None and limiter.enabled:
             ip = runtime.client_ip(request)
-            if runtime.ip_limit.hit(ip) is not Verdict.OK:
+            if limiter.hit(ip) is not Verdict.OK:
                 runtime.metrics.limited.inc("ip")
                 status = 429
-                retry = str(runtime.ip_limit.retry_after(ip))
+                retry = str(limiter.retry_after(ip))
                 lang = "en" if request.query.get("lang") == "en" else "vi"
                 return _json(429, {"error": "too many requests", "message": SLOW_DOWN[lang]}, {"Retry-After": retry})
         response = await handler(request)
@@ -243,6 +268,8 @@ def prune(storage: Any, settings: Settings) -> tuple[int, int, int]:
         questions = storage.prune_questions(now - timedelta(days=max(settings.keep_questions_days, 1)))
     if hasattr(storage, "prune_web_messages"):
         sessions += storage.prune_web_messages(now - timedelta(days=max(settings.keep_days, 1)))
+    if hasattr(storage, "prune_inbox"):
+        storage.prune_inbox(now - KEEP_INBOX)
     return sessions, lookups, questions
 
 
@@ -300,6 +327,7 @@ async def _lifetime(app: web.Application) -> AsyncIterator[None]:
         stop.set()
         await asyncio.gather(maintenance, *tasks, return_exceptions=True)
         await asyncio.to_thread(runtime.gate.close)
+        await asyncio.to_thread(runtime.pictures.close)
 
 
 def install(app: web.Application, settings: Settings) -> Runtime:
@@ -314,3 +342,37 @@ def install(app: web.Application, settings: Settings) -> Runtime:
     app.router.add_get("/metrics", metrics_handler)
     app.cleanup_ctx.append(_lifetime)
     return runtime
+
+
+# -- health and connections --------------------------------------------------------------------
+
+
+async def database_problem(app: web.Application) -> str | None:
+    """What is wrong with the app's database (None when it answers): a cheap probe on every
+    call, SQLite's quick_check at most every HEALTH_FULL_EVERY seconds; both off the event
+    loop and within HEALTH_TIMEOUT seconds."""
+    storage = app.get(STORAGE)
+    if storage is None or not hasattr(storage, "health"):
+        return None
+    runtime = runtime_of(app)
+    now = time.monotonic()
+    last = runtime.health_checked if runtime is not None else None
+    full = last is None or now - last[0] >= HEALTH_FULL_EVERY
+    if not full and last is not None and last[1] is not None:
+        return last[1]
+    try:
+        problem = await asyncio.wait_for(asyncio.to_thread(storage.health, full), HEALTH_TIMEOUT)
+    except TimeoutError:
+        problem = "the database did not answer in time"
+    except Exception as exc:  # the probe itself failed: report it, never a 500
+        problem = f"{type(exc).__name__}: {str(exc)[:200]}"
+    if full and runtime is not None:
+        runtime.health_checked = (now, problem)
+    return problem  # type: ignore[no-any-return]
+
+
+def server_options(settings: Settings) -> dict[str, Any]:
+    """Options of aiohttp's connection handler for `tthc-bot serve`: a connection that sends no
+    request (or never finishes its headers) is closed after TTHC_IDLE_TIMEOUT seconds, like an
+    idle keep-alive one (bodies have their own limit: TTHC_BODY_TIMEOUT, `read_body`)."""
+    return {"keepalive_timeout": float(max(1, settings.idle_timeout))}
