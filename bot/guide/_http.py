@@ -1,22 +1,47 @@
-"""The guide's pages on the web server: roadmap pictures and printable document checklists."""
+"""The guide's pages on the web server: roadmap pictures and printable document checklists.
+
+A roadmap picture takes about 130 ms of CPU to draw: it is drawn on the Runtime's picture
+worker thread (one at a time, a few waiting at most, two per client address; more get 503),
+never on the event loop, and kept in the roadmap's cache (every distinct picture of the bundled
+roadmap fits). The route is limited per address (TTHC_PICTURES_PER_MINUTE, in the Runtime's
+middleware). Path parameters are ASCII: "²" or "١" are not digits here.
+"""
 
 from __future__ import annotations
+
+import asyncio
+import re
 
 from aiohttp import web
 
 from ..web._keys import ENGINE
+from ..web._limits import Busy
 
 CACHE = "public, max-age=3600"
+_CASE_RE = re.compile(r"[0-9]{1,2}")
 
 
 async def roadmap_png(request: web.Request) -> web.Response:
     """GET /roadmap/{lang}/{key}.png: the roadmap picture ("default", or the answers' digits)."""
+    from ..web._runtime import runtime_of
+
     lang = request.match_info["lang"]
     guide = request.app[ENGINE].roadmap
     digits = guide.parse_key(request.match_info["key"])
     if lang not in ("vi", "en") or digits is None:
         raise web.HTTPNotFound(text="no such roadmap")
-    return web.Response(body=guide.png(digits, lang), content_type="image/png", headers={"Cache-Control": CACHE})
+    png = guide.cached_png(digits, lang)
+    if png is None:
+        runtime = runtime_of(request.app)
+        if runtime is None:  # an app made without create_app: a plain worker thread
+            png = await asyncio.to_thread(guide.png, digits, lang)
+        else:
+            try:
+                png = await runtime.pictures.run(f"ip:{runtime.client_ip(request)}", guide.png, digits, lang)
+            except Busy:
+                runtime.metrics.limited.inc("busy")
+                raise web.HTTPServiceUnavailable(text="busy drawing pictures: try again", headers={"Retry-After": "2"}) from None
+    return web.Response(body=png, content_type="image/png", headers={"Cache-Control": CACHE})
 
 
 async def checklist(request: web.Request) -> web.Response:
@@ -25,8 +50,8 @@ async def checklist(request: web.Request) -> web.Response:
 
     lang = "en" if request.query.get("lang") == "en" else "vi"
     case_text = request.match_info.get("case")
-    case = int(case_text) if case_text and case_text.isdigit() and len(case_text) <= 2 else None
-    if case_text and case is None:
+    case = int(case_text) if case_text is not None and _CASE_RE.fullmatch(case_text) else None
+    if case_text is not None and case is None:
         raise web.HTTPNotFound(text="no such case")
     engine = request.app[ENGINE]
     guide = getattr(engine, "precheck", None) or PrecheckGuide(engine.kb)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,7 +38,12 @@ WORKING_PER_DAY = 5 / 7
 WORKING_PER_MONTH = 22
 ACTION = "r:"
 DEFAULT_ACTION = "r:*"
-_ACTION_RE = re.compile(r"^r:(\d{0,30}|\*)$")
+_ACTION_RE = re.compile(r"^r:([0-9]{0,30}|\*)\Z")
+_KEY_RE = re.compile(r"[0-9]{1,30}")  # ASCII digits only: "²" or "١" are not answers
+#: Roadmap pictures kept (about 160 KB each); the least recently used is dropped first. Keys are
+#: canonical (the answers with every default filled in), so this holds every distinct picture
+#: of the bundled roadmap in both languages (96 answer sets and the default: 97 a language).
+PICTURE_CACHE = 200
 _YES = {"co", "c", "yes", "y", "dung", "phai", "vang", "u", "ok", "co a", "true"}
 _NO = {"khong", "k", "ko", "no", "n", "sai", "chua", "false", "khong a"}
 
@@ -322,7 +328,7 @@ class RoadmapGuide:
     def __init__(self, kb: KnowledgeBase) -> None:
         self.kb = kb
         self.roadmap = _roadmap_of(kb)
-        self._pngs: dict[tuple[str, str], bytes] = {}
+        self._pngs: OrderedDict[tuple[str, str], bytes] = OrderedDict()
         self._lock = threading.Lock()
 
     # -- replies ------------------------------------------------------------------------------
@@ -365,28 +371,51 @@ class RoadmapGuide:
                 else "Press an answer (or type “yes”, “no”, or its number).")
         return Reply(f"{head}\n{hint}", tuple(buttons))
 
+    def _cache_key(self, digits: str, lang: str) -> tuple[str, str]:
+        """Answers that draw the same picture share one key: "" for the defaults, else the
+        answers with the defaults filled in ("0" and "0" + the default digits are one picture)."""
+        answers = decode(self.roadmap, digits) if digits else None
+        if not answers:
+            return ("", lang)
+        given = dict(self.roadmap.defaults)
+        given.update(answers)
+        return (encode(self.roadmap, given), lang)
+
+    def cached_png(self, digits: str, lang: str) -> bytes | None:
+        """The picture for these answers when it is drawn already (no drawing here: cheap
+        enough for the event loop), else None."""
+        key = self._cache_key(digits, lang)
+        with self._lock:
+            png = self._pngs.get(key)
+            if png is not None:
+                self._pngs.move_to_end(key)
+            return png
+
     def png(self, digits: str, lang: str) -> bytes:
-        """The roadmap picture for these answers ("" = the defaults), cached: same answers, same bytes."""
-        key = (digits, lang)
-        png = self._pngs.get(key)
+        """The roadmap picture for these answers ("" = the defaults), cached: same answers, same
+        bytes. Drawing takes about 130 ms of CPU: call it on a worker thread, never on the loop."""
+        png = self.cached_png(digits, lang)
         if png is None:
             from ._picture import render_roadmap
 
+            key = self._cache_key(digits, lang)
             answers = decode(self.roadmap, digits) if digits else None
             plan = plan_roadmap(self.kb, answers or None, lang)
             board = self.kb.board
             png = render_roadmap(plan, (board.name if lang == "vi" else board.name_en) if board else "")
-            with self._lock:  # the engine may answer on several threads
-                while len(self._pngs) >= 64:
-                    self._pngs.pop(next(iter(self._pngs)))
+            with self._lock:  # the engine and the picture route draw on their own threads
                 self._pngs[key] = png
+                self._pngs.move_to_end(key)
+                while len(self._pngs) > PICTURE_CACHE:
+                    self._pngs.popitem(last=False)
         return png
 
     def parse_key(self, key: str) -> str | None:
-        """The digits of a picture's path key ("default" or digits); None when not valid."""
+        """The digits of a picture's path key ("default" or ASCII digits naming options of the
+        questions); None when not valid."""
         if key == "default":
             return ""
-        return key if key.isdigit() and decode(self.roadmap, key) is not None else None
+        return key if _KEY_RE.fullmatch(key) and decode(self.roadmap, key) is not None else None
 
     # -- the engine's entry points --------------------------------------------------------------
 
@@ -418,7 +447,7 @@ class RoadmapGuide:
         """A typed answer to the pending question ("có", "không", "2"); None when `q` is not one."""
         pending = state.get("pending") or {}
         digits = str(pending.get("at", ""))
-        if pending.get("kind") != "roadmap" or not digits.isdigit() and digits != "":
+        if pending.get("kind") != "roadmap" or not _KEY_RE.fullmatch(digits) and digits != "":
             return None
         if len(digits) >= len(self.roadmap.questions):
             return None
@@ -426,7 +455,7 @@ class RoadmapGuide:
         values = [o.value for o in question.options]
         f = fold(q).strip(" .!")
         choice: int | None = None
-        if f.isdigit() and 1 <= int(f) <= len(values):
+        if _KEY_RE.fullmatch(f) and 1 <= int(f) <= len(values):
             choice = int(f) - 1
         elif f in _YES and "yes" in values:
             choice = values.index("yes")
