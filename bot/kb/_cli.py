@@ -69,6 +69,8 @@ def _check(args: argparse.Namespace) -> int:
     if kb.roadmap is not None:
         print(f"roadmap {len(kb.roadmap.questions)} questions  {len(kb.roadmap.steps)} steps")
     print(f"glossary {len(kb.glossary)}  faq {len(kb.faq)}  board {'example' if kb.board and kb.board.example else 'yes' if kb.board else 'no'}")
+    if kb.elsewhere:
+        print(f"handled elsewhere {len(kb.elsewhere)} (other agencies' procedures)")
     return 0
 
 
