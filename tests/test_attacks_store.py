@@ -434,3 +434,61 @@ def test_reload_keeps_the_last_good_knowledge_when_a_file_is_an_alias_bomb(tmp_p
     assert live.current is before, "the last good knowledge keeps serving"
     assert peak < 300 << 20, f"{peak / 2**20:.0f} MB to refuse it"
     assert live.answer("gia hạn giấy phép lao động mất bao lâu", {}).matches
+
+
+# -- 7. lookup secrets typed in messages are never kept in clear ------------------------------------
+
+SENTENCES = ("mã tra cứu của tôi là DEMO39 mà tra không ra", "my lookup code is 7KQ2PX it fails")
+SECRETS = ("DEMO39", "7KQ2PX", "Q7W3E9")
+
+
+def _stored_texts(storage: Storage) -> str:
+    """Every text the guide keeps: questions, votes, complaints, messages to staff, sessions."""
+    with storage.transaction():
+        tables = ("unanswered", "feedback", "complaints", "outbox", "sessions")
+        rows = [list(r) for t in tables for r in storage.db.execute(f"SELECT * FROM {t}").fetchall()]
+    return json.dumps(rows, ensure_ascii=False, default=str)
+
+
+def test_secrets_in_questions_are_masked_in_the_log_and_the_report(kb: KnowledgeBase, dossiers: Storage) -> None:
+    from bot.guide._questions import build_questions_report, questions_text
+
+    import_records(dossiers, [(1, record("H42.25-260213-0002", MaTraCuu="Q7W3E9"))], now=T0)
+    engine = Engine(kb, guide=Guide(dossiers))
+    for text in (*SENTENCES, "Q7W3E9 không dùng được"):  # the last: a known dossier's secret, alone
+        assert engine.answer(text, {}, chat=("telegram", "7001")).intent == "unknown"
+    today = now_vn().date()
+    report = build_questions_report(dossiers, today - timedelta(days=1), today + timedelta(days=1))
+    printed = questions_text(report) + json.dumps(report.to_dict(), ensure_ascii=False)
+    assert report.total_unanswered == 3
+    assert "mã tra cứu của tôi là [mã tra cứu]" in printed and "my lookup code is [mã tra cứu] it fails" in printed
+    for secret in SECRETS:
+        assert secret not in printed and secret not in _stored_texts(dossiers), secret
+
+
+def test_secrets_are_masked_in_votes_complaints_and_messages_to_staff(kb: KnowledgeBase, dossiers: Storage) -> None:
+    engine = Engine(kb, guide=Guide(dossiers, staff_chat=("telegram", "-100200")))
+    chat = ("telegram", "7001")
+    # 👎 under an answer to a question that carried a secret
+    state: dict[str, Any] = {}
+    answer = engine.answer("gia hạn giấy phép lao động mất bao lâu, mã tra cứu DEMO39", state, chat=chat)
+    down = [b.action for b in answer.reply.buttons if b.action.startswith("fb:-")]
+    assert down, answer.reply.buttons
+    engine.answer(down[0], state, chat=chat)
+    # a complaint
+    state = {}
+    for text in ("pa:start", "pa:t:procedure", f"Tôi tra cứu hồ sơ {CODE}, {SENTENCES[1]}, xin xem giúp", "pa:skip"):
+        engine.answer(text, state, chat=chat)
+    # the handover to staff
+    state = {}
+    engine.answer("gặp cán bộ", state, chat=chat)
+    assert "handover" in state
+    engine.answer(SENTENCES[0], state, chat=chat)
+    kept = _stored_texts(dossiers)
+    votes = dossiers.feedback(T0 - timedelta(days=3650), now_vn() + timedelta(days=1))
+    assert [v["vote"] for v in votes] == [-1] and "[mã tra cứu]" in votes[0]["text"]
+    assert len(dossiers.complaints(T0 - timedelta(days=3650), now_vn() + timedelta(days=1))) == 1
+    assert "💬" in kept and "📣" in kept, "the handed-over message and the complaint went to staff"
+    assert "[mã tra cứu]" in kept and CODE in kept, "the dossier code stays for staff; the secret goes"
+    for secret in SECRETS:
+        assert secret not in kept, secret

@@ -30,14 +30,72 @@ _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE = re.compile(r"(?<!\w)(?:\+?84|0)(?:[\s.-]?\d){8,10}(?!\w)")
 _NUMBER = re.compile(r"\d(?:[\s.-]?\d){6,}")  # IDs, tax codes, account numbers: 7 digits or more
 _URL_SECRET = re.compile(r"([?&](?:secret|token|code)=)[^&\s]+", re.IGNORECASE)
+# Words that name a secret: what follows them ("mã tra cứu của tôi là DEMO39", "my lookup code is
+# 7KQ2PX", "mật khẩu: abc123", "OTP 482913") is one. A dossier code is often followed by its secret.
+_SECRET_WORDS = re.compile(
+    r"(?i)(?<!\w)(?:m[ãa]\s+tra\s+c[ứu]u|m[ãa]\s+(?:b[íi]\s+m[ậa]t|x[áa]c\s+(?:th[ựu]c|nh[ậa]n)|otp|pin|b[ảa]o\s+m[ậa]t)"
+    r"|m[ậa]t\s+kh[ẩa]u|lookup\s+(?:code|secret|key|number)|secret(?:\s+code)?|pass(?:word|code)|otp|pin(?:\s+code)?"
+    r"|(?:verification|access|security|tracking)\s+code)(?!\w)"
+)
+_TOKEN = re.compile(r"[^\s:=,;.!?()\[\]\"'«»“”]+")
+# A secret as typed: ASCII letters and digits (dashes inside), 3 to 32 characters, with a digit or
+# in capitals ("DEMO39", "7KQ2PX", "AB12-CD", "ABCDEF"); a Vietnamese or English word is neither.
+_SECRET_SHAPE = re.compile(r"^(?=[A-Za-z0-9-]*\d|[A-Z0-9-]{4,}$)[A-Za-z0-9][A-Za-z0-9-]{2,31}$")
+SECRET_MASK = "[mã tra cứu]"
 
 
-def mask(text: str) -> str:
+def _mask_following(text: str, marker: re.Pattern[str], tokens: int) -> str:
+    """Secret-shaped words among the `tokens` words after each match of `marker`, masked (a
+    dossier code among them is a word, and kept)."""
+    out, last = [], 0
+    for m in marker.finditer(text):
+        if m.start() < last:
+            continue
+        out.append(text[last:m.end()])
+        pos = scan = m.end()
+        for _ in range(tokens):
+            t = _TOKEN.search(text, scan)
+            if t is None:
+                break
+            code = DOSSIER_CODE_RE.match(text, t.start())
+            if code is not None:
+                scan = code.end()
+                continue
+            scan = t.end()
+            if _SECRET_SHAPE.match(t.group(0)):
+                out.append(text[pos:t.start()] + SECRET_MASK)
+                pos = t.end()
+        last = pos
+    out.append(text[last:])
+    return "".join(out)
+
+
+def mask_secrets(text: str, storage: Any | None = None) -> str:
+    """`text` with lookup secrets (and passwords, OTPs) replaced by "[mã tra cứu]": a secret-like
+    word after the words that name one or after a dossier code, and, given the `storage`, any
+    word that is some dossier's lookup code (MaTraCuu). Other words stay."""
+    text = _mask_following(_mask_following(text, _SECRET_WORDS, 6), DOSSIER_CODE_RE, 3)
+    if storage is not None:
+        candidates = {t.group(0) for t in _TOKEN.finditer(text) if 5 <= len(t.group(0)) <= 32
+                      and _SECRET_SHAPE.match(t.group(0)) and any(ch.isdigit() for ch in t.group(0))}
+        try:
+            known = storage.known_secrets(candidates | {c.upper() for c in candidates}) if candidates else set()
+        except Exception as exc:  # an old or locked database: the phrase rule above still applied
+            log.debug("questions: secrets not checked (%s)", type(exc).__name__)
+            known = set()
+        if known:
+            text = _TOKEN.sub(lambda t: SECRET_MASK if t.group(0) in known or t.group(0).upper() in known
+                              else t.group(0), text)
+    return text
+
+
+def mask(text: str, storage: Any | None = None) -> str:
     """`text` with what could identify a person replaced: e-mails, phone numbers, long numbers
-    (ID cards, tax codes, accounts), dossier codes and lookup secrets in links; cut to 300."""
+    (ID cards, tax codes, accounts), dossier codes and lookup secrets (in links, after the words
+    that name them or a dossier code, and, given the `storage`, any dossier's); cut to 300."""
     text = _URL_SECRET.sub(r"\1…", text)
     text = _EMAIL.sub("[email]", text)
-    text = DOSSIER_CODE_RE.sub("[mã hồ sơ]", text)
+    text = DOSSIER_CODE_RE.sub("[mã hồ sơ]", mask_secrets(text, storage))
     text = _PHONE.sub("[số điện thoại]", text)
     text = _NUMBER.sub("[số]", text)
     text = " ".join(text.split())
@@ -67,7 +125,8 @@ class QuestionLog:
 
             score = answer.matches[0].score if answer.matches else None
             channel = chat[0] if chat else "cli"
-            self.storage.record_unanswered(now or datetime.now(VN_TZ), channel, mask(answer.q), answer.intent, score)
+            text = mask(answer.q, self.storage)
+            self.storage.record_unanswered(now or datetime.now(VN_TZ), channel, text, answer.intent, score)
             return True
         except Exception as exc:  # a read-only or locked database must not break an answer
             log.debug("questions: not recorded (%s)", type(exc).__name__)
@@ -146,6 +205,9 @@ def build_questions_report(storage: Any, start: date, end: date) -> QuestionsRep
     hi = datetime.combine(end + timedelta(days=1), time(0), VN_TZ)
     rows = storage.unanswered(lo, hi)
     votes = storage.feedback(lo, hi)
+    for row in (*rows, *votes):  # rows kept before secrets were masked are masked when shown
+        if row.get("text"):
+            row["text"] = mask_secrets(row["text"], storage)
     down = [v for v in votes if v["vote"] < 0]
     return QuestionsReport(
         start, end, group(rows), group(down), sum(1 for v in votes if v["vote"] > 0), len(rows), len(down),

@@ -61,7 +61,7 @@ class Guide:
         state.pop("asked", None)
         if answer.intent in RATED and not getattr(answer, "unsure", False) and (answer.matches or answer.intent == "faq"):
             code = answer.matches[0].procedure.code if answer.matches else "-"
-            state["asked"] = {"q": mask(answer.q), "intent": answer.intent, "code": code}
+            state["asked"] = {"q": mask(answer.q, self.storage), "intent": answer.intent, "code": code}
             vi = answer.lang == "vi"
             buttons = (
                 Button("👍 Hữu ích" if vi else "👍 Helpful", f"{FEEDBACK}+:{answer.intent}:{code}"),

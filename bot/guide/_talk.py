@@ -19,6 +19,7 @@ from typing import Any
 
 from ..engine._reply import Button, Reply
 from ..engine._text import fold
+from ._questions import mask_secrets
 
 # Channels that can receive a message the user did not ask for (a staff reply).
 PUSH_CHANNELS = ("telegram", "zalo_oa", "zalo_bot", "web")  # web: fetched by the page (bot/web/_inbox.py)
@@ -246,7 +247,7 @@ class Talk:
                 else "You are talking to staff. Type “end” to return to the automatic assistant.",
                 (Button("Kết thúc" if vi else "End", "ho:end"),))
         key = f"handover-msg:{name}:{uuid.uuid4().hex}"  # each message once, even the same words twice
-        self._to_staff(key, f"💬 #{name}: {q[:MAX_TEXT]}", now)
+        self._to_staff(key, f"💬 #{name}: {mask_secrets(q[:MAX_TEXT], self.storage)}", now)
         if info.get("told"):
             return "handover", Reply("")  # forwarded: nothing to say each time
         info["told"] = True
@@ -310,7 +311,7 @@ class Talk:
                 return "complaint", Reply("Nội dung hơi ngắn, bạn hãy viết rõ hơn một chút nhé." if vi
                                           else "That is a little short: please say a bit more.",
                                           (Button("Hủy" if vi else "Cancel", "pa:cancel"),))
-            pending.update(step="contact", text=q[:MAX_TEXT])
+            pending.update(step="contact", text=mask_secrets(q[:MAX_TEXT], self.storage))
             return "complaint", Reply(
                 "Bước 3/3: số điện thoại hoặc email để cán bộ liên hệ lại (không bắt buộc: bấm «Bỏ qua»)." if vi
                 else "Step 3/3: a phone number or e-mail for staff to reply to (optional: press “Skip”).",
