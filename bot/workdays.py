@@ -86,8 +86,17 @@ class WorkCalendar:
     @classmethod
     def from_yaml(cls, path: Path) -> WorkCalendar:
         """Read `days_off` and `working_days` lists of {date, note} from a YAML file."""
+        from .kb._loader import _Loader, _repeated
+
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            loader = _Loader(path.read_text(encoding="utf-8"))
+            try:
+                node = loader.get_single_node()
+                if node is not None and _repeated(node) is not None:  # an alias bomb expands to millions
+                    raise CalendarError(f"{path}: uses a YAML alias (an &anchor repeated as *name): write the dates out")
+                data = (loader.construct_document(node) if node is not None else None) or {}
+            finally:
+                loader.dispose()
         except (OSError, UnicodeDecodeError) as exc:
             raise CalendarError(f"{path}: cannot be read: {exc}") from exc
         except yaml.YAMLError as exc:

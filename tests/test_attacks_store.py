@@ -436,6 +436,16 @@ def test_reload_keeps_the_last_good_knowledge_when_a_file_is_an_alias_bomb(tmp_p
     assert live.answer("gia hạn giấy phép lao động mất bao lâu", {}).matches
 
 
+def test_the_working_day_calendar_refuses_an_alias_bomb_too(tmp_path: Path) -> None:
+    from bot.workdays import CalendarError
+
+    path = tmp_path / "calendar.yaml"
+    bomb = alias_bomb().replace("code: 9.999999\nname: Thủ tục bom\n", "").replace("cases:", "days_off:")
+    path.write_text(bomb, encoding="utf-8")
+    with pytest.raises(CalendarError, match="alias"):
+        WorkCalendar.from_yaml(path)
+
+
 # -- 7. lookup secrets typed in messages are never kept in clear ------------------------------------
 
 SENTENCES = ("mã tra cứu của tôi là DEMO39 mà tra không ra", "my lookup code is 7KQ2PX it fails")
