@@ -24,7 +24,7 @@ from ._text import detect_lang, fold, is_vi_syllable, normalize
 log = logging.getLogger(__name__)
 
 # Below this score no procedure is claimed; the bot says it does not know.
-CONFIDENT = 0.5
+CONFIDENT = 0.6
 # Candidates scoring at least this fraction of the best one are "close": unless the question
 # names the best one in full, the bot asks which one is meant.
 CLOSE = 0.85
@@ -35,6 +35,8 @@ LISTED = 0.8
 # as a question back ("did you mean …?"), never answered: at least this score and coverage.
 SUGGEST = 0.35
 SUGGEST_COVERAGE = 0.85
+# A FAQ question asked nearly word for word (token_set_ratio) wins over a partly named procedure.
+FAQ_SURE = 0.95
 
 
 @dataclass
@@ -166,6 +168,12 @@ class Engine:
         intent = self.intents.detect(q, folded, has_procedure=bool(confident))
         if intent in ("status", "roadmap", "greeting", "contact") and not (intent == "contact" and confident):
             return self._general(q, intent, state, lang)
+        if confident and confident[0].score < 1.0:
+            # The FAQ's own question, asked nearly word for word, is not a procedure's look-alike.
+            faq = self._faq_match(q, strict=True)
+            if faq is not None:
+                return Answer(q, lang, "faq", [], Reply(faq.answer_vi if lang == "vi" else faq.answer_en,
+                                                        self._menu_buttons(lang)))
         if confident:
             best = confident[0]
             listed = [m for m in confident if m.score >= best.score * LISTED][:5]
@@ -415,11 +423,12 @@ class Engine:
         return (f"Dossier lookup{' of ' + code if code else ''} is not enabled on this server. You can look it up at "
                 f"{portal} with the code on your receipt, or call the board{hotline}.")
 
-    def _faq_match(self, q: str) -> FaqEntry | None:
+    def _faq_match(self, q: str, strict: bool = False) -> FaqEntry | None:
         """The FAQ entry one of whose questions this one says in other words: close as word sets
         (token_set_ratio, which forgives extra words on either side) and with most of this
         question's own words in it ("xin giấy phép kinh doanh xăng dầu" shares "xin giấy phép"
-        with a FAQ question, and "dầu" folds like "đâu", but it is not that question)."""
+        with a FAQ question, and "dầu" folds like "đâu", but it is not that question).
+        `strict`: only a question that is nearly one of the FAQ's own, every word of it in the FAQ's."""
         fq = fold(q)
         words = self._faq_words(fq)
         best, best_score = None, 0.0
@@ -429,6 +438,8 @@ class Engine:
                 if score <= best_score or score < 0.82:
                     continue
                 covered = sum(w in candidate_words for w in words) / len(words) if words else 0.0
+                if strict and (score < FAQ_SURE or covered < 1.0):
+                    continue
                 if covered >= 0.75 or (score >= 0.9 and covered >= 0.6):
                     best, best_score = entry, score
         return best

@@ -25,6 +25,7 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from ..kb import GlossaryEntry, KnowledgeBase, Procedure, Vocabulary
+from ._learned import LearnedIndex
 from ._text import fold, is_vi_syllable
 
 _PARENS_RE = re.compile(r"\([^()]*\)")
@@ -62,6 +63,8 @@ class Match:
     score: float
     # How much of the best phrase the question contains (1.0: the question names it in full).
     coverage: float = 1.0
+    # The case (index in procedure.cases) the question describes, when its texts matched best.
+    case: int | None = None
 
 
 @dataclass(frozen=True)
@@ -122,6 +125,12 @@ class _Rewriter:
         self.second = {k: v for k, v in table.items() if " ".join(k) not in " ".join(v)}
         self.max_len = max((len(k) for k in table), default=1)
 
+    def add(self, words: tuple[str, ...], expansion: list[str]) -> None:
+        """One more entry (derived abbreviations), for both passes."""
+        self.table.setdefault(words, expansion)
+        self.second.setdefault(words, expansion)
+        self.max_len = max(self.max_len, len(words))
+
     def rewrite(self, words: list[str]) -> list[str]:
         """Two passes, so that an expanded abbreviation can complete a phrase ("GCN đầu tư" →
         "giấy chứng nhận đầu tư" → "giấy chứng nhận đăng ký đầu tư")."""
@@ -171,6 +180,14 @@ class ProcedureIndex:
         self.variant_tokens = frozenset(w for m in vocabulary.variants for w in m.split()) | {"cap"}
         self._stripped = tuple(f" {p} " for p in vocabulary.plain_strip)
         self.rewriter = _Rewriter(kb.glossary, vocabulary)
+        self.courtesy = vocabulary.courtesy
+        self.by_code = {p.code: i for i, p in enumerate(self.procedures)}
+        self.known = self._known_words(kb)
+        self._add_initials()
+        self.learned = LearnedIndex(kb, self.analyse)
+        # Each procedure's variant words, from its official name (the learned score is marked down
+        # like the phrase score when the question asks for another variant).
+        self.proc_mods = [self.variant_words(_PREFIX_RE.sub("", fold(procedure_phrases(p)[0][1]))) for p in self.procedures]
         raw: list[tuple[int, list[str], str, float, frozenset[str]]] = []
         df: dict[str, int] = defaultdict(int)
         for i, p in enumerate(self.procedures):
@@ -271,9 +288,9 @@ class ProcedureIndex:
     def variants(self, question: str) -> list[str]:
         """The folded forms of a question that are matched: as typed, and rewritten to official
         Vietnamese wording; both with typos corrected."""
-        words = fold(question).split()
+        words = self.spell(fold(question).split())
         rewritten = self._correct(self.rewriter.rewrite(words))
-        plain = self._correct(self.words(question))
+        plain = self._correct(self.words(" ".join(words)))
         out = [" ".join(rewritten)]
         if plain != rewritten:
             out.append(" ".join(plain))
@@ -317,8 +334,8 @@ class ProcedureIndex:
                     acc[pids] += self._weight(w) * open_[pids]
         return acc
 
-    def search(self, question: str, limit: int = 5) -> list[Match]:
-        """Procedures for a question, best first, with scores in [0, 1] (not thresholded)."""
+    def phrase_search(self, question: str, limit: int = 5) -> list[Match]:
+        """Procedures whose names the question says, best first, scores in [0, 1]."""
         best: dict[int, tuple[float, float]] = {}
         for variant in self.variants(question):
             q_mods = self.variant_words(variant)
@@ -365,3 +382,121 @@ class ProcedureIndex:
                     best[proc] = (score, p_cov)
         ranked = sorted(best.items(), key=lambda kv: (-kv[1][0], self.procedures[kv[0]].code))
         return [Match(self.procedures[i], round(s, 4), round(c, 4)) for i, (s, c) in ranked[:limit]]
+
+    def _known_words(self, kb: KnowledgeBase) -> frozenset[str]:
+        """Every word the knowledge uses: names, aliases, examples, cases, glossary, vocabulary."""
+        texts: list[str] = []
+        for p in self.procedures:
+            texts += [p.name, p.name_en, *p.aliases, *p.examples]
+            for c in p.cases:
+                texts += [c.name, *c.examples]
+        for g in kb.glossary:
+            texts += [g.term, g.expansion, g.english or ""]
+        words = {w for t in texts for w in fold(t).split()}
+        words |= {w for k, v in self.vocabulary.synonyms for w in (*k.split(), *v.split())}
+        words |= set(self.english_words) | set(self.texting) | set(self.stopwords)
+        return frozenset(words)
+
+    def _add_initials(self) -> None:
+        """Abbreviations by initials taken from the catalogue itself ("nckt" → "nghiên cứu khả
+        thi"): every run of 3 to 5 words of an official name whose initials are no word of their own."""
+        found: dict[str, set[str]] = defaultdict(set)
+        for p in self.procedures:
+            words = [w for w in _PREFIX_RE.sub("", fold(_PARENS_RE.sub(" ", p.name))).split() if not w.isdigit()]
+            for n in range(3, 6):
+                for i in range(len(words) - n + 1):
+                    run = words[i : i + n]
+                    if run[0] in self.stopwords:
+                        continue
+                    found["".join(w[0] for w in run)].add(" ".join(run))
+        for initials, runs in found.items():
+            if len(runs) == 1 and initials not in self.known and (initials,) not in self.rewriter.table:
+                self.rewriter.add((initials,), next(iter(runs)).split())
+
+    def spell(self, words: list[str]) -> list[str]:
+        """Words no text of the knowledge uses, replaced by the closest one that is (English typos:
+        "worrk" → "work", "extenson" → "extension"). Vietnamese syllables, short words and numbers
+        are left alone."""
+        out = []
+        for w in words:
+            if w in self.known or len(w) < 4 or w.isdigit() or is_vi_syllable(w):
+                out.append(w)
+                continue
+            candidates = self._known_by_initial.get(w[0], [])
+            found = process.extractOne(w, candidates, scorer=fuzz.ratio, score_cutoff=84)
+            out.append(found[0] if found else w)
+        return out
+
+    @property
+    def _known_by_initial(self) -> dict[str, list[str]]:
+        cached = self.__dict__.get("_kbi")
+        if cached is None:
+            cached = defaultdict(list)
+            for w in sorted(self.known):
+                if len(w) >= 3 and not is_vi_syllable(w):
+                    cached[w[0]].append(w)
+            self.__dict__["_kbi"] = cached
+        return cached
+
+    def analyse(self, text: str) -> list[str]:
+        """The content words of a text for the learned matcher: folded, typos and texting spellings
+        corrected, synonyms rewritten to official wording, facet phrases, stop words and courtesy
+        left out."""
+        words = self.rewriter.rewrite(self.spell(fold(text).split()))
+        content = self.strip_facets(" ".join(words)).split()
+        return [w for w in content if w not in self.stopwords and w not in self.courtesy]
+
+    def search(self, question: str, limit: int = 5) -> list[Match]:
+        """Procedures for a question, best first, with scores in [0, 1] (not thresholded): a
+        national code in the question names its procedure; otherwise the phrase ranking and the
+        learned one (examples) are blended."""
+        coded = self._by_code(question)
+        if coded is not None:
+            return [coded]
+        phrase = {self.by_code[m.procedure.code]: m for m in self.phrase_search(question, limit=10)}
+        learned = {m.proc: m for m in self.learned.search(question, limit=10)}
+        q_mods = self.variant_words(" ".join(self.rewriter.rewrite(self.spell(fold(question).split()))))
+        out: list[Match] = []
+        for i in set(phrase) | set(learned):
+            pm, lm = phrase.get(i), learned.get(i)
+            ps = pm.score if pm else 0.0
+            mods = self.proc_mods[i]
+            # Only a variant the question asks for and the procedure lacks marks the learned score
+            # down: its examples say the procedure's own variant in other words ("tăng vốn").
+            ls = lm.score * MISSING_MODIFIER ** len(q_mods - mods) if lm else 0.0
+            # Examples alone, with no word of the procedure's names in the question, are a weaker
+            # sign ("hồ sơ bị trả lại" shares "trả lại" with an example, not the subject).
+            if pm is None:
+                ls *= LEARNED_ALONE
+            score = blend(ps, ls)
+            coverage = pm.coverage if pm else 0.0
+            if ls >= LEARNED_SURE:  # nearly one of the procedure's own examples: named in full
+                coverage = 1.0
+            out.append(Match(self.procedures[i], round(score, 4), round(coverage, 4), lm.case if lm else None))
+        out.sort(key=lambda m: (-m.score, m.procedure.code))
+        return out[:limit]
+
+    def _by_code(self, question: str) -> Match | None:
+        found = _CODE_RE.findall(question)
+        codes = {c for c in found if c in self.by_code}
+        if len(codes) == 1:
+            return Match(self.procedures[self.by_code[codes.pop()]], 1.0, 1.0)
+        return None
+
+
+# A national procedure code, with or without the portal's ".H.." suffix ("1.009664.000.00.00.H12").
+_CODE_RE = re.compile(r"(?<![\d.])([12]\.\d{6})(?![\d])")
+# Learned similarity at which a procedure counts as fully named (the clarifying question is for
+# candidates only partly named).
+LEARNED_SURE = 0.75
+# The blend: the phrase score where the question names a procedure, raised by the learned
+# similarity where the question describes it in other words.
+BLEND_PHRASE = 0.7
+BLEND_LEARNED = 0.6
+# The learned similarity's share when no name of the procedure shares a word with the question.
+LEARNED_ALONE = 0.6
+
+
+def blend(phrase: float, learned: float) -> float:
+    """One score in [0, 1] from a phrase score and a learned similarity."""
+    return min(1.0, max(phrase, BLEND_PHRASE * phrase + BLEND_LEARNED * learned, learned))

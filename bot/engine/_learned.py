@@ -1,0 +1,162 @@
+"""A matcher learned at load from what the knowledge says people ask.
+
+Every procedure is represented by its texts: official name, aliases, English name, its examples
+(knowledge `examples:`) and its cases' names and examples. Each text becomes a TF-IDF vector over
+folded, rewritten content words, their pairs, and the character 4-grams of each word (which forgive
+typos: "extenson", "forein"); a question is scored against every text sharing a feature (an
+inverted index, so cost grows with the matches, not the catalogue) by cosine similarity. A
+procedure's score is its best text's similarity, lifted a little by its second best (several
+examples agreeing are a stronger sign than one).
+
+Greetings, politeness and company context (vocabulary `courtesy`) and the words that only say
+what is asked (facets) carry no weight, so long polite messages score on their subject.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..kb import KnowledgeBase, Procedure
+
+# Feature kinds and their weight in a vector (before normalising).
+WORD_WEIGHT = 1.0
+PAIR_WEIGHT = 0.8
+CHAR_WEIGHT = 0.25
+CHAR_N = 4
+# How much the second-best text of a procedure adds to its best one.
+SECOND_WEIGHT = 0.25
+# A question's word that no text uses weighs this share of the rarest word's weight: it is what the
+# question is about that no procedure covers ("gia hạn giấy phép kinh doanh rượu": "rượu").
+UNKNOWN_IDF = 0.8
+# Texts of these kinds: official names weigh a little more than one example.
+KIND_WEIGHT = {"name": 1.0, "alias": 1.0, "en": 1.0, "example": 1.0, "case": 0.9}
+
+
+@dataclass(frozen=True)
+class LearnedMatch:
+    """A procedure's similarity to a question, with the case whose texts matched best (or None)."""
+
+    proc: int
+    score: float
+    case: int | None
+
+
+def char_grams(word: str, n: int = CHAR_N) -> list[str]:
+    """Character n-grams of a word padded with '#' ("#gia", "gia#" …); short words give themselves."""
+    padded = f"#{word}#"
+    if len(padded) <= n:
+        return [padded]
+    return [padded[i : i + n] for i in range(len(padded) - n + 1)]
+
+
+class LearnedIndex:
+    """TF-IDF nearest texts over a knowledge base's names, aliases, cases and examples."""
+
+    def __init__(self, kb: KnowledgeBase, analyse: Callable[[str], list[str]]) -> None:
+        """`analyse` turns a text into its content words (folded, rewritten, stop words out)."""
+        self.analyse = analyse
+        self.procedures = list(kb.procedures)
+        texts: list[tuple[int, int | None, str, str]] = []
+        for i, p in enumerate(self.procedures):
+            for kind, text in _texts(p):
+                texts.append((i, None, kind, text))
+            if len(p.cases) > 1:
+                for j, case in enumerate(p.cases):
+                    for text in (case.name, *case.examples):
+                        texts.append((i, j, "case", text))
+        bags = [self._features(analyse(text)) for _, _, _, text in texts]
+        df: dict[str, int] = defaultdict(int)
+        for bag in bags:
+            for f in bag:
+                df[f] += 1
+        n = max(len(bags), 1)
+        self.idf = {f: math.log(1 + n / d) for f, d in df.items()}
+        self.max_idf = math.log(1 + n)
+        postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        keep: list[int] = []
+        for t, bag in enumerate(bags):
+            vec = self._weigh(bag)
+            if not vec:
+                continue
+            keep.append(t)
+            factor = KIND_WEIGHT[texts[t][2]]
+            for f, w in vec.items():
+                postings[f].append((t, w * factor))
+        self._post = {
+            f: (np.fromiter((t for t, _ in items), dtype=np.intp, count=len(items)),
+                np.fromiter((w for _, w in items), dtype=np.float64, count=len(items)))
+            for f, items in postings.items()
+        }
+        self._proc_of = np.array([t[0] for t in texts], dtype=np.intp)
+        self._case_of = [t[1] for t in texts]
+        self._n_texts = len(texts)
+
+    @staticmethod
+    def _features(words: list[str]) -> dict[str, float]:
+        bag: dict[str, float] = defaultdict(float)
+        for w in words:
+            bag["w:" + w] += WORD_WEIGHT
+            if not w.isdigit():
+                for g in char_grams(w):
+                    bag["c:" + g] += CHAR_WEIGHT
+        for a, b in zip(words, words[1:], strict=False):
+            bag[f"p:{a} {b}"] += PAIR_WEIGHT
+        return bag
+
+    def _weigh(self, bag: dict[str, float], query: bool = False) -> dict[str, float]:
+        """Sublinear TF × IDF, L2-normalised. In a question, a feature unknown to the index still
+        counts in the norm (at UNKNOWN_IDF of the rarest weight), then is dropped."""
+        unknown = UNKNOWN_IDF * self.max_idf if query else 0.0
+        vec = {f: (1 + math.log(tf) if tf > 1 else tf) * self.idf.get(f, unknown) for f, tf in bag.items()}
+        norm = math.sqrt(sum(v * v for v in vec.values()))
+        return {f: v / norm for f, v in vec.items() if f in self.idf} if norm else {}
+
+    def query_vector(self, question: str) -> dict[str, float]:
+        """The question's weighted features (for tests and the staff report)."""
+        return self._weigh(self._features(self.analyse(question)), query=True)
+
+    def search(self, question: str, limit: int = 5) -> list[LearnedMatch]:
+        """Procedures by similarity to the question, best first."""
+        return self.search_words(self.analyse(question), limit)
+
+    def search_words(self, words: list[str], limit: int = 5) -> list[LearnedMatch]:
+        """Like `search`, for content words already analysed."""
+        vec = self._weigh(self._features(words), query=True)
+        if not vec or not self._n_texts:
+            return []
+        acc = np.zeros(self._n_texts, dtype=np.float64)
+        for f, w in vec.items():
+            ids, weights = self._post[f]
+            acc[ids] += w * weights
+        hit = np.flatnonzero(acc > 0)
+        if not len(hit):
+            return []
+        order = hit[np.argsort(-acc[hit], kind="stable")]
+        best: dict[int, list[float]] = {}
+        case: dict[int, int | None] = {}
+        for t in order[:400].tolist():
+            proc = int(self._proc_of[t])
+            scores = best.setdefault(proc, [])
+            if len(scores) < 2:
+                scores.append(float(acc[t]))
+                if len(scores) == 1:
+                    case[proc] = self._case_of[t]
+        ranked = sorted(
+            ((p, s[0] + SECOND_WEIGHT * (s[1] if len(s) > 1 else 0.0) * (1 - s[0])) for p, s in best.items()),
+            key=lambda ps: -ps[1],
+        )
+        return [LearnedMatch(p, min(s, 1.0), case[p]) for p, s in ranked[:limit]]
+
+
+def _texts(p: Procedure) -> Iterable[tuple[str, str]]:
+    yield "name", p.name
+    yield "en", p.name_en
+    for a in p.aliases:
+        yield "alias", a
+    for e in p.examples:
+        yield "example", e
