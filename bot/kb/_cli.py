@@ -45,6 +45,20 @@ def register(sub: Any) -> None:
     )
     diff.set_defaults(func=_diff)
 
+    learn = kb_sub.add_parser("learn", help="add a question as an example of a procedure (validated); reload to use it")
+    learn.add_argument("question", help="the question as people ask it, in quotes")
+    learn.add_argument("code", help="the procedure's national code, e.g. 1.009664")
+    learn.add_argument("dir", nargs="?", help="knowledge directory (default: TTHC_KNOWLEDGE or the bundled one)")
+    learn.set_defaults(func=_learn)
+
+
+def _learn(args: argparse.Namespace) -> int:
+    from ._learn import learn_example
+
+    result = learn_example(_dir(args), args.question, args.code)
+    print(result.message, file=sys.stdout if result.ok else sys.stderr)
+    return 0 if result.ok else 1
+
 
 def _dir(args: argparse.Namespace) -> Path:
     from ..config import Settings
