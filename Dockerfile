@@ -11,6 +11,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
+# DejaVu Sans: the roadmap pictures, QR captions and staff charts draw Vietnamese with it (no font
+# is bundled; without it every accented letter is a box, and `tthc-bot serve` warns at start).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
+
 # Dependencies first, so code changes do not reinstall them.
 COPY pyproject.toml README.md ./
 RUN mkdir bot knowledge && touch bot/__init__.py \

@@ -17,6 +17,7 @@ from aiohttp import web
 from bot.config import Settings
 from bot.storage import Storage
 from bot.web import create_app
+from bot.web._runtime import server_options
 
 TELEGRAM_TOKEN = "123456:FUZZ-telegram-token-aaaaaaaaaaaaaaaaaaaa"
 TELEGRAM_SECRET = "fuzz_telegram_secret"
@@ -100,8 +101,10 @@ class ServerThread:
             staff_chats=f"telegram:{STAFF_CHAT}",
         )
         values.update(self.overrides)
-        self.app = create_app(Settings(**values), storage=Storage(values["db"]))
-        runner = web.AppRunner(self.app, handle_signals=False)
+        settings = Settings(**values)
+        self.app = create_app(settings, storage=Storage(values["db"]))
+        # The connection handling of `tthc-bot serve` (idle and unfinished requests closed).
+        runner = web.AppRunner(self.app, handle_signals=False, **server_options(settings))
         await runner.setup()
         self.port = free_port()
         await web.TCPSite(runner, "127.0.0.1", self.port).start()

@@ -46,6 +46,8 @@ PICTURE_QUEUE = 8
 #: How often /healthz runs SQLite's quick_check (the cheap probe runs on every call).
 HEALTH_FULL_EVERY = 60.0
 HEALTH_TIMEOUT = 5.0
+#: Seconds the rest of an unread request body is drained after the response (then: closed).
+LINGER = 2.0
 #: Event ids (Telegram update_id, Zalo msg_id…) are remembered this long against replays.
 KEEP_INBOX = timedelta(days=3)
 METHODS = frozenset({"GET", "POST", "HEAD", "PUT", "DELETE", "PATCH", "OPTIONS"})
@@ -374,5 +376,7 @@ async def database_problem(app: web.Application) -> str | None:
 def server_options(settings: Settings) -> dict[str, Any]:
     """Options of aiohttp's connection handler for `tthc-bot serve`: a connection that sends no
     request (or never finishes its headers) is closed after TTHC_IDLE_TIMEOUT seconds, like an
-    idle keep-alive one (bodies have their own limit: TTHC_BODY_TIMEOUT, `read_body`)."""
-    return {"keepalive_timeout": float(max(1, settings.idle_timeout))}
+    idle keep-alive one (bodies have their own limit: TTHC_BODY_TIMEOUT, `read_body`); after a
+    response to a request whose body was not read whole (413, 408), what is left of it is read
+    and dropped for LINGER seconds at most (aiohttp's default, 10 s, would hold a slow client)."""
+    return {"keepalive_timeout": float(max(1, settings.idle_timeout)), "lingering_time": LINGER}
