@@ -1411,6 +1411,6 @@ def run_import(file: Path, codes: list[str], out: Path) -> int:
     drafted = len(selected) - failed
     print(
         f"{drafted} draft(s) written to {out}, {total_warnings} warning(s); "
-        "every draft needs name_en, online_level and verified filled in (TODO)."
+        "every draft needs its TODO fields (name_en, verified and, for crawled pages, online_level) filled in."
     )
     return 1 if missing or failed else 0
