@@ -427,3 +427,15 @@ def test_asking_whether_a_work_permit_is_needed_offers_the_exemption(engine: Eng
 def test_what_must_be_submitted_asks_for_the_documents(engine: Engine) -> None:
     answer = engine.answer("nội quy lao động cần nộp những gì", {})
     assert answer.intent == "documents" and answer.matches[0].procedure.code == "2.001955"
+
+
+def test_a_procedure_of_another_agency_is_answered_as_handled_elsewhere(engine: Engine) -> None:
+    """Asked about a procedure another agency handles, the bot says who handles it and where, and
+    never presents it as one of the board's."""
+    for q in ("dang ky doanh nghiep o dau", "xin visa cho chuyên gia"):
+        answer = engine.answer(q, {})
+        assert answer.matches == [], q
+        assert "Ban Quản lý" not in answer.reply.text.split("\n")[0] or "không" in answer.reply.text
+        assert any(e.name.split(" (")[0] in answer.reply.text for e in engine.kb.elsewhere), q
+    # A board procedure named in full is still the board's.
+    assert top(engine, "thẩm định thiết kế xây dựng") in {p.code for p in engine.kb.procedures}

@@ -91,6 +91,12 @@ class Engine:
         self.by_code = {p.code: p for p in kb.procedures}
         self.max_chars = max_chars
         self._faq = [(entry, [(fold(q), frozenset(self._faq_words(fold(q)))) for q in entry.questions]) for entry in kb.faq]
+        # Procedures of other agencies (knowledge/elsewhere.yaml), matched like FAQ questions on
+        # their names and examples.
+        self._elsewhere = [
+            (entry, [(fold(t), frozenset(self._faq_words(fold(t)))) for t in (entry.name, entry.name_en, *entry.examples)])
+            for entry in kb.elsewhere
+        ]
         from ..guide import PrecheckGuide, RoadmapGuide  # here: bot.guide builds on this package
 
         self.roadmap = RoadmapGuide(kb)
@@ -174,6 +180,11 @@ class Engine:
             if faq is not None:
                 return Answer(q, lang, "faq", [], Reply(faq.answer_vi if lang == "vi" else faq.answer_en,
                                                         self._menu_buttons(lang)))
+            # So is a procedure of another agency that the question names word for word.
+            other = self._best_of(q, self._elsewhere, strict=True)
+            if other is not None:
+                return Answer(q, lang, "unknown", [], Reply(compose.elsewhere_answer(other, lang, self.kb.board),
+                                                              self._menu_buttons(lang)))
         if confident:
             best = confident[0]
             listed = [m for m in confident if m.score >= best.score * LISTED][:5]
@@ -198,6 +209,10 @@ class Engine:
             if facet and len(fold(q).split()) <= 8:
                 match = Match(last, float(state.get("last_score", CONFIDENT)))
                 return self._facet(q, facet, last, [match], state, lang)
+        other = self._best_of(q, self._elsewhere, strict=True)
+        if other is not None:  # not a board procedure: "unknown" to the board, with who handles it
+            return Answer(q, lang, "unknown", [], Reply(compose.elsewhere_answer(other, lang, self.kb.board),
+                                                          self._menu_buttons(lang)))
         faq = self._faq_match(q)
         if faq is not None:
             entry = faq
@@ -439,6 +454,26 @@ class Engine:
                     continue
                 covered = sum(w in candidate_words for w in words) / len(words) if words else 0.0
                 if strict and (score < FAQ_SURE or covered < 1.0):
+                    continue
+                if covered >= 0.75 or (score >= 0.9 and covered >= 0.6):
+                    best, best_score = entry, score
+        return best
+
+    def _best_of(
+        self, q: str, entries: list[tuple[Any, list[tuple[str, frozenset[str]]]]], strict: bool = False,
+    ) -> Any | None:
+        """The entry one of whose texts this question says in other words (as in `_faq_match`);
+        `strict`: every word of the question in that text, and the texts nearly alike."""
+        fq = fold(q)
+        words = self._faq_words(fq)
+        best, best_score = None, 0.0
+        for entry, texts in entries:
+            for candidate, candidate_words in texts:
+                score = fuzz.token_set_ratio(fq, candidate) / 100
+                if score <= best_score or score < 0.82:
+                    continue
+                covered = sum(w in candidate_words for w in words) / len(words) if words else 0.0
+                if strict and (score < 0.9 or covered < 1.0):
                     continue
                 if covered >= 0.75 or (score >= 0.9 and covered >= 0.6):
                     best, best_score = entry, score

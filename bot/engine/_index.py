@@ -123,13 +123,16 @@ class _Rewriter:
         self.table = table
         # The second pass leaves out entries whose result contains their own words again.
         self.second = {k: v for k, v in table.items() if " ".join(k) not in " ".join(v)}
-        self.max_len = max((len(k) for k in table), default=1)
+        # The longest entry starting with each word: most words start none.
+        self.longest: dict[str, int] = {}
+        for k in table:
+            self.longest[k[0]] = max(self.longest.get(k[0], 0), len(k))
 
     def add(self, words: tuple[str, ...], expansion: list[str]) -> None:
         """One more entry (derived abbreviations), for both passes."""
         self.table.setdefault(words, expansion)
         self.second.setdefault(words, expansion)
-        self.max_len = max(self.max_len, len(words))
+        self.longest[words[0]] = max(self.longest.get(words[0], 0), len(words))
 
     def rewrite(self, words: list[str]) -> list[str]:
         """Two passes, so that an expanded abbreviation can complete a phrase ("GCN đầu tư" →
@@ -140,8 +143,9 @@ class _Rewriter:
     def _pass(self, words: list[str], table: dict[tuple[str, ...], list[str]]) -> list[str]:
         out: list[str] = []
         i = 0
+        longest = self.longest
         while i < len(words):
-            for n in range(min(self.max_len, len(words) - i), 0, -1):
+            for n in range(min(longest.get(words[i], 0), len(words) - i), 0, -1):
                 repl = table.get(tuple(words[i : i + n]))
                 if repl is not None:
                     out.extend(repl)

@@ -69,7 +69,13 @@ class LearnedIndex:
                 for j, case in enumerate(p.cases):
                     for text in (case.name, *case.examples):
                         texts.append((i, j, "case", text))
-        bags = [self._features(analyse(text)) for _, _, _, text in texts]
+        analysed: dict[str, dict[str, float]] = {}  # the same text in many procedures is analysed once
+        bags = []
+        for _, _, _, text in texts:
+            bag = analysed.get(text)
+            if bag is None:
+                bag = analysed[text] = self._features(analyse(text))
+            bags.append(bag)
         df: dict[str, int] = defaultdict(int)
         for bag in bags:
             for f in bag:

@@ -123,6 +123,19 @@ def _storage(db: str | None) -> Any:
     return Storage(path)
 
 
+def _guesser() -> Any:
+    """The bundled (or TTHC_KNOWLEDGE) matcher's best guesses for a question, or None without knowledge."""
+    from ..config import Settings
+    from ..engine import ProcedureIndex
+    from ..kb import check_knowledge
+
+    kb, _problems = check_knowledge(Settings.from_env().knowledge_dir)
+    if not kb.procedures:
+        return None
+    index = ProcedureIndex(kb)
+    return lambda text: [(m.procedure.code, m.procedure.name, m.score) for m in index.search(text, limit=3)]
+
+
 def _report_questions(args: argparse.Namespace) -> int:
     import json
     from datetime import date, timedelta
@@ -141,7 +154,7 @@ def _report_questions(args: argparse.Namespace) -> int:
     if storage is None:
         return 1
     with storage:
-        report = build_questions_report(storage, start, end)
+        report = build_questions_report(storage, start, end, guess=_guesser())
     if args.json:
         print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
     else:

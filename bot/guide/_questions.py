@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -143,12 +144,15 @@ class Group:
     last: str = ""
     variants: Counter[str] = field(default_factory=Counter)
     codes: Counter[str] = field(default_factory=Counter)
+    # The bot's best guesses for the question: (code, name, score), best first.
+    guesses: list[tuple[str, str, float]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "text": self.text, "count": self.count, "channels": dict(self.channels), "last": self.last,
             "variants": [t for t, _n in self.variants.most_common() if t != self.text][:5],
             "codes": dict(self.codes),
+            "guesses": [{"code": c, "name": n, "score": s} for c, n, s in self.guesses],
         }
 
 
@@ -198,7 +202,11 @@ class QuestionsReport:
         }
 
 
-def build_questions_report(storage: Any, start: date, end: date) -> QuestionsReport:
+def build_questions_report(
+    storage: Any, start: date, end: date, guess: Callable[[str], list[tuple[str, str, float]]] | None = None,
+) -> QuestionsReport:
+    """The unanswered and 👎 questions of a period, grouped; `guess` gives the bot's best guesses
+    (code, name, score) for each group's question, so staff can teach it with `kb learn`."""
     from ..storage import VN_TZ
 
     lo = datetime.combine(start, time(0), VN_TZ)
@@ -209,8 +217,12 @@ def build_questions_report(storage: Any, start: date, end: date) -> QuestionsRep
         if row.get("text"):
             row["text"] = mask_secrets(row["text"], storage)
     down = [v for v in votes if v["vote"] < 0]
+    unanswered = group(rows)
+    if guess is not None:
+        for g in unanswered:
+            g.guesses = guess(g.text)[:3]
     return QuestionsReport(
-        start, end, group(rows), group(down), sum(1 for v in votes if v["vote"] > 0), len(rows), len(down),
+        start, end, unanswered, group(down), sum(1 for v in votes if v["vote"] > 0), len(rows), len(down),
     )
 
 
@@ -224,6 +236,11 @@ def questions_text(report: QuestionsReport) -> str:
         others = [t for t, _n in g.variants.most_common() if t != g.text][:3]
         for t in others:
             lines.append(f"        cũng hỏi: {t}")
+        for code, name, score in g.guesses:
+            lines.append(f"        có thể là: {code} {name[:70]} ({score:.2f})")
+        if g.guesses:
+            quoted = g.text.replace('"', "'")
+            lines.append(f'        dạy bot: tthc-bot kb learn "{quoted}" {g.guesses[0][0]}')
     lines.append("")
     lines.append(f"Câu trả lời bị đánh giá 👎: {report.total_down} (👍: {report.thumbs_up})")
     for g in report.thumbs_down:
@@ -231,7 +248,7 @@ def questions_text(report: QuestionsReport) -> str:
         lines.append(f"  {g.count:>3}× {g.text or '(không rõ câu hỏi)'}   → {codes}")
     lines.append("")
     lines.append(
-        "Gợi ý: câu hỏi về một thủ tục có sẵn → thêm cách gọi vào `aliases` của thủ tục đó; câu hỏi chung → thêm "
-        "một mục vào knowledge/faq.yaml; rồi chạy `tthc-bot kb check`."
+        "Gợi ý: câu hỏi về một thủ tục có sẵn → `tthc-bot kb learn \"CÂU HỎI\" MÃ_THỦ_TỤC` (thêm vào `examples` của "
+        "thủ tục đó); câu hỏi chung → thêm một mục vào knowledge/faq.yaml; rồi chạy `tthc-bot kb check` và nạp lại bot."
     )
     return "\n".join(lines)
