@@ -184,6 +184,8 @@ def test_sigterm_finishes_the_delivery_in_flight_and_keeps_the_rest(tmp_path: Pa
     server = Server(db, fake)
     try:
         wait_for(lambda: len(fake.accepted) == N, "the rest to be delivered after the restart")
+        # Accepted by the platform, then marked sent: stopping in between would leave it 'sending'.
+        wait_for(lambda: set(states(db).values()) == {"sent"}, "the last one to be marked sent")
     finally:
         server.stop()
     assert sorted(fake.accepted) == [f"notification {i}" for i in range(1, N + 1)], "each exactly once"
@@ -211,6 +213,7 @@ def test_kill_9_loses_nothing_and_sends_nothing_twice(tmp_path: Path, fake: Fake
     try:
         # Rows claimed by the dead process are taken again once their lease (6 s here) is over.
         wait_for(lambda: len(fake.accepted) >= N, "every notification after the restart")
+        wait_for(lambda: set(states(db).values()) == {"sent"}, "the last one to be marked sent")
         assert server.healthy()
     finally:
         server.stop()
