@@ -502,3 +502,27 @@ def test_secrets_are_masked_in_votes_complaints_and_messages_to_staff(kb: Knowle
     assert "[mã tra cứu]" in kept and CODE in kept, "the dossier code stays for staff; the secret goes"
     for secret in SECRETS:
         assert secret not in kept, secret
+
+
+async def test_a_web_visitor_changing_session_ids_is_still_locked_by_address(
+    aiohttp_client: Any, tmp_path: Path, dossiers: Storage,
+) -> None:
+    """On the web a session id is the visitor's choice: a fresh one per guess must not reset the
+    count, so web-chat lookups count against the client's address."""
+    from bot.web import create_app
+
+    dossiers.close()  # the server opens the same database file itself
+    client = await aiohttp_client(create_app(Settings(db=str(tmp_path / "bot.db"), calendar=str(default_calendar_file()))))
+    texts = []
+    for i in range(MAX_CLIENT_FAILURES + 2):
+        session = f"w-guess-{i}"
+        resp = await client.post("/api/ask", json={"text": f"tra cứu hồ sơ H42.25-260301-{i:04d}", "session": session})
+        assert resp.status == 200
+        resp = await client.post("/api/ask", json={"text": "ZZ99ZZ", "session": session})
+        texts.append((await resp.json())["reply"]["text"])
+    assert all("Không tìm thấy" in t for t in texts[: MAX_CLIENT_FAILURES - 1]), texts
+    assert all("từ đây" in t for t in texts[MAX_CLIENT_FAILURES:]), texts[-1]
+    # The address is locked for the real dossier too, whatever session it uses.
+    await client.post("/api/ask", json={"text": f"tra cứu hồ sơ {CODE}", "session": "w-new"})
+    resp = await client.post("/api/ask", json={"text": SECRET, "session": "w-new"})
+    assert "từ đây" in (await resp.json())["reply"]["text"]

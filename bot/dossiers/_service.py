@@ -52,6 +52,17 @@ _LOOKUPS = itertools.count()  # lookups in this process, to prune old attempts n
 _ASKER: ContextVar[tuple[Storage | None, tuple[str, str] | None]] = ContextVar("tthc_lookup_asker", default=(None, None))
 
 
+# The client address of the request being answered (the web chat: its session id is the client's
+# choice, so its lookups count against its address). Set on the event loop; the answer's worker
+# thread runs in a copy of the request's context.
+_ADDRESS: ContextVar[str | None] = ContextVar("tthc_lookup_address", default=None)
+
+
+def set_client_address(address: str | None) -> None:
+    """Say which client address the lookups that follow in this task come from."""
+    _ADDRESS.set(address or None)
+
+
 def set_asker(storage: Storage, chat: tuple[str, str] | None) -> None:
     """Say which chat the next lookups on `storage` in this thread or task come from (the chat
     engine's guide calls this before each answer; the engine's lookup does not carry the chat)."""
@@ -273,6 +284,8 @@ class DossierService:
         self._maybe_prune(now)
         if not code:
             return LookupResult(ok=False, locked=False, code=code)
+        if address is None:
+            address = _ADDRESS.get()
         if address is None and chat is None:
             for_storage, chat = _ASKER.get()
             if for_storage is not self.storage:

@@ -12,6 +12,7 @@ from aiohttp import web
 
 from .. import _json
 from ..config import Settings
+from ..dossiers import set_client_address
 from ..kb import load_knowledge
 from ._keys import ENGINE, SETTINGS, STORAGE
 from ._limits import MAX_BODY, SESSION_RE, Busy, Verdict, read_body
@@ -98,6 +99,8 @@ async def api_ask(request: web.Request) -> web.Response:
     state = _load_state(request.app, session) if session else {}
     engine = request.app[ENGINE]
     inline = hasattr(engine, "cheap") and engine.cheap(text, state)
+    # A web session id is the client's choice: dossier lookups count against its address.
+    set_client_address(runtime.client_ip(request))
     try:
         answer = await runtime.answer(f"ip:{runtime.client_ip(request)}", "web", _answer, request.app, text, state,
                                       session, lang, inline=inline)

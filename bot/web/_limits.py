@@ -16,6 +16,7 @@ Both are per process and in memory.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
 import math
 import re
@@ -129,7 +130,9 @@ class AnswerGate:
         self._inflight[key] = mine + 1
         try:
             loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(self._executor, functools.partial(fn, *args))
+            # In a copy of the caller's context: who is asking (set by the request) goes along.
+            ctx = contextvars.copy_context()
+            return await loop.run_in_executor(self._executor, ctx.run, functools.partial(fn, *args))
         finally:
             self.waiting -= 1
             left = self._inflight[key] - 1
