@@ -271,8 +271,8 @@ def compare(p: Procedure, draft: Draft, undated: date | None = None) -> Procedur
         if head.strip() in DIFF_FIELDS:
             reasons.setdefault(head.strip(), why.strip())
     for fld, text in found:
-        why = None if result.stale else reasons.get(fld)
-        result.differences.append(Difference(fld, text, why))
+        explained = None if result.stale else reasons.get(fld)
+        result.differences.append(Difference(fld, text, explained))
     return result
 
 
@@ -301,8 +301,8 @@ def diff_records(
     diffs: list[ProcedureDiff] = []
     outside: list[str] = []
     for code in dict.fromkeys(wanted):
-        rec = by_code.get(code)
-        if rec is None:
+        found_rec = by_code.get(code)
+        if found_rec is None:
             problems.append(f"no record with code {code}")
             continue
         proc = procedures.get(code)
@@ -310,7 +310,7 @@ def diff_records(
             outside.append(code)
             continue
         try:
-            draft = parse_record(rec)
+            draft = parse_record(found_rec)
         except Exception as exc:  # one unreadable record must not hide the others
             problems.append(f"{code}: could not be read: {type(exc).__name__}: {exc}")
             continue

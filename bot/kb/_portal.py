@@ -140,7 +140,8 @@ def _channels(record: dict[str, Any], warnings: list[str]) -> tuple[list[Channel
             if not isinstance(f, dict):
                 continue
             local: list[str] = []
-            ch = Channel(kind, number, unit, raw, _fee_head(f), clean(f.get("description")), description)
+            # A fractional limit (0,5 ngày) stays as it is: the time rules read it, the type says int.
+            ch = Channel(kind, number, unit, raw, _fee_head(f), clean(f.get("description")), description)  # type: ignore[arg-type]
             got = _fee(ch, local)
             warnings.extend(f"fees ({CHANNEL_VI[kind]}): {w}" for w in local)
             if got is not None:
@@ -330,7 +331,8 @@ def parse_portal_record(record: dict[str, Any]) -> Draft:
         online = TODO
     if online != TODO:
         notes.append(f"Mức độ trực tuyến “{online}”: từ cờ isFullProcess = {str(full).lower()} của bản ghi.")
-    proposal = record.get("procedureProposal") if isinstance(record.get("procedureProposal"), dict) else {}
+    raw_proposal = record.get("procedureProposal")
+    proposal: dict[str, Any] = raw_proposal if isinstance(raw_proposal, dict) else {}
     decision = clean(proposal.get("proposalNumber") or proposal.get("decisionNumber") or record.get("decisionNo"))
     categories = _names(record.get("categoriesDetails"))
     conditions = parse_conditions(record.get("requirementsAndConditions") or "")
