@@ -268,7 +268,7 @@ PROCEDURE_FIELDS = {
 }
 # The fields `tthc-bot kb diff` compares; a `diff_explained:` item names one of them.
 DIFF_FIELDS = ("name", "time", "documents", "fees", "legal_basis")
-CASE_FIELDS = {"name", "steps", "documents", "time", "fees", "channels", "examples"}
+CASE_FIELDS = {"name", "steps", "documents", "time", "fees", "channels", "examples", "label", "label_en"}
 DOCUMENT_FIELDS = {"name", "form", "originals", "copies", "note"}
 FORM_FIELDS = {"code", "url"}
 TIME_FIELDS = {"value", "unit", "text"}
@@ -369,9 +369,12 @@ def _read_procedure(data: Any, c: _Checker, today: date) -> Procedure | None:
         fees = c.items(cd, "fees", path, read_fee, required=False)
         channels = c.items(cd, "channels", path, read_channel)
         case_examples = c.texts(cd, "examples", path, required=False)
+        label = c.text(cd, "label", path, required=False)
+        label_en = c.text(cd, "label_en", path, required=False)
         if len(c.problems) > n or name is None or time is None:
             return None
-        return Case(name, steps, documents, time, fees, channels, case_examples)  # type: ignore[arg-type]
+        return Case(name, steps, documents, time, fees, channels, case_examples,  # type: ignore[arg-type]
+                    label=label, label_en=label_en)
 
     name = c.text(d, "name", ())
     name_en = c.text(d, "name_en", ())

@@ -103,10 +103,16 @@ class Case:
     # Ways people say they are in this case ("dự án chưa cần xin chủ trương"): the matcher learns
     # the case from them.
     examples: tuple[str, ...] = ()
+    # A short name people understand, for the button that picks this case ("Dự án mới, không cần
+    # chấp thuận chủ trương"); None: derived from `name`.
+    label: str | None = None
+    label_en: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,
+            "label": self.label,
+            "label_en": self.label_en,
             "examples": list(self.examples),
             "steps": list(self.steps),
             "documents": [d.to_dict() for d in self.documents],
