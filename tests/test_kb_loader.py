@@ -194,11 +194,14 @@ def test_importer_placeholders_fail_validation(tmp_path: Path) -> None:
 def test_a_case_may_say_the_record_fixes_no_time_limit(tmp_path: Path) -> None:
     text = GOOD.replace(
         "    time: {value: 10, unit: working_days, text: 10 ngày làm việc}",
-        "    time: {text: Hồ sơ công bố không nêu thời hạn}",
+        "    time: {text: Hồ sơ công bố không nêu thời hạn, text_en: The published record fixes no time limit}",
     )
     kb = load_knowledge(make_kb(tmp_path, {"procedures/a.yaml": text}))
     time = kb.procedures[0].cases[0].time
-    assert not time.known and time.to_dict() == {"value": None, "unit": None, "text": "Hồ sơ công bố không nêu thời hạn"}
+    assert not time.known and time.to_dict() == {
+        "value": None, "unit": None, "text": "Hồ sơ công bố không nêu thời hạn",
+        "text_en": "The published record fixes no time limit",
+    }
     # A value without its unit (or the reverse) is still an error.
     half = GOOD.replace("{value: 10, unit: working_days, text: 10 ngày làm việc}", "{value: 10, text: 10 ngày}")
     _, problems = check_knowledge(make_kb(tmp_path / "b", {"procedures/a.yaml": half}))

@@ -25,6 +25,7 @@ from ._model import (
     RoadmapQuestion,
     RoadmapStep,
     TimeLimit,
+    public_texts,
 )
 from ._vocabulary import OutOfScope, Vocabulary
 
@@ -32,5 +33,5 @@ __all__ = [
     "Board", "Case", "Document", "ExternalProcedure", "FaqEntry", "Fee", "Form", "GlossaryEntry", "KnowledgeBase",
     "KnowledgeError", "Problem", "Procedure", "ReturnReason", "Roadmap", "RoadmapOption", "RoadmapQuestion",
     "RoadmapStep", "TimeLimit", "OutOfScope", "Vocabulary", "check_knowledge",
-    "default_knowledge_dir", "load_knowledge", "nfc",
+    "default_knowledge_dir", "load_knowledge", "nfc", "public_texts",
 ]

@@ -41,6 +41,9 @@ from ._model import (
 from ._vocabulary import Vocabulary, read_vocabulary
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: several times faster
+# Every public Vietnamese text of the knowledge has its English text beside it (`<field>_en`):
+# a missing one is a problem `tthc-bot kb check` names by file, entry and field.
+ENGLISH_REQUIRED = False
 CODE_RE = re.compile(r"^\d\.\d{6}$")
 URL_RE = re.compile(r"^https?://\S+$")
 
@@ -212,6 +215,39 @@ class _Checker:
             out.append(nfc(item.strip()))
         return tuple(out)
 
+    def english(self, d: dict[str, Any], key: str, path: tuple[Any, ...], vi: str | None) -> str:
+        """The English text `key` (e.g. name_en) of the Vietnamese text `vi` read from the same
+        mapping: required when `vi` is given (a user reading English sees every public text in
+        English); an English text without its Vietnamese one is a problem too."""
+        base = key.removesuffix("_en")
+        if not vi:
+            if d.get(key) not in (None, "", []):
+                self.problem(path + (key,), f"has no Vietnamese text to translate: give {base} too, or leave {key} out")
+            return ""
+        n = len(self.problems)
+        value = self.text(d, key, path, required=False)
+        if value is None and len(self.problems) == n and ENGLISH_REQUIRED:
+            self.problem(path + (key,), f"is required: the English text of {base}")
+        return value or ""
+
+    def english_list(self, d: dict[str, Any], key: str, path: tuple[Any, ...], vi: tuple[str, ...]) -> tuple[str, ...]:
+        """`english` for a list (steps_en of steps): one English text per Vietnamese item."""
+        base = key.removesuffix("_en")
+        if not vi:
+            if d.get(key) not in (None, "", []):
+                self.problem(path + (key,), f"has no Vietnamese text to translate: give {base} too, or leave {key} out")
+            return ()
+        n = len(self.problems)
+        values = self.texts(d, key, path, required=False)
+        if len(self.problems) > n:
+            return values
+        if not values:
+            if ENGLISH_REQUIRED:
+                self.problem(path + (key,), f"is required: the English text of {base}, one item per item of {base}")
+        elif len(values) != len(vi):
+            self.problem(path + (key,), f"has {len(values)} item(s) but {base} has {len(vi)}: give one English text per item of {base}")
+        return values
+
     def integer(self, d: dict[str, Any], key: str, path: tuple[Any, ...], default: int) -> int:
         value = d.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
@@ -262,17 +298,20 @@ def _closest(key: str, allowed: set[str]) -> str | None:
 
 
 PROCEDURE_FIELDS = {
-    "code", "name", "name_en", "aliases", "examples", "field", "agency", "online_level", "cases", "conditions",
-    "result", "legal_basis", "source_url", "publish_decision", "verified", "notes",
-    "record_date", "diff_explained",
+    "code", "name", "name_en", "aliases", "examples", "field", "agency", "agency_en", "online_level", "cases",
+    "conditions", "conditions_en", "result", "result_en", "legal_basis", "source_url", "publish_decision",
+    "verified", "notes", "record_date", "diff_explained",
 }
 # The fields `tthc-bot kb diff` compares; a `diff_explained:` item names one of them.
 DIFF_FIELDS = ("name", "time", "documents", "fees", "legal_basis")
-CASE_FIELDS = {"name", "steps", "documents", "time", "fees", "channels", "examples", "label", "label_en"}
-DOCUMENT_FIELDS = {"name", "form", "originals", "copies", "note"}
+CASE_FIELDS = {
+    "name", "name_en", "steps", "steps_en", "documents", "time", "fees", "channels", "examples", "label", "label_en",
+}
+# `note` is for staff (a curation note, never shown); `public_note` is what the applicant reads.
+DOCUMENT_FIELDS = {"name", "name_en", "form", "originals", "copies", "note", "public_note", "public_note_en"}
 FORM_FIELDS = {"code", "url"}
-TIME_FIELDS = {"value", "unit", "text"}
-FEE_FIELDS = {"name", "amount", "text", "exempt"}
+TIME_FIELDS = {"value", "unit", "text", "text_en"}
+FEE_FIELDS = {"name", "name_en", "amount", "text", "text_en", "exempt", "exempt_en"}
 
 
 def _read_procedure(data: Any, c: _Checker, today: date) -> Procedure | None:
@@ -308,16 +347,24 @@ def _read_procedure(data: Any, c: _Checker, today: date) -> Procedure | None:
 
     def read_document(value: Any, path: tuple[Any, ...]) -> Document | None:
         if isinstance(value, str):
+            if ENGLISH_REQUIRED and value.strip():
+                c.problem(path, "is a plain text: write the document as a mapping with name and name_en "
+                          "(its English text)")
             return Document(nfc(value.strip())) if value.strip() else None
         doc = c.mapping(value, path, DOCUMENT_FIELDS)
         name = c.text(doc, "name", path)
+        name_en = c.english(doc, "name_en", path, name)
         form = read_form(doc.get("form"), path + ("form",))
         originals = c.integer(doc, "originals", path, 1)
         copies = c.integer(doc, "copies", path, 0)
         if originals == 0 and copies == 0 and "originals" in doc and "copies" in doc:
             c.problem(path, "needs at least one original or one copy")
         note = c.text(doc, "note", path, required=False)
-        return Document(name, form, originals, copies, note) if name else None
+        public_note = c.text(doc, "public_note", path, required=False) or ""
+        public_note_en = c.english(doc, "public_note_en", path, public_note)
+        if not name:
+            return None
+        return Document(name, form, originals, copies, note, name_en, public_note, public_note_en)
 
     def read_time(value: Any, path: tuple[Any, ...]) -> TimeLimit | None:
         if value is None:
@@ -325,9 +372,10 @@ def _read_procedure(data: Any, c: _Checker, today: date) -> Procedure | None:
             return None
         t = c.mapping(value, path, TIME_FIELDS)
         text = c.text(t, "text", path)
+        text_en = c.english(t, "text_en", path, text)
         if "value" not in t and "unit" not in t:
             # The record fixes no limit: allowed, and `text` must say so (the bot shows it).
-            return TimeLimit(None, None, text) if text else None
+            return TimeLimit(None, None, text, text_en) if text else None
         v = t.get("value")
         if isinstance(v, bool) or not isinstance(v, (int, float)) or v <= 0:
             c.problem(path + ("value",), f"must be a number above 0 (got {v!r}); leave out value and unit when the record fixes no limit")
@@ -338,7 +386,7 @@ def _read_procedure(data: Any, c: _Checker, today: date) -> Procedure | None:
             unit = None
         if v is None or unit is None or text is None:
             return None
-        return TimeLimit(float(v), unit, text)  # type: ignore[arg-type]
+        return TimeLimit(float(v), unit, text, text_en)  # type: ignore[arg-type]
 
     def read_fee(value: Any, path: tuple[Any, ...]) -> Fee | None:
         fee = c.mapping(value, path, FEE_FIELDS)
@@ -349,7 +397,12 @@ def _read_procedure(data: Any, c: _Checker, today: date) -> Procedure | None:
             amount = None
         name = c.text(fee, "name", path, required=False)
         exempt = c.text(fee, "exempt", path, required=False)
-        return Fee(text, amount, name, exempt) if text else None
+        text_en = c.english(fee, "text_en", path, text)
+        name_en = c.english(fee, "name_en", path, name)
+        exempt_en = c.english(fee, "exempt_en", path, exempt)
+        if not text:
+            return None
+        return Fee(text, amount, name, exempt, text_en, name_en, exempt_en)
 
     def read_channel(value: Any, path: tuple[Any, ...]) -> str | None:
         if value not in CHANNEL_TYPES:
@@ -363,18 +416,20 @@ def _read_procedure(data: Any, c: _Checker, today: date) -> Procedure | None:
             return None
         n = len(c.problems)
         name = c.text(cd, "name", path)
+        name_en = c.english(cd, "name_en", path, name)
         steps = c.texts(cd, "steps", path)
+        steps_en = c.english_list(cd, "steps_en", path, steps)
         documents = c.items(cd, "documents", path, read_document)
         time = read_time(cd.get("time"), path + ("time",))
         fees = c.items(cd, "fees", path, read_fee, required=False)
         channels = c.items(cd, "channels", path, read_channel)
         case_examples = c.texts(cd, "examples", path, required=False)
         label = c.text(cd, "label", path, required=False)
-        label_en = c.text(cd, "label_en", path, required=False)
+        label_en = c.english(cd, "label_en", path, label) or None
         if len(c.problems) > n or name is None or time is None:
             return None
         return Case(name, steps, documents, time, fees, channels, case_examples,  # type: ignore[arg-type]
-                    label=label, label_en=label_en)
+                    label=label, label_en=label_en, name_en=name_en, steps_en=steps_en)
 
     name = c.text(d, "name", ())
     name_en = c.text(d, "name_en", ())
@@ -382,9 +437,12 @@ def _read_procedure(data: Any, c: _Checker, today: date) -> Procedure | None:
     examples = c.texts(d, "examples", (), required=False)
     field_ = c.text(d, "field", ())
     agency = c.text(d, "agency", ())
+    agency_en = c.english(d, "agency_en", (), agency)
     cases = c.items(d, "cases", (), read_case)
     conditions = c.text(d, "conditions", (), required=False)
+    conditions_en = c.english(d, "conditions_en", (), conditions)
     result = c.text(d, "result", (), required=False)
+    result_en = c.english(d, "result_en", (), result)
     legal_basis = c.texts(d, "legal_basis", ())
     publish_decision = c.text(d, "publish_decision", (), required=False)
     notes = c.text(d, "notes", (), required=False)
@@ -401,7 +459,8 @@ def _read_procedure(data: Any, c: _Checker, today: date) -> Procedure | None:
         online_level=online_level.lower(), cases=cases, legal_basis=legal_basis,  # type: ignore[arg-type]
         source_url=source_url, verified=verified, aliases=aliases, examples=examples, conditions=conditions,
         result=result, publish_decision=publish_decision, notes=notes, record_date=record_date,
-        diff_explained=diff_explained, file=c.file,
+        diff_explained=diff_explained, file=c.file, agency_en=agency_en, result_en=result_en,
+        conditions_en=conditions_en,
     )
 
 
@@ -525,7 +584,7 @@ def _read_roadmap(
         label = c.text(o, "label", path)
         label_en = c.text(o, "label_en", path)
         note = c.text(o, "note", path, required=False)
-        note_en = c.text(o, "note_en", path, required=False)
+        note_en = c.english(o, "note_en", path, note) or None
         if raw is None or label is None or label_en is None:
             return None
         return RoadmapOption(raw, label, label_en, note, note_en)
@@ -545,7 +604,7 @@ def _read_roadmap(
         ask = c.text(q, "ask", path)
         ask_en = c.text(q, "ask_en", path)
         short = c.text(q, "short", path, required=False) or ""
-        short_en = c.text(q, "short_en", path, required=False) or ""
+        short_en = c.english(q, "short_en", path, short)
         m = len(c.problems)
         options = c.items(q, "options", path, read_option, required=False) if "options" in q else YES_NO
         values = [o.value for o in options]
@@ -606,9 +665,9 @@ def _read_roadmap(
                     continue
                 when.append((str(qid), tuple(str(v) for v in values)))
         agency = c.text(st, "agency", path, required=False)
-        agency_en = c.text(st, "agency_en", path, required=False)
+        agency_en = c.english(st, "agency_en", path, agency) or None
         note = c.text(st, "note", path, required=False)
-        note_en = c.text(st, "note_en", path, required=False)
+        note_en = c.english(st, "note_en", path, note) or None
         if len(c.problems) > n or (code is None and ext_id is None):
             return None
         return RoadmapStep(code or "", tuple(when), case, agency, agency_en, note, note_en, elsewhere=ext_id)
@@ -666,8 +725,9 @@ def _read_elsewhere(data: Any, c: _Checker, procedures: dict[str, Procedure], to
         time: TimeLimit | None = None
         if d.get("time") is not None:
             tpath = path + ("time",)
-            t = c.mapping(d["time"], tpath, {"value", "unit", "text"})
+            t = c.mapping(d["time"], tpath, {"value", "unit", "text", "text_en"})
             ttext = c.text(t, "text", tpath) if t else None
+            ttext_en = c.english(t, "text_en", tpath, ttext) if t else ""
             if "value" in t or "unit" in t:
                 v = t.get("value")
                 if isinstance(v, bool) or not isinstance(v, (int, float)) or v <= 0:
@@ -676,9 +736,9 @@ def _read_elsewhere(data: Any, c: _Checker, procedures: dict[str, Procedure], to
                 if unit and unit not in TIME_UNITS:
                     c.problem(tpath + ("unit",), f"must be one of: {', '.join(TIME_UNITS)} (got '{unit}')")
                 elif unit and ttext and isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0:
-                    time = TimeLimit(float(v), unit, ttext)  # type: ignore[arg-type]
+                    time = TimeLimit(float(v), unit, ttext, ttext_en)  # type: ignore[arg-type]
             elif ttext:
-                time = TimeLimit(None, None, ttext)
+                time = TimeLimit(None, None, ttext, ttext_en)
         legal_basis = c.texts(d, "legal_basis", path, required=False)
         if len(c.problems) > n or not id_ or not source_url or verified is None or None in texts.values():
             continue

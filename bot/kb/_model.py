@@ -35,20 +35,30 @@ class Form:
 
 @dataclass(frozen=True)
 class Document:
-    """One paper of a dossier (thành phần hồ sơ) with how many originals and copies it needs."""
+    """One paper of a dossier (thành phần hồ sơ) with how many originals and copies it needs.
+
+    `note` is a curation note, for staff only (where the entry comes from, what the record says):
+    it is never shown to users. What the applicant must read about the paper is `public_note`
+    (`public_note_en` in English)."""
 
     name: str
     form: Form | None = None
     originals: int = 1
     copies: int = 0
     note: str | None = None
+    name_en: str = ""
+    public_note: str = ""
+    public_note_en: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,
+            "name_en": self.name_en,
             "form": self.form.to_dict() if self.form else None,
             "originals": self.originals,
             "copies": self.copies,
+            "public_note": self.public_note,
+            "public_note_en": self.public_note_en,
             "note": self.note,
         }
 
@@ -61,6 +71,7 @@ class TimeLimit:
     value: float | None
     unit: TimeUnit | None
     text: str
+    text_en: str = ""
 
     @property
     def known(self) -> bool:
@@ -70,7 +81,7 @@ class TimeLimit:
         value: float | int | None = self.value
         if self.value is not None and float(self.value).is_integer():
             value = int(self.value)
-        return {"value": value, "unit": self.unit, "text": self.text}
+        return {"value": value, "unit": self.unit, "text": self.text, "text_en": self.text_en}
 
 
 @dataclass(frozen=True)
@@ -81,9 +92,15 @@ class Fee:
     amount: int | None = None
     name: str | None = None
     exempt: str | None = None
+    text_en: str = ""
+    name_en: str = ""
+    exempt_en: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "amount": self.amount, "text": self.text, "exempt": self.exempt}
+        return {
+            "name": self.name, "name_en": self.name_en, "amount": self.amount, "text": self.text,
+            "text_en": self.text_en, "exempt": self.exempt, "exempt_en": self.exempt_en,
+        }
 
     @property
     def is_free(self) -> bool:
@@ -107,14 +124,19 @@ class Case:
     # chấp thuận chủ trương"); None: derived from `name`.
     label: str | None = None
     label_en: str | None = None
+    # The English texts of `name` and of each step (`steps_en` has one item per step).
+    name_en: str = ""
+    steps_en: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,
+            "name_en": self.name_en,
             "label": self.label,
             "label_en": self.label_en,
             "examples": list(self.examples),
             "steps": list(self.steps),
+            "steps_en": list(self.steps_en),
             "documents": [d.to_dict() for d in self.documents],
             "time": self.time.to_dict(),
             "fees": [f.to_dict() for f in self.fees],
@@ -152,6 +174,11 @@ class Procedure:
     # reporting them.
     diff_explained: tuple[str, ...] = ()
     file: str = dc_field(default="", compare=False)
+    # The English texts of `agency`, `result` and `conditions` (`legal_basis` keeps the official
+    # Vietnamese titles). `notes` is a curation note, for staff only: never shown to users.
+    agency_en: str = ""
+    result_en: str = ""
+    conditions_en: str = ""
 
     @property
     def id(self) -> str:
@@ -168,10 +195,13 @@ class Procedure:
             "examples": list(self.examples),
             "field": self.field,
             "agency": self.agency,
+            "agency_en": self.agency_en,
             "online_level": self.online_level,
             "cases": [c.to_dict() for c in self.cases],
             "conditions": self.conditions,
+            "conditions_en": self.conditions_en,
             "result": self.result,
+            "result_en": self.result_en,
             "legal_basis": list(self.legal_basis),
             "source_url": self.source_url,
             "publish_decision": self.publish_decision,
@@ -180,6 +210,33 @@ class Procedure:
             "diff_explained": list(self.diff_explained),
             "notes": self.notes,
         }
+
+
+def public_texts(p: Procedure, lang: str) -> list[str]:
+    """Every text of the knowledge a reply may show about `p` in `lang` ("vi" or "en"): the name
+    (in English the English name and, once, the official Vietnamese name), agency, conditions,
+    result, legal basis (official titles) and, for each case, its name, label, steps, documents
+    (name, form code, public note), time text and fees. An English text left empty (objects built
+    in code) stands in by its Vietnamese one, as a reply would. Curation notes (`Procedure.notes`,
+    `Document.note`, `diff_explained`) are never among them."""
+    en = lang == "en"
+
+    def pick(vi: str | None, english: str | None) -> str:
+        return ((english or vi) if en else vi) or ""
+
+    out = [p.name_en, p.name] if en else [p.name]
+    out += [pick(p.agency, p.agency_en), pick(p.conditions, p.conditions_en), pick(p.result, p.result_en)]
+    out += list(p.legal_basis)
+    for case in p.cases:
+        out += [pick(case.name, case.name_en), pick(case.label, case.label_en)]
+        steps = case.steps_en if en and len(case.steps_en) == len(case.steps) else case.steps
+        out += list(steps)
+        for d in case.documents:
+            out += [pick(d.name, d.name_en), d.form.code if d.form else "", pick(d.public_note, d.public_note_en)]
+        out.append(pick(case.time.text, case.time.text_en))
+        for fee in case.fees:
+            out += [pick(fee.name, fee.name_en), pick(fee.text, fee.text_en), pick(fee.exempt, fee.exempt_en)]
+    return [t for t in out if t]
 
 
 @dataclass(frozen=True)
