@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -37,8 +36,8 @@ def record(code: str, **over: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def storage(tmp_path: Path) -> Iterator[Storage]:
-    s = Storage(tmp_path / "bot.db")
+def storage(db_url: str) -> Iterator[Storage]:
+    s = Storage(db_url)
     import_records(
         s,
         enumerate(

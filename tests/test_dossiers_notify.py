@@ -59,8 +59,8 @@ class Channel:
 
 
 @pytest.fixture
-def storage(tmp_path: Path) -> Iterator[Storage]:
-    s = Storage(tmp_path / "bot.db")
+def storage(db_url: str) -> Iterator[Storage]:
+    s = Storage(db_url)
     import_records(s, [(1, record(4))], now=T0)
     s.subscribe(CODE, "telegram", "111", "vi", T0)
     yield s
@@ -160,11 +160,11 @@ else:
 
 @pytest.mark.parametrize("mode", ["queued", "mid-send"])
 async def test_kill_between_queueing_and_delivery_loses_nothing_and_sends_once(
-    storage: Storage, tmp_path: Path, mode: str
+    storage: Storage, db_url: str, mode: str
 ) -> None:
     root = Path(bot.__file__).resolve().parent.parent
     child = subprocess.Popen(
-        [sys.executable, "-c", CHILD, str(tmp_path / "bot.db"), mode],
+        [sys.executable, "-c", CHILD, db_url, mode],
         cwd=root, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:

@@ -162,8 +162,8 @@ def test_report_counts_received_finished_paused_supplements_and_online_share(rep
     assert february.total.received == 1 and february.total.finished == 0
 
 
-def test_report_command(report_data: Storage, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setenv("TTHC_DB", str(tmp_path / "bot.db"))
+def test_report_command(report_data: Storage, db_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("TTHC_DB", db_url)
     assert main(["report", "--from", "2026-03-01", "--to", "31/03/2026", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["total"]["received"] == 4 and data["total"]["online_share"] == pytest.approx(0.6667, abs=1e-3)
@@ -201,8 +201,8 @@ def test_demo_data_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caps
         assert s.count_dossiers() == 12
 
 
-def test_digest_and_outbox_commands(digest_data: Storage, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setenv("TTHC_DB", str(tmp_path / "bot.db"))
+def test_digest_and_outbox_commands(digest_data: Storage, db_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("TTHC_DB", db_url)
     monkeypatch.setenv("TTHC_CALENDAR", str(default_calendar_file()))
     assert main(["dossiers", "digest", "--date", "2026-03-02"]) == 0
     assert "Hồ sơ cần chú ý ngày 02/03/2026" in capsys.readouterr().out

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -152,6 +153,10 @@ class Engine:
             if ticked is not None:
                 return Answer(q, lang, "precheck", [], ticked)
             state.pop("pending", None)
+        if pending.get("kind") == "case":
+            chosen = self._typed_case(q, pending)
+            if chosen is not None:
+                return self._facet(q, chosen[1], chosen[0], [Match(chosen[0], 1.0)], state, lang, chosen[2])
         answer = self._question(q, state, lang)
         if self.guide is not None:
             self.guide.after(answer, state, chat)
@@ -240,36 +245,110 @@ class Engine:
         """True when the question itself names one of the close candidates by code."""
         return any(m.procedure.code in q for m in close)
 
-    def _facet(self, q: str, intent: str, p: Procedure, matches: list[Match], state: dict[str, Any], lang: str) -> Answer:
+    def _facet(
+        self, q: str, intent: str, p: Procedure, matches: list[Match], state: dict[str, Any], lang: str,
+        case: int | None = None, page: int = 1,
+    ) -> Answer:
+        """The answer about one facet of a procedure. With several cases, for one case: `case`
+        (1-based; 0 asks again), else the case the question names or describes, else the one
+        chosen earlier in the conversation; none known and the answer depends on it: which case?"""
         state["last"] = p.code
         state["last_score"] = matches[0].score if matches else CONFIDENT
         state.pop("pending", None)
-        board = self.kb.board
         facet = intent if intent in FACETS else "procedure"
+        n = self._case_for(q, p, matches, state, case)
+        if n is None and compose.needs_case(p, facet):
+            state.pop("case", None)
+            state["pending"] = {"kind": "case", "code": p.code, "facet": facet}
+            return Answer(q, lang, facet, matches, Reply(compose.case_question(p, facet, lang), self._case_buttons(p, facet, lang)))
+        if n is not None:
+            state["case"] = [p.code, n]
+        expected = self._expected(p, lang, n) if facet == "time" else None
+        pages = compose.answer(p, facet, lang, self.kb.board, n, expected).pages()
+        page = min(max(page, 1), len(pages))
+        vi = lang == "vi"
+        chosen = f":{n}" if n is not None else (":0" if len(p.cases) > 1 else "")
+        buttons: tuple[Button, ...] = ()
+        if page < len(pages):
+            buttons += (Button(f"Xem tiếp ({page + 1}/{len(pages)})" if vi else f"More ({page + 1}/{len(pages)})",
+                               f"f:{facet}:{p.code}{chosen or ':0'}:{page + 1}"),)
         if facet == "documents":
-            text = compose.documents(p, lang)
-        elif facet == "time":
-            text = compose.time_answer(p, lang, self._expected(p, lang))
-        elif facet == "fee":
-            text = compose.fee_answer(p, lang)
-        elif facet == "level":
-            text = compose.level_answer(p, lang, board)
-        elif facet == "where":
-            text = compose.where_answer(p, lang, board)
-        elif facet == "legal":
-            text = compose.legal_answer(p, lang)
-        else:
-            text = compose.overview(p, lang, board)
-        intent = facet if facet != "procedure" else "procedure"
-        buttons = compose.facet_buttons(p, lang, facet)
+            c = p.cases[(n or 1) - 1]
+            shown = pages[page - 1]
+            buttons += tuple(Button(f"Chi tiết {k}" if vi else f"Details {k}", f"d:{p.code}:{n or 1}:{k}")
+                             for k in compose.long_documents(c, lang) if f"«Chi tiết {k}»" in shown or f"“Details {k}”" in shown)
+        buttons += compose.facet_buttons(p, lang, facet, n)
         if facet == "documents":  # the pre-check of these papers
-            buttons += (Button("☑ Kiểm tra hồ sơ" if lang == "vi" else "☑ Check my papers", f"c:{p.code}"),)
-        return Answer(q, lang, intent, matches, Reply(text, buttons))
+            check = f"c:{p.code}" + (f":{n}" if n is not None and len(p.cases) > 1 else "")
+            buttons += (Button("☑ Kiểm tra hồ sơ" if vi else "☑ Check my papers", check),)
+        if n is not None:
+            buttons += (Button("↺ Đổi trường hợp" if vi else "↺ Change case", f"f:{facet}:{p.code}:0"),)
+        return Answer(q, lang, facet, matches, Reply(pages[page - 1], buttons))
+
+    def _case_for(
+        self, q: str, p: Procedure, matches: list[Match], state: dict[str, Any], case: int | None,
+    ) -> int | None:
+        """The case (1-based) an answer is about: pressed, named ("trường hợp 2"), described
+        (the matcher's `Match.case`), or kept from earlier in the conversation; None when unknown."""
+        if len(p.cases) < 2:
+            return None
+        if case is not None:
+            return case if 1 <= case <= len(p.cases) else None
+        named = _CASE_NUMBER_RE.search(q)
+        if named and 1 <= int(named.group(1)) <= len(p.cases):
+            return int(named.group(1))
+        for m in matches[:1]:
+            if m.procedure.code == p.code and m.case is not None and 0 <= m.case < len(p.cases):
+                return m.case + 1
+        kept = state.get("case")
+        if isinstance(kept, list) and len(kept) == 2 and kept[0] == p.code and isinstance(kept[1], int):
+            return kept[1] if 1 <= kept[1] <= len(p.cases) else None
+        return None
+
+    def _typed_case(self, q: str, pending: dict[str, Any]) -> tuple[Procedure, str, int] | None:
+        """A typed answer to "which case?": its number ("2", "trường hợp 2", "case 2")."""
+        p = self.by_code.get(str(pending.get("code", "")))
+        facet = str(pending.get("facet", "procedure"))
+        if p is None or facet not in (*FACETS, "procedure"):
+            return None
+        t = q.strip().rstrip(".").strip()
+        named = _CASE_NUMBER_RE.fullmatch(t) or re.fullmatch(r"([0-9]{1,2})", t)
+        if named and 1 <= int(named.group(1)) <= len(p.cases):
+            return p, facet, int(named.group(1))
+        return None
+
+    def _case_buttons(self, p: Procedure, facet: str, lang: str) -> tuple[Button, ...]:
+        """A button per case, labelled so people recognise theirs, then the facets that do not
+        depend on the case."""
+        buttons = tuple(Button(compose.case_label(c, lang), f"f:{facet}:{p.code}:{i}") for i, c in enumerate(p.cases, 1))
+        labels = compose.FACET_LABELS[lang]
+        return buttons + tuple(Button(labels[f], f"f:{f}:{p.code}") for f in ("where", "level", "legal") if f != facet)
+
+    def _detail(self, q: str, p: Procedure, case: int, n: int, page: int, state: dict[str, Any], lang: str) -> Answer | None:
+        """One document of a case in full, paged."""
+        if not 1 <= case <= len(p.cases) or not 1 <= n <= len(p.cases[case - 1].documents):
+            return None
+        state["last"] = p.code
+        if len(p.cases) > 1:
+            state["case"] = [p.code, case]
+        pages = compose.document_detail(p, case, n, lang).pages()
+        page = min(max(page, 1), len(pages))
+        vi = lang == "vi"
+        buttons: tuple[Button, ...] = ()
+        if page < len(pages):
+            buttons += (Button(f"Xem tiếp ({page + 1}/{len(pages)})" if vi else f"More ({page + 1}/{len(pages)})",
+                               f"d:{p.code}:{case}:{n}:{page + 1}"),)
+        suffix = f":{case}" if len(p.cases) > 1 else ""
+        buttons += (Button("← Danh sách hồ sơ" if vi else "← All documents", f"f:documents:{p.code}{suffix}"),)
+        return Answer(q, lang, "documents", [Match(p, 1.0)], Reply(pages[page - 1], buttons))
 
     def _clarify(self, q: str, intent: str, close: list[Match], listed: list[Match], state: dict[str, Any], lang: str) -> Answer:
         facet = intent if intent in FACETS else "procedure"
         state["pending"] = {"kind": "choose", "codes": [m.procedure.code for m in close], "facet": facet}
-        head = "Bạn muốn hỏi thủ tục nào?" if lang == "vi" else "Which procedure do you mean?"
+        if len(close) == 1:
+            head = "Có phải bạn hỏi về thủ tục này?" if lang == "vi" else "Is this the procedure you mean?"
+        else:
+            head = "Bạn muốn hỏi thủ tục nào?" if lang == "vi" else "Which procedure do you mean?"
         lines = [head] + [f"{i}. {_display_name(m.procedure, lang, 200)} ({m.procedure.code})" for i, m in enumerate(close, 1)]
         buttons = tuple(Button(_display_name(m.procedure, lang, 40), f"p:{m.procedure.code}:{facet}") for m in close)
         return Answer(q, lang, intent if intent in FACETS else "procedure", listed, Reply("\n".join(lines), buttons), unsure=True)
@@ -297,10 +376,20 @@ class Engine:
             text = (f"Đã hủy nhận thông báo của hồ sơ {parts[2]}." if lang == "vi"
                     else f"You will no longer get notifications for dossier {parts[2]}.")
             return Answer(q, lang, "status", [], Reply(text))
-        if kind == "f" and len(parts) == 3 and parts[1] in (*FACETS, "procedure"):
+        if kind == "f" and 3 <= len(parts) <= 5 and parts[1] in (*FACETS, "procedure") and all(_SMALL_NUMBER_RE.fullmatch(x) for x in parts[3:]):
+            # f:<facet>:<code>[:<case, 0 = ask again>[:<page>]]
             p = self.by_code.get(parts[2])
             if p is not None:
-                return self._facet(q, parts[1], p, [Match(p, 1.0)], state, lang)
+                case = int(parts[3]) if len(parts) > 3 else None
+                page = int(parts[4]) if len(parts) > 4 else 1
+                return self._facet(q, parts[1], p, [Match(p, 1.0)], state, lang, case, page)
+        if kind == "d" and len(parts) in (4, 5) and all(_SMALL_NUMBER_RE.fullmatch(x) for x in parts[2:]):
+            # d:<code>:<case>:<document>[:<page>]: one document in full
+            p = self.by_code.get(parts[1])
+            if p is not None:
+                detail = self._detail(q, p, int(parts[2]), int(parts[3]), int(parts[4]) if len(parts) > 4 else 1, state, lang)
+                if detail is not None:
+                    return detail
         if kind == "p" and len(parts) >= 2:
             p = self.by_code.get(parts[1])
             facet = parts[2] if len(parts) > 2 and parts[2] in (*FACETS, "procedure") else "procedure"
@@ -372,8 +461,9 @@ class Engine:
             )
         return Answer(q, lang, "status", [], Reply(text))
 
-    def _expected(self, p: Procedure, lang: str) -> str | None:
-        """'Filed today, due on …' for each case with a fixed limit (working-day calendar)."""
+    def _expected(self, p: Procedure, lang: str, only: int | None = None) -> str | None:
+        """'Filed today, due on …' for each case with a fixed limit (working-day calendar);
+        `only`: for that case (1-based) alone."""
         if self.calendar is None:
             return None
         from ..workdays import now_vn
@@ -381,12 +471,12 @@ class Engine:
         now = now_vn()
         dues: dict[str, list[int]] = {}
         for i, case in enumerate(p.cases, 1):
-            if case.time.known:
+            if case.time.known and only in (None, i):
                 due = self.calendar.due_date(now, case.time).strftime("%d/%m/%Y")
                 dues.setdefault(due, []).append(i)
         if not dues:
             return None
-        parts = [d + compose.cases_word(n, len(p.cases), lang) for d, n in dues.items()]
+        parts = [d + ("" if only else compose.cases_word(n, len(p.cases), lang)) for d, n in dues.items()]
         today = now.strftime("%d/%m/%Y")
         if lang == "vi":
             return f"Nếu hồ sơ hợp lệ được tiếp nhận hôm nay ({today}), hạn trả kết quả dự kiến: {'; '.join(parts)}."
@@ -497,7 +587,7 @@ class Engine:
                 if lang == "vi" else
                 f"Which procedure do you mean ({label})? Type its name, e.g. “work permit {label}”.")
         popular = [self.by_code[c] for c in POPULAR_CODES if c in self.by_code][:4]
-        return Reply(text, tuple(Button(compose.short_name(p, 40), f"p:{p.code}:{facet}") for p in popular))
+        return Reply(text, tuple(Button(_display_name(p, lang, 40), f"p:{p.code}:{facet}") for p in popular))
 
     def _unknown(self, lang: str) -> Reply:
         board = self.kb.board
@@ -529,6 +619,10 @@ def _display_name(p: Procedure, lang: str, limit: int) -> str:
 
 
 # Button actions start with these (see Button.action); anything else is a question.
-ACTION_PREFIXES = ("f:", "p:", "lang:", "menu:", "dossier:", "r:", "fb:", "c:", "pa:", "ho:")
+ACTION_PREFIXES = ("f:", "p:", "d:", "lang:", "menu:", "dossier:", "r:", "fb:", "c:", "pa:", "ho:")
+# Case and page numbers in actions: ASCII digits only, small.
+_SMALL_NUMBER_RE = re.compile(r"[0-9]{1,2}")
+# "trường hợp 2", "TH 2", "case 2": the case a question names by its number.
+_CASE_NUMBER_RE = re.compile(r"(?:\btrường hợp|\btruong hop|\bth|\bcase)\s*(?:số|so|no\.?|#)?\s*([0-9]{1,2})\b", re.IGNORECASE)
 # Procedures offered as examples when the bot must ask which one is meant.
 POPULAR_CODES = ("1.009664", "1.014199", "1.013236", "1.009748", "1.009647")
