@@ -28,8 +28,20 @@ def test_new_database_is_migrated_and_in_wal_mode(tmp_path: Path) -> None:
     again.close()
 
 
-def test_a_later_migration_is_applied_once_and_a_failing_one_rolls_back(tmp_path: Path) -> None:
-    path = tmp_path / "bot.db"
+def test_every_backend_is_migrated_once(db_url: str) -> None:
+    s = Storage(db_url)
+    assert s.schema_version == MIGRATIONS[-1].version and len(s.applied) == len(MIGRATIONS)
+    assert {"dossiers", "outbox", "sessions", "inbox", "web_inbox", "rate_limits", "complaints"} <= set(s.table_names())
+    s.close()
+    again = Storage(db_url)
+    assert again.applied == []
+    assert again.schema_version == MIGRATIONS[-1].version
+    assert again._rows("SELECT COUNT(*) AS n FROM schema_version")[0]["n"] == len(MIGRATIONS)
+    again.close()
+
+
+def test_a_later_migration_is_applied_once_and_a_failing_one_rolls_back(db_url: str) -> None:
+    path = db_url
     Storage(path).close()
 
     n = MIGRATIONS[-1].version
@@ -42,13 +54,13 @@ def test_a_later_migration_is_applied_once_and_a_failing_one_rolls_back(tmp_path
         raise RuntimeError("boom")
 
     s = Storage(path, migrations=[*MIGRATIONS, Migration(n + 1, "later", add_later)])
-    assert s.schema_version == n + 1 and "later" in s.db.table_names()
+    assert s.schema_version == n + 1 and "later" in s.table_names()
     s.close()
     with pytest.raises(RuntimeError):
         Storage(path, migrations=[*MIGRATIONS, Migration(n + 1, "later", add_later), Migration(n + 2, "broken", broken)])
     s = Storage(path)
     assert s.schema_version == n + 1
-    assert "half" not in s.db.table_names()
+    assert "half" not in s.table_names()
     s.close()
 
 
@@ -101,9 +113,9 @@ def test_outbox_idempotency_key_and_claim(storage: Storage) -> None:
     assert storage.outbox_counts() == {"sent": 1, "pending": 1}
 
 
-def test_two_connections_share_the_database(tmp_path: Path) -> None:
-    a = Storage(tmp_path / "bot.db")
-    b = Storage(tmp_path / "bot.db")
+def test_two_connections_share_the_database(db_url: str) -> None:
+    a = Storage(db_url)
+    b = Storage(db_url)
     a.enqueue("k", "telegram", "1", {"text": "x"}, T0)
     assert len(b.claim(T0, timedelta(minutes=5), ("telegram",))) == 1
     assert a.claim(T0, timedelta(minutes=5), ("telegram",)) == []
@@ -129,3 +141,157 @@ def test_lookup_attempts_after_the_last_success_and_pruning(storage: Storage) ->
     assert storage.lookup_failures(code, T0 - timedelta(hours=1)) == [T0 + timedelta(minutes=2)]
     assert storage.prune_lookups(T0 + timedelta(minutes=2)) == 2
     assert storage.lookup_failures(code, T0 - timedelta(hours=1)) == [T0 + timedelta(minutes=2)]
+
+
+def test_timestamps_compare_as_text_at_mixed_precision(storage: Storage) -> None:
+    # Leases are written to the microsecond, due times to the second: both compare as text in
+    # either database (PostgreSQL's text columns use the "C" collation, byte by byte).
+    storage.enqueue("k", "telegram", "1", {"text": "x"}, T0)
+    lease = timedelta(seconds=1)
+    assert [r["key"] for r in storage.claim(T0, lease, ("telegram",))] == ["k"]
+    assert storage.claim(T0 + timedelta(microseconds=999_999), lease, ("telegram",)) == []
+    assert [r["key"] for r in storage.claim(T0 + timedelta(seconds=1), lease, ("telegram",))] == ["k"]
+
+
+def test_concurrent_claims_never_take_one_row_twice(db_url: str) -> None:
+    import threading
+
+    first = Storage(db_url)
+    for i in range(60):
+        first.enqueue(f"k{i}", "telegram", "1", {"text": str(i)}, T0)
+    stores = [first, Storage(db_url), Storage(db_url)]
+    taken: list[str] = []
+    lock = threading.Lock()
+
+    def work(store: Storage) -> None:
+        while rows := store.claim(T0, timedelta(minutes=5), ("telegram",), limit=1):
+            with lock:
+                taken.extend(r["key"] for r in rows)
+            store.mark_sent(rows[0]["id"], T0, claim=rows[0]["claim"])
+
+    threads = [threading.Thread(target=work, args=(s,)) for s in stores for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(taken) == sorted(f"k{i}" for i in range(60)), "each row claimed exactly once"
+    assert first.outbox_counts() == {"sent": 60}
+    for s in stores:
+        s.close()
+
+
+def test_claims_renew_and_settle_only_with_their_token(storage: Storage) -> None:
+    storage.enqueue("k", "telegram", "1", {"text": "x"}, T0)
+    lease = timedelta(seconds=10)
+    row = storage.claim(T0, lease, ("telegram",))[0]
+    assert storage.renew(row["id"], row["claim"], T0 + timedelta(seconds=8))
+    assert storage.claim(T0 + timedelta(seconds=12), lease, ("telegram",)) == []  # renewed: still ours
+    again = storage.claim(T0 + timedelta(seconds=19), lease, ("telegram",))[0]  # lease over: taken again
+    assert again["claim"] != row["claim"] and again["attempts"] == 2
+    assert not storage.renew(row["id"], row["claim"], T0 + timedelta(seconds=19))
+    assert not storage.mark_sent(row["id"], T0, claim=row["claim"])
+    storage.release(again["id"], claim=again["claim"])
+    assert storage.outbox("pending")[0]["attempts"] == 1
+
+
+def test_an_event_is_delivered_first_once_across_processes(db_url: str) -> None:
+    a, b = Storage(db_url), Storage(db_url)
+    assert a.first_delivery("telegram", "1001")
+    assert not b.first_delivery("telegram", "1001")
+    assert b.first_delivery("zalo-bot", "1001")
+    assert a.prune_inbox(datetime.now(VN_TZ) + timedelta(seconds=1)) == 2
+    a.close()
+    b.close()
+
+
+def test_web_messages_are_taken_once(db_url: str) -> None:
+    import threading
+
+    a, b = Storage(db_url), Storage(db_url)
+    for i in range(40):
+        a.put_web_message("s1", {"text": str(i)}, T0)
+    got: list[str] = []
+    lock = threading.Lock()
+
+    def take(store: Storage) -> None:
+        while batch := store.take_web_messages("s1", limit=3):
+            with lock:
+                got.extend(m["text"] for m in batch)
+
+    threads = [threading.Thread(target=take, args=(s,)) for s in (a, b, a, b)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(got, key=int) == [str(i) for i in range(40)]
+    a.close()
+    b.close()
+
+
+def test_rate_limit_buckets_are_counted_in_the_database(db_url: str) -> None:
+    a, b = Storage(db_url), Storage(db_url)
+    now = 1_000_000.0
+    # 3 a minute (one token every 20 s), counted together by two processes.
+    verdicts = [(a if i % 2 else b).rate_hit("user:1", 3, 3 / 60, now + i * 0.1)[1] for i in range(6)]
+    assert verdicts == [0, 0, 0, 1, 2, 3]  # three go through, then refused (the first one: a warning)
+    tokens, refused = a.rate_hit("user:1", 3, 3 / 60, now + 20.5)  # a token back after 20 s
+    assert refused == 0 and tokens == pytest.approx(0.025, abs=0.01)
+    assert b.rate_hit("user:2", 3, 3 / 60, now)[1] == 0  # another key has its own bucket
+    assert a.prune_rate_limits(now + 10) == 1
+    a.close()
+    b.close()
+
+
+def test_one_leader_at_a_time_handed_over_when_it_goes(db_url: str) -> None:
+    a, b = Storage(db_url), Storage(db_url)
+    assert a.try_lead("jobs")
+    if not a.shared:  # SQLite: one process, the leader at once
+        assert b.try_lead("jobs")
+        a.close()
+        b.close()
+        return
+    assert not b.try_lead("jobs") and a.try_lead("jobs")
+    assert b.try_lead("other")  # names are independent
+    a.close()  # the leader's connection goes (as when its process dies)
+    assert b.try_lead("jobs")
+    b.resign("jobs")
+    c = Storage(db_url)
+    assert c.try_lead("jobs")
+    c.close()
+    b.close()
+
+
+def test_named_locks_are_exclusive_across_processes(db_url: str) -> None:
+    a, b = Storage(db_url), Storage(db_url)
+    held = a.try_lock("zalo-oa:refresh")
+    assert held is not None
+    if a.shared:
+        assert b.try_lock("zalo-oa:refresh") is None
+    a.unlock(held)
+    again = b.try_lock("zalo-oa:refresh")
+    assert again is not None
+    b.unlock(again)
+    a.close()
+    b.close()
+
+
+def test_a_locked_transaction_serialises_writers(db_url: str) -> None:
+    import threading
+
+    a, b = Storage(db_url), Storage(db_url)
+    a.save_session("n", {"n": 0}, T0)
+
+    def bump(store: Storage) -> None:
+        for _ in range(15):
+            with store.transaction(lock="counter"):
+                n = (store.get_session("n") or {})["n"]
+                store.save_session("n", {"n": n + 1}, T0)
+
+    threads = [threading.Thread(target=bump, args=(s,)) for s in (a, b, a, b)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert a.get_session("n") == {"n": 60}
+    a.close()
+    b.close()
