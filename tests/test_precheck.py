@@ -116,7 +116,7 @@ async def test_printable_page(aiohttp_client: Any, tmp_path: Path) -> None:
     for bad in ("/checklist/9.999999", f"/checklist/{IRC}/9", f"/checklist/{IRC}/x", "/checklist/<b>"):
         assert (await client.get(bad)).status == 404
     escaped = await (await client.get(f"/checklist/{WORK_PERMIT}")).text()
-    assert "<td>" in escaped and "&lt;" not in escaped.split("<body>")[0]
+    assert '<td class="name">' in escaped and "&lt;" not in escaped.split("<body>")[0]
 
 
 async def test_precheck_on_zalo_bot_by_numbers(aiohttp_server: Any, aiohttp_client: Any, tmp_path: Path) -> None:

@@ -24,19 +24,20 @@ _DONE = {"xong", "ok", "kiem tra", "check", "done", "da xong", "het", "roi"}
 MAX_DOCUMENTS = 32
 
 
-def _doc_label(n: int, d: Document, ticked: bool, limit: int = 34) -> str:
-    name = d.name.rstrip(" ;.")
+def _doc_label(n: int, d: Document, ticked: bool, lang: str = "vi", limit: int = 34) -> str:
+    name = compose.doc_name(d, lang)
     name = name if len(name) <= limit else name[: limit - 1].rsplit(" ", 1)[0] + "…"
     return f"{'☑' if ticked else '☐'} {n}. {name}"
 
 
 def _qty(d: Document, lang: str) -> str:
-    parts = []
-    if d.originals:
-        parts.append(f"{d.originals} bản chính" if lang == "vi" else f"{d.originals} original{'s' if d.originals > 1 else ''}")
-    if d.copies:
-        parts.append(f"{d.copies} bản sao" if lang == "vi" else f"{d.copies} cop{'ies' if d.copies > 1 else 'y'}")
-    return ", ".join(parts)
+    return compose.quantity(d, lang)
+
+
+def _name(d: Document, lang: str) -> str:
+    """A paper's name in the list (the first words of a very long one)."""
+    name = compose.doc_name(d, lang)
+    return compose.doc_summary(name) if len(name) > compose.DOC_SUMMARY else name
 
 
 class PrecheckGuide:
@@ -111,8 +112,8 @@ class PrecheckGuide:
         vi = lang == "vi"
         head = (f"Kiểm tra hồ sơ — {compose.short_name(p, 120)} (mã {p.code}). Hồ sơ của bạn thuộc trường hợp nào?"
                 if vi else f"Document check — {p.name_en} (code {p.code}). Which case is yours?")
-        lines = [head] + [f"{i}. {c.name}" for i, c in enumerate(p.cases, 1)]
-        buttons = tuple(Button(f"{i}. {c.name[:36]}", f"{ACTION}{p.code}:{i}") for i, c in enumerate(p.cases, 1))
+        lines = [head] + [f"{i}. {compose.case_label(c, lang, 120)}" for i, c in enumerate(p.cases, 1)]
+        buttons = tuple(Button(f"{i}. {compose.case_label(c, lang, 40)}", f"{ACTION}{p.code}:{i}") for i, c in enumerate(p.cases, 1))
         return Reply("\n".join(lines), buttons)
 
     def _list(self, p: Procedure, case: int, mask: int, state: dict[str, Any], lang: str) -> Reply:
@@ -123,7 +124,7 @@ class PrecheckGuide:
         lines = [(f"Kiểm tra hồ sơ — {compose.short_name(p, 160)} (mã {p.code})" if vi
                   else f"Document check — {p.name_en} (code {p.code})")]
         if len(p.cases) > 1:
-            lines.append(("Trường hợp: " if vi else "Case: ") + c.name)
+            lines.append(("Trường hợp: " if vi else "Case: ") + compose.case_label(c, lang, 200))
         lines.append(
             "Bấm vào giấy tờ bạn đã có (bấm lại để bỏ), hoặc gõ số thứ tự, ví dụ «1 3 4»; xong thì bấm «Kiểm tra»."
             if vi else "Press each paper you have (again to undo), or type their numbers, e.g. “1 3 4”; then press “Check”."
@@ -131,11 +132,11 @@ class PrecheckGuide:
         for n, d in enumerate(docs, 1):
             ticked = bool(mask >> (n - 1) & 1)
             qty = _qty(d, lang)
-            lines.append(f"{'☑' if ticked else '☐'} {n}. {d.name.rstrip(' ;.')}" + (f" — {qty}" if qty else ""))
+            lines.append(f"{'☑' if ticked else '☐'} {n}. {_name(d, lang)}" + (f" — {qty}" if qty else ""))
         have = bin(mask).count("1")
         lines.append(f"Đã có {have}/{len(docs)}." if vi else f"You have {have} of {len(docs)}.")
         lines.append(("Bản in danh sách: " if vi else "Printable checklist: ") + self.page_link(p, case, lang))
-        buttons = [Button(_doc_label(n, d, bool(mask >> (n - 1) & 1)), f"{ACTION}{p.code}:{case}:{mask ^ (1 << (n - 1)):x}")
+        buttons = [Button(_doc_label(n, d, bool(mask >> (n - 1) & 1), lang), f"{ACTION}{p.code}:{case}:{mask ^ (1 << (n - 1)):x}")
                    for n, d in enumerate(docs, 1)]
         buttons.append(Button("✔ Kiểm tra" if vi else "✔ Check", f"{ACTION}{p.code}:{case}:{mask:x}:ok"))
         return Reply("\n".join(lines), tuple(buttons))
@@ -152,7 +153,7 @@ class PrecheckGuide:
             lines.append(f"Còn thiếu {len(missing)}/{len(docs)} giấy tờ:" if vi else f"Missing {len(missing)} of {len(docs)} papers:")
             for n, d in missing:
                 qty = _qty(d, lang)
-                lines.append(f"• {n}. {d.name.rstrip(' ;.')}" + (f" — {qty}" if qty else ""))
+                lines.append(f"• {n}. {_name(d, lang)}" + (f" — {qty}" if qty else ""))
         forms = [(n, d) for n, d in (missing or list(enumerate(docs, 1))) if d.form]
         if forms:
             lines.append("")
@@ -197,24 +198,28 @@ class PrecheckGuide:
             '<meta name="viewport" content="width=device-width, initial-scale=1">',
             f"<title>{e(title)}</title>", '<link rel="stylesheet" href="/checklist.css">', "</head>", "<body>", "<main>",
             f"<h1>{e('Danh sách kiểm tra hồ sơ' if vi else 'Dossier checklist')}</h1>",
-            f'<p class="proc"><strong>{e(p.name)}</strong> ({e("mã" if vi else "code")} {e(p.code)})'
-            + ("" if vi else f"<br>{e(p.name_en)}") + "</p>",
+            f'<p class="proc"><strong>{e(p.name if vi else p.name_en)}</strong> ({e("mã" if vi else "code")} {e(p.code)})'
+            + ("" if vi else f'<br><span lang="vi">{e(p.name)}</span>') + "</p>",
         ]
         if board:
             out.append(f'<p class="board">{e(board.name if vi else board.name_en)} · {e(board.hotline)} · {e(board.one_stop_address)}</p>')
+        paper, copies, form_word = ("Giấy tờ", "Số bản", "Mẫu") if vi else ("Paper", "Copies", "Form")
         for i, c in cases:
             if len(p.cases) > 1:
-                out.append(f"<h2>{e(('Trường hợp ' if vi else 'Case ') + str(i))}: {e(c.name)}</h2>")
-            out.append('<table><thead><tr><th class="box">✓</th><th>#</th>'
-                       f"<th>{e('Giấy tờ' if vi else 'Paper')}</th><th>{e('Số bản' if vi else 'Copies')}</th>"
-                       f"<th>{e('Mẫu' if vi else 'Form')}</th></tr></thead><tbody>")
+                out.append(f"<h2>{e(('Trường hợp ' if vi else 'Case ') + str(i))}: {e(compose.case_label(c, lang, 200))}</h2>")
+            # A table on a wide page; on a phone each row becomes a card (checklist.css).
+            out.append('<table><thead><tr><th class="box">✓</th><th class="n">#</th>'
+                       f"<th>{e(paper)}</th><th>{e(copies)}</th><th>{e(form_word)}</th></tr></thead><tbody>")
             for n, d in enumerate(c.documents, 1):
                 form = ""
                 if d.form:
                     form = (f'<a href="{e(d.form.url)}">{e(d.form.code)}</a>' if d.form.url else e(d.form.code))
-                note = f'<div class="note">{e(d.note)}</div>' if d.note else ""
-                out.append(f'<tr><td class="box">☐</td><td>{n}</td><td>{e(d.name.rstrip(" ;."))}{note}</td>'
-                           f"<td>{e(_qty(d, lang))}</td><td>{form}</td></tr>")
+                public_note = compose.doc_note(d, lang)  # never the curators' `note`
+                note = f'<div class="note">{e(public_note)}</div>' if public_note else ""
+                qty = _qty(d, lang)
+                out.append(f'<tr><td class="box">☐</td><td class="n">{n}</td><td class="name">{e(compose.doc_name(d, lang))}{note}</td>'
+                           f'<td class="qty" data-label="{e(copies)}">{e(qty)}</td>'
+                           f'<td class="form" data-label="{e(form_word)}">{form}</td></tr>')
             out.append("</tbody></table>")
             out.append(f"<p>{e('Thời hạn giải quyết' if vi else 'Time limit')}: {e(compose.time_value(c, lang))}</p>")
         reasons = self.reasons(p, lang)
@@ -236,9 +241,25 @@ h1 { font-size: 1.5rem; margin: .5rem 0; color: #16325c; }
 h2 { font-size: 1.15rem; margin: 1.25rem 0 .5rem; color: #16325c; }
 .board, .source, .note { color: #5a626a; font-size: .9rem; }
 table { border-collapse: collapse; width: 100%; }
-th, td { border: 1px solid #c8cdd2; padding: .4rem .5rem; text-align: left; vertical-align: top; }
+th, td { border: 1px solid #c8cdd2; padding: .4rem .5rem; text-align: left; vertical-align: top; overflow-wrap: anywhere; }
 th { background: #eef2f7; }
 td.box, th.box { width: 2rem; text-align: center; font-size: 1.3rem; }
-a { color: #1f5fbf; word-break: break-all; }
+td.n, th.n { width: 2rem; }
+a { color: #1f5fbf; overflow-wrap: anywhere; }
+/* A phone: each paper a card (box, number and name on top; copies and form below, labelled). */
+@media (max-width: 600px) {
+  main { padding: .75rem; }
+  h1 { font-size: 1.3rem; }
+  table, tbody, tr, td { display: block; width: auto; }
+  thead { display: none; }
+  tr { border: 1px solid #c8cdd2; border-radius: 6px; margin: 0 0 .6rem; padding: .4rem .5rem .4rem 2.6rem; position: relative; }
+  td { border: 0; padding: .1rem 0; }
+  td.box { position: absolute; left: .5rem; top: .3rem; width: 1.6rem; }
+  td.n { display: inline; font-weight: bold; }
+  td.n::after { content: ". "; }
+  td.name { display: inline; }
+  td.qty:empty, td.form:empty { display: none; }
+  td.qty::before, td.form::before { content: attr(data-label) ": "; color: #5a626a; }
+}
 @media print { main { max-width: none; padding: 0; } a { color: inherit; } }
 """
