@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 
-def _setting(env: str, default: Any, help: str, secret: bool = False) -> Any:
-    return field(default=default, metadata={"env": env, "help": help, "secret": secret})
+def _setting(env: str, default: Any, help: str, secret: bool = False, secret_url: bool = False) -> Any:
+    return field(default=default, metadata={"env": env, "help": help, "secret": secret, "secret_url": secret_url})
 
 
 @dataclass(frozen=True)
@@ -20,7 +20,9 @@ class Settings:
     """All configuration of the bot. Build with `Settings.from_env()`."""
 
     knowledge: str = _setting("TTHC_KNOWLEDGE", "", "Knowledge directory (default: the bundled knowledge/)")
-    db: str = _setting("TTHC_DB", "tthc-bot.db", "SQLite database file for dossiers, sessions and the outbox")
+    db: str = _setting("TTHC_DB", "tthc-bot.db", "Database for dossiers, sessions and the outbox: an SQLite file, or postgresql://user:pass@host:port/db shared by replicas (docs/replicas.md)", secret_url=True)
+    db_pool: int = _setting("TTHC_DB_POOL", 10, "Connections to PostgreSQL one process keeps open at most (TTHC_DB a postgresql:// URL)")
+    leader_interval: int = _setting("TTHC_LEADER_INTERVAL", 5, "Seconds between a replica's checks of who leads the once-only jobs (digest, token refresh, webhooks): a dead leader is replaced within this time")
     host: str = _setting("TTHC_HOST", "127.0.0.1", "Address `tthc-bot serve` listens on")
     port: int = _setting("TTHC_PORT", 8080, "Port `tthc-bot serve` listens on")
     public_url: str = _setting("TTHC_PUBLIC_URL", "", "Public https address of this server (for webhooks and QR codes)")
@@ -96,5 +98,9 @@ class Settings:
         for f in fields(self):
             value = getattr(self, f.name)
             shown = ("(set)" if value else "(not set)") if f.metadata["secret"] else str(value)
+            if f.metadata.get("secret_url"):
+                from .storage import shown as without_password
+
+                shown = without_password(shown)
             rows.append((f.metadata["env"], shown, f.metadata["help"]))
         return rows

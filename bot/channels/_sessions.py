@@ -1,7 +1,8 @@
 """Per-chat conversation state, seen-event memory and log hygiene shared by the channel adapters.
 
-State lives in the SQLite `Storage` (bot/storage.py) when the app has one (`app[STORAGE]`), so a
-restart or a second process keeps the conversation; otherwise in a bounded in-memory store.
+State lives in the `Storage` (bot/storage/, SQLite or PostgreSQL) when the app has one
+(`app[STORAGE]`), so a restart, a second process or another replica keeps the conversation;
+otherwise in a bounded in-memory store.
 """
 
 from __future__ import annotations
@@ -69,7 +70,9 @@ class Conversations:
     """Runs one message of one chat through the engine: load state, answer, save state.
 
     Messages of the same chat are handled one at a time (a lock per chat), so two quick
-    webhook calls cannot overwrite each other's state within this process. With a `Runtime`
+    webhook calls cannot overwrite each other's state within this process (across replicas
+    the state is shared, and the later of two messages answered at the same instant on two
+    replicas is the one whose state is kept: docs/replicas.md). With a `Runtime`
     (the server's), each chat is held to TTHC_USER_MESSAGES_PER_MINUTE (one polite "slow down",
     then silence while over it), the engine runs on the answer gate's worker thread (the event
     loop stays free), and answers are counted in the metrics.
@@ -114,7 +117,7 @@ class Conversations:
         then an empty reply (`silent`) that adapters do not send."""
         runtime = self.runtime
         if runtime is not None:
-            verdict = runtime.user_limit.hit(key)
+            verdict = await runtime.user_limit.check(key)
             if verdict is not Verdict.OK:
                 runtime.metrics.limited.inc("user")
                 if verdict is Verdict.DROP:

@@ -97,9 +97,12 @@ def derived_secret(token: str) -> str:
 class TelegramChannel:
     """The Telegram bot: a python-telegram-bot Application fed by webhook or long polling."""
 
-    def __init__(self, settings: Settings, conversations: Conversations) -> None:
+    def __init__(self, settings: Settings, conversations: Conversations, leader: Any | None = None) -> None:
         self.settings = settings
         self.conversations = conversations
+        #: With several replicas, only the leader registers the webhook and the command menu
+        #: (again whenever the lead passes to this replica: bot/leader.py).
+        self.leader = leader
         self.token = settings.telegram_token
         self.webhook_mode = bool(settings.public_url)
         self.secret = settings.telegram_webhook_secret or derived_secret(self.token)
@@ -144,6 +147,26 @@ class TelegramChannel:
             log.error("telegram: not started: %s", self.failed)
             return
         self._boot_task = asyncio.create_task(self._boot(), name="telegram-boot")
+        if self.leader is not None:
+            self.leader.on_elected(self._on_elected)
+
+    def _leads(self) -> bool:
+        return self.leader is None or bool(self.leader.is_leader)
+
+    async def _on_elected(self) -> None:
+        """The lead passed to this replica: register the webhook (the old leader may have died
+        before it did). At start the boot does it."""
+        if not self.ready.is_set():
+            return
+        if self.webhook_mode:
+            await self._set_webhook()
+        await self._set_commands()
+
+    async def _set_webhook(self) -> None:
+        await self.application.bot.set_webhook(
+            url=self.webhook_url, secret_token=self.secret, allowed_updates=ALLOWED_UPDATES
+        )
+        log.info("telegram: webhook registered")
 
     async def _boot(self) -> None:
         delay = 1.0
@@ -177,9 +200,8 @@ class TelegramChannel:
         application = self.application
         await application.initialize()
         if self.webhook_mode:
-            await application.bot.set_webhook(
-                url=self.webhook_url, secret_token=self.secret, allowed_updates=ALLOWED_UPDATES
-            )
+            if self._leads():
+                await self._set_webhook()
             await application.start()
         else:
             assert application.updater is not None
@@ -189,7 +211,8 @@ class TelegramChannel:
                 error_callback=self._polling_error,
             )
             await application.start()
-        await self._set_commands()
+        if self._leads():
+            await self._set_commands()
 
     async def _set_commands(self) -> None:
         """The command menu in both languages (best effort: not every Bot API server has it)."""
@@ -429,4 +452,7 @@ async def telegram_webhook(request: web.Request) -> web.Response:
 
 def setup_telegram(app: web.Application, settings: Settings, conversations: Conversations) -> TelegramChannel:
     """Mount POST /telegram/webhook and run the bot for the app's lifetime."""
-    return mount(app, TELEGRAM, TelegramChannel(settings, conversations), WEBHOOK_PATH, telegram_webhook)
+    from ..leader import leader_of
+
+    channel = TelegramChannel(settings, conversations, leader_of(app))
+    return mount(app, TELEGRAM, channel, WEBHOOK_PATH, telegram_webhook)

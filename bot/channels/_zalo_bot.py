@@ -60,9 +60,11 @@ class ZaloBotError(Exception):
 class ZaloBotChannel:
     """The Zalo bot: checks the webhook secret, answers through the engine, sends replies."""
 
-    def __init__(self, settings: Settings, conversations: Conversations) -> None:
+    def __init__(self, settings: Settings, conversations: Conversations, leader: Any | None = None) -> None:
         self.settings = settings
         self.conversations = conversations
+        #: With several replicas the leader registers the webhook (again when the lead passes).
+        self.leader = leader
         self.token = settings.zalo_bot_token
         self.secret = settings.zalo_bot_webhook_secret or derived_secret(self.token)
         self.webhook_url = settings.public_url.rstrip("/") + WEBHOOK_PATH if settings.public_url else ""
@@ -78,7 +80,10 @@ class ZaloBotChannel:
             log.error("zalo-bot: ZALO_BOT_WEBHOOK_SECRET must have 8 to 256 characters; webhook not registered")
             return
         if self.webhook_url:
-            self.background.spawn(self.register())
+            if self.leader is None:
+                self.background.spawn(self.register())
+            else:  # now if this replica leads, else when the lead passes to it
+                self.leader.on_elected(self.register)
         else:
             log.warning("zalo-bot: TTHC_PUBLIC_URL is not set: register the webhook %s yourself", WEBHOOK_PATH)
 
@@ -227,4 +232,7 @@ async def zalo_bot_webhook(request: web.Request) -> web.Response:
 
 def setup_zalo_bot(app: web.Application, settings: Settings, conversations: Conversations) -> ZaloBotChannel:
     """Mount POST /zalo-bot/webhook and run the bot for the app's lifetime."""
-    return mount(app, ZALO_BOT, ZaloBotChannel(settings, conversations), WEBHOOK_PATH, zalo_bot_webhook)
+    from ..leader import leader_of
+
+    return mount(app, ZALO_BOT, ZaloBotChannel(settings, conversations, leader_of(app)), WEBHOOK_PATH,
+                 zalo_bot_webhook)

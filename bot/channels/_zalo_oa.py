@@ -26,6 +26,7 @@ Formats, as documented by Zalo and restated by integrators (Zalo's own pages nee
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import logging
@@ -61,6 +62,10 @@ TOKEN_PATH = "/v4/oa/access_token"
 TOKEN_EXPIRED = -216
 MAX_EVENT_AGE_MS = 15 * 60 * 1000  # events older (or further in the future) are refused
 TOKENS_KEY = "zalo-oa:tokens"  # where the current tokens are kept in the sessions table
+REFRESH_LOCK = "zalo-oa:refresh"  # the storage's named lock around a refresh (replicas)
+#: The leader refreshes the access token this long (seconds) before it expires.
+REFRESH_AHEAD = 600.0
+REFRESH_CHECK = 60.0
 # Events that carry something other than text: the engine's answer to an empty question
 # (a hint to type the question) is sent back.
 NON_TEXT_EVENTS = frozenset({
@@ -99,9 +104,12 @@ class ZaloOATokens:
     Stored tokens are tied to the refresh token of the environment they came from: an operator
     who re-authorises and sets a new ZALO_OA_REFRESH_TOKEN starts a new chain."""
 
-    def __init__(self, settings: Settings, store: SessionStore) -> None:
+    def __init__(self, settings: Settings, store: SessionStore, locks: Any | None = None) -> None:
         self.settings = settings
         self.store = store
+        #: The Storage, whose named lock makes one refresh at a time across replicas (a refresh
+        #: token works once: two replicas refreshing with it would break the chain).
+        self.locks = locks if locks is not None and hasattr(locks, "try_lock") else None
         env_refresh = settings.zalo_oa_refresh_token
         self.seed = hashlib.sha256(env_refresh.encode()).hexdigest()[:16] if env_refresh else ""
         self.access = settings.zalo_oa_access_token
@@ -140,42 +148,81 @@ class ZaloOATokens:
         return self.access
 
     async def refresh(self, http: aiohttp.ClientSession, stale: str | None) -> str:
-        """A new access token, unless another task already replaced `stale` meanwhile."""
+        """A new access token, unless another task (or replica) already replaced `stale`
+        meanwhile: one refresh at a time in this process (a lock) and across replicas (the
+        storage's named lock, taken before the saved tokens are read again)."""
         async with self._lock:
             self._load()
             if self.access and self.access != stale:
                 return self.access
-            if not self.refresh_token or not self.settings.zalo_app_secret:
-                raise ZaloError(TOKEN_EXPIRED, "access token expired and no ZALO_OA_REFRESH_TOKEN/ZALO_APP_SECRET to refresh it")
-            url = self.settings.zalo_oauth_base.rstrip("/") + TOKEN_PATH
-            form = {"refresh_token": self.refresh_token, "app_id": self.settings.zalo_oa_app_id, "grant_type": "refresh_token"}
-            async with http.post(url, data=form, headers={"secret_key": self.settings.zalo_app_secret}) as resp:
-                try:
-                    data = await resp.json(content_type=None)
-                except (ValueError, aiohttp.ContentTypeError):
-                    data = {}
-            if not isinstance(data, dict) or not data.get("access_token"):
-                code = _code(data.get("error") if isinstance(data, dict) else None, resp.status)
-                raise ZaloError(code, "token refresh refused (re-authorise the app and set ZALO_OA_REFRESH_TOKEN)")
-            self.access = str(data["access_token"])
-            self.refresh_token = str(data.get("refresh_token") or self.refresh_token)
+            handle = await self._lock_replicas()
             try:
-                self.expires_at = time.time() + float(data.get("expires_in") or 0) if data.get("expires_in") else 0.0
-            except (TypeError, ValueError):
-                self.expires_at = 0.0
-            hide_in_logs(self.access, self.refresh_token)
-            self._save()
-            log.info("zalo-oa: access token refreshed")
-            return self.access
+                self._load()
+                if self.access and self.access != stale:
+                    return self.access
+                return await self._refresh(http)
+            finally:
+                if handle is not None and self.locks is not None:
+                    await asyncio.to_thread(self.locks.unlock, handle)
+
+    async def _lock_replicas(self, timeout: float = 30.0) -> object | None:
+        """The refresh lock across replicas (None without a storage); waits for another
+        replica's refresh to end, at most `timeout` seconds (then refreshes anyway)."""
+        if self.locks is None:
+            return None
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                handle = await asyncio.to_thread(self.locks.try_lock, REFRESH_LOCK)
+            except Exception as exc:
+                log.warning("zalo-oa: refresh lock not taken (%s)", type(exc).__name__)
+                return None
+            if handle is not None or time.monotonic() > deadline:
+                return handle
+            await asyncio.sleep(0.2)
+
+    def expiring(self, within: float) -> bool:
+        """True when the current access token is known to expire within `within` seconds."""
+        self._load()
+        return bool(self.expires_at) and time.time() > self.expires_at - within
+
+    async def _refresh(self, http: aiohttp.ClientSession) -> str:
+        """POST the refresh token for a new pair (call under the refresh locks)."""
+        if not self.refresh_token or not self.settings.zalo_app_secret:
+            raise ZaloError(TOKEN_EXPIRED, "access token expired and no ZALO_OA_REFRESH_TOKEN/ZALO_APP_SECRET to refresh it")
+        url = self.settings.zalo_oauth_base.rstrip("/") + TOKEN_PATH
+        form = {"refresh_token": self.refresh_token, "app_id": self.settings.zalo_oa_app_id, "grant_type": "refresh_token"}
+        async with http.post(url, data=form, headers={"secret_key": self.settings.zalo_app_secret}) as resp:
+            try:
+                data = await resp.json(content_type=None)
+            except (ValueError, aiohttp.ContentTypeError):
+                data = {}
+        if not isinstance(data, dict) or not data.get("access_token"):
+            code = _code(data.get("error") if isinstance(data, dict) else None, resp.status)
+            raise ZaloError(code, "token refresh refused (re-authorise the app and set ZALO_OA_REFRESH_TOKEN)")
+        self.access = str(data["access_token"])
+        self.refresh_token = str(data.get("refresh_token") or self.refresh_token)
+        try:
+            self.expires_at = time.time() + float(data.get("expires_in") or 0) if data.get("expires_in") else 0.0
+        except (TypeError, ValueError):
+            self.expires_at = 0.0
+        hide_in_logs(self.access, self.refresh_token)
+        self._save()
+        log.info("zalo-oa: access token refreshed")
+        return self.access
 
 
 class ZaloOAChannel:
     """The Zalo OA: verifies webhook events, answers them through the engine, sends replies."""
 
-    def __init__(self, settings: Settings, conversations: Conversations) -> None:
+    def __init__(self, settings: Settings, conversations: Conversations, storage: Any | None = None,
+                 leader: Any | None = None) -> None:
         self.settings = settings
         self.conversations = conversations
-        self.tokens = ZaloOATokens(settings, conversations.store)
+        self.tokens = ZaloOATokens(settings, conversations.store, storage)
+        #: The replica that leads refreshes the token ahead of its expiry (bot/leader.py).
+        self.leader = leader
+        self._ahead: asyncio.Task[None] | None = None
         self.seen = SeenEvents(conversations.store, "zalo-oa")
         self.background = Background("zalo-oa")
         self.http: aiohttp.ClientSession | None = None
@@ -187,8 +234,26 @@ class ZaloOAChannel:
         if not getattr(self.conversations.store, "persistent", True):
             log.warning("zalo-oa: no database attached: a refreshed refresh token is lost at restart")
         log.info("zalo-oa: webhook at %s", WEBHOOK_PATH)
+        self._ahead = asyncio.create_task(self._refresh_ahead(), name="zalo-oa-refresh")
+
+    async def _refresh_ahead(self) -> None:
+        """While this replica leads: refresh the access token before it expires (on every
+        replica an expired token is also refreshed when a send is refused with -216)."""
+        while True:
+            await asyncio.sleep(REFRESH_CHECK)
+            if self.leader is not None and not self.leader.is_leader:
+                continue
+            try:
+                if self.http is not None and self.tokens.expiring(REFRESH_AHEAD):
+                    await self.tokens.refresh(self.http, stale=self.tokens.access)
+            except Exception as exc:
+                log.warning("zalo-oa: token refresh ahead of expiry failed (%s)", type(exc).__name__)
 
     async def stop(self) -> None:
+        if self._ahead is not None:
+            self._ahead.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._ahead
         await self.background.drain()
         if self.http is not None:
             await self.http.close()
@@ -380,4 +445,8 @@ async def zalo_oa_webhook(request: web.Request) -> web.Response:
 
 def setup_zalo_oa(app: web.Application, settings: Settings, conversations: Conversations) -> ZaloOAChannel:
     """Mount POST /zalo/webhook and run the OA channel for the app's lifetime."""
-    return mount(app, ZALO_OA, ZaloOAChannel(settings, conversations), WEBHOOK_PATH, zalo_oa_webhook)
+    from ..leader import leader_of
+    from ..web._keys import STORAGE
+
+    channel = ZaloOAChannel(settings, conversations, app.get(STORAGE), leader_of(app))
+    return mount(app, ZALO_OA, channel, WEBHOOK_PATH, zalo_oa_webhook)

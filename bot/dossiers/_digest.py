@@ -197,12 +197,15 @@ class DigestScheduler:
             return 0
         return queue_digest(self.storage, self.calendar, self.chats, now, self.days)
 
-    async def run(self, interval: float = 60.0, stop: asyncio.Event | None = None) -> None:
-        """Tick every `interval` seconds until `stop` is set."""
+    async def run(self, interval: float = 60.0, stop: asyncio.Event | None = None,
+                  leading: Callable[[], bool] | None = None) -> None:
+        """Tick every `interval` seconds until `stop` is set; with several replicas only while
+        `leading()` (the leader queues the digest: bot/leader.py)."""
         stop = stop or asyncio.Event()
         while not stop.is_set():
             try:
-                self.tick()
+                if leading is None or leading():
+                    self.tick()
             except Exception:
                 log.exception("digest scheduler tick failed")
             try:

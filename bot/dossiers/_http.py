@@ -220,7 +220,10 @@ async def _background(app: web.Application) -> AsyncIterator[None]:
         log.error("staff digest is off: %s", exc)
     else:
         if scheduler.chats:
-            tasks.append(asyncio.create_task(scheduler.run(interval=60.0, stop=stop), name="dossiers-digest"))
+            from ..leader import leads
+
+            tasks.append(asyncio.create_task(scheduler.run(interval=60.0, stop=stop, leading=lambda: leads(app)),
+                                             name="dossiers-digest"))
     try:
         yield
     finally:

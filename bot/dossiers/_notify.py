@@ -11,6 +11,9 @@ A sender raises on failure: the row is retried later with exponential backoff, a
 ('dead') after `max_attempts`. A row left 'sending' by a process that was killed is taken again
 once its lease has expired, so nothing queued is lost; the only way a message can go out twice
 is a crash in the instant after the channel accepted it and before 'sent' was written.
+With replicas on PostgreSQL every replica runs this loop: a claim picks rows with FOR UPDATE
+SKIP LOCKED (bot/storage/_outbox.py), so two replicas never take, or wait on, the same row, and
+the database calls run on a worker thread (the event loop never waits for the network).
 """
 
 from __future__ import annotations
@@ -125,6 +128,13 @@ class Notifier:
         delay = self.base_delay * (2 ** max(attempts - 1, 0))
         return min(delay, self.max_delay)
 
+    async def _db(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """A storage call: on a worker thread for a database across the network (PostgreSQL),
+        here for SQLite (a local file, microseconds)."""
+        if getattr(self.storage, "shared", False):
+            return await asyncio.to_thread(fn, *args, **kwargs)
+        return fn(*args, **kwargs)
+
     async def deliver_once(self) -> DeliveryStats:
         """Deliver the notifications due now (for channels with a sender here), claiming each
         one just before sending it. Once `run` is told to stop, the delivery in flight finishes
@@ -134,7 +144,7 @@ class Notifier:
         while True:
             if self._stopping:
                 return stats
-            rows = self.storage.claim(self.clock(), self.lease, tuple(self.senders), limit=1)
+            rows = await self._db(self.storage.claim, self.clock(), self.lease, tuple(self.senders), limit=1)
             if not rows:
                 return stats
             await self._deliver(rows[0], stats)
@@ -145,7 +155,7 @@ class Notifier:
         while True:
             await asyncio.sleep(every)
             try:
-                if not self.storage.renew(row["id"], row["claim"], self.clock()):
+                if not await self._db(self.storage.renew, row["id"], row["claim"], self.clock()):
                     log.warning("outbox %s (%s): lease lost while sending", row["id"], row["channel"])
                     return
             except Exception as exc:  # a busy database: try again at the next renewal
@@ -170,18 +180,18 @@ class Notifier:
         try:
             await asyncio.wait_for(sender(str(row["chat_id"]), reply), timeout=self.send_timeout)
         except asyncio.CancelledError:
-            self.storage.release(row["id"], claim=claim)
+            self.storage.release(row["id"], claim=claim)  # at once: the task is being cancelled
             raise
         except Exception as exc:
             error = f"{type(exc).__name__}: {exc}"[:300]
             if row["attempts"] >= self.max_attempts:
-                self.storage.mark_failed(row["id"], error, None, claim=claim)
+                await self._db(self.storage.mark_failed, row["id"], error, None, claim=claim)
                 stats.dead += 1
                 self._observe(row["channel"], "dead")
                 log.warning("outbox %s (%s): gave up after %d attempts: %s", row["id"], row["channel"], row["attempts"], type(exc).__name__)
             else:
                 retry_at = self.clock() + self.backoff(row["attempts"])
-                self.storage.mark_failed(row["id"], error, retry_at, claim=claim)
+                await self._db(self.storage.mark_failed, row["id"], error, retry_at, claim=claim)
                 stats.retried += 1
                 self._observe(row["channel"], "retry")
                 log.info("outbox %s (%s): attempt %d failed (%s), retry at %s", row["id"], row["channel"], row["attempts"], type(exc).__name__, retry_at.isoformat(timespec="seconds"))
@@ -189,7 +199,7 @@ class Notifier:
         finally:
             if keeper is not None:
                 keeper.cancel()
-        if not self.storage.mark_sent(row["id"], self.clock(), claim=claim):
+        if not await self._db(self.storage.mark_sent, row["id"], self.clock(), claim=claim):
             log.warning("outbox %s (%s): sent, but its claim had been lost", row["id"], row["channel"])
         stats.sent += 1
         self._observe(row["channel"], "sent")

@@ -114,10 +114,10 @@ def register_report(sub: Any) -> None:
 
 def _storage(db: str | None) -> Any:
     from ..config import Settings
-    from ..storage import Storage
+    from ..storage import Storage, is_postgres
 
     path = db or Settings.from_env().db
-    if not Path(path).exists():
+    if not is_postgres(path) and not Path(path).exists():
         print(f"no database at {path} (set TTHC_DB): nothing recorded yet", file=sys.stderr)
         return None
     return Storage(path)

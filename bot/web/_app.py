@@ -89,7 +89,7 @@ async def api_ask(request: web.Request) -> web.Response:
     if lang is not None and lang not in ("vi", "en"):
         return json_error(400, "\"lang\" must be \"vi\" or \"en\"")
     runtime = request.app[RUNTIME]
-    if session and runtime.user_limit.hit(f"web:{session}") is not Verdict.OK:
+    if session and await runtime.user_limit.check(f"web:{session}") is not Verdict.OK:
         # Over the chat's limit: the web page shows "slow down" like any answer.
         runtime.metrics.limited.inc("user")
         return _answer_json(runtime.limited_answer(text, lang or _load_state(request.app, session).get("lang")))
@@ -179,12 +179,17 @@ def create_app(settings: Settings | None = None, engine: Any | None = None, stor
     if storage is None:
         from ..storage import Storage
 
-        storage = Storage(settings.db)
+        storage = Storage(settings.db, pool_size=settings.db_pool)
     live = LiveEngine(engine, lambda: build_engine(settings, storage, reload=live.reload_text))
     if engine is None:  # the first load: broken knowledge stops the start (KnowledgeError)
         live.current = build_engine(settings, storage, reload=live.reload_text)
     app = web.Application(client_max_size=MAX_BODY, middlewares=[errors_middleware])
-    install(app, settings)
+    install(app, settings, storage)
+    if storage is not None and hasattr(storage, "try_lead"):
+        # One replica runs the once-only jobs (digest, token refresh, webhook registration).
+        from ..leader import install as install_leader
+
+        install_leader(app, storage, float(settings.leader_interval))
     app.on_response_prepare.append(security_headers)
     if own_storage:
         async def close_storage(app: web.Application) -> None:

@@ -10,7 +10,9 @@
   refused at once (`Busy`) instead of queueing without end, and one client can hold at most
   `per_key` places in the queue.
 
-Both are per process and in memory.
+The answer gate is per process. The rate limits are per process and in memory on SQLite (one
+process); on PostgreSQL (`SharedRateLimiter`) the buckets live in the database, so replicas
+behind one load balancer count a chat's or an address's messages together.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
+import logging
 import math
 import re
 import time
@@ -30,6 +33,7 @@ from typing import Any, TypeVar
 from aiohttp import web
 
 T = TypeVar("T")
+log = logging.getLogger("bot.web")
 MAX_KEYS = 100_000
 #: The session ids the web chat makes (and /api/ask and /api/messages accept): ASCII letters,
 #: digits, ".", "_" and "-" only (no lone surrogate, no other script's digits).
@@ -94,6 +98,67 @@ class RateLimiter:
             return 1
         tokens = self._tokens(self._buckets.get(key), self.clock())
         return max(1, math.ceil((1.0 - tokens) / self.rate)) if tokens < 1.0 else 1
+
+    async def check(self, key: str) -> Verdict:
+        """`hit(key)` from the event loop (in memory: at once)."""
+        return self.hit(key)
+
+
+class SharedRateLimiter(RateLimiter):
+    """The same token bucket per key, counted in the database (`Storage.rate_hit`: one
+    statement a message), so every replica on one PostgreSQL database sees the same count.
+    `scope` keeps the buckets of different limits apart ("user", "ip", "pictures"). Should the
+    database not answer, the process's own bucket decides meanwhile (a limit, not an outage)."""
+
+    def __init__(self, per_minute: int, storage: Any, scope: str, *, clock: Callable[[], float] = time.time,
+                 max_keys: int = MAX_KEYS) -> None:
+        super().__init__(per_minute, clock=clock, max_keys=max_keys)
+        self.storage = storage
+        self.scope = scope
+        self._left: OrderedDict[str, float] = OrderedDict()  # tokens left at the last count, for Retry-After
+        self._failing = False
+
+    def hit(self, key: str) -> Verdict:
+        if not self.enabled:
+            return Verdict.OK
+        try:
+            tokens, refused = self.storage.rate_hit(f"{self.scope}:{key}", self.capacity, self.rate, self.clock())
+        except Exception as exc:
+            if not self._failing:
+                log.warning("rate limits: the database did not count (%s); this process counts alone meanwhile",
+                            type(exc).__name__)
+                self._failing = True
+            return super().hit(key)
+        self._failing = False
+        self._left[key] = tokens
+        self._left.move_to_end(key)
+        while len(self._left) > self.max_keys:
+            self._left.popitem(last=False)
+        if refused == 0:
+            return Verdict.OK
+        return Verdict.WARN if refused == 1 else Verdict.DROP
+
+    def retry_after(self, key: str) -> int:
+        if not self.enabled:
+            return 1
+        tokens = self._left.get(key)
+        if tokens is None:
+            return super().retry_after(key)
+        return max(1, math.ceil((1.0 - tokens) / self.rate)) if tokens < 1.0 else 1
+
+    async def check(self, key: str) -> Verdict:
+        """`hit(key)` on a worker thread: the event loop never waits for the database."""
+        if not self.enabled:
+            return Verdict.OK
+        return await asyncio.to_thread(self.hit, key)
+
+
+def rate_limiter(per_minute: int, storage: Any | None, scope: str) -> RateLimiter:
+    """A limiter counted in the database when `storage` is shared by replicas (PostgreSQL),
+    else in this process's memory."""
+    if storage is not None and getattr(storage, "shared", False) and hasattr(storage, "rate_hit"):
+        return SharedRateLimiter(per_minute, storage, scope)
+    return RateLimiter(per_minute)
 
 
 class Busy(Exception):

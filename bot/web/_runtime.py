@@ -31,7 +31,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 
 from ..config import Settings
 from ._keys import ENGINE, STORAGE
-from ._limits import MAX_BODY, AnswerGate, Busy, RateLimiter, Verdict
+from ._limits import MAX_BODY, AnswerGate, Busy, RateLimiter, Verdict, rate_limiter
 from ._metrics import Metrics
 
 log = logging.getLogger("bot.web")
@@ -53,6 +53,8 @@ KEEP_INBOX = timedelta(days=3)
 METHODS = frozenset({"GET", "POST", "HEAD", "PUT", "DELETE", "PATCH", "OPTIONS"})
 PRUNE_EVERY = 3600.0
 KEEP_LOOKUPS = timedelta(days=1)
+#: Rate-limit buckets untouched this long (seconds) are full again: forgotten.
+KEEP_BUCKETS = 3600.0
 #: Session keys never pruned: the Zalo OA token chain (a lost refresh token breaks it).
 KEEP_SESSION_PREFIXES = ("zalo-oa:tokens",)
 
@@ -69,11 +71,12 @@ BUSY = {
 class Runtime:
     """Limits, the answer gate and the metrics of one server process."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, storage: Any | None = None) -> None:
         self.settings = settings
-        self.user_limit = RateLimiter(settings.user_messages_per_minute)
-        self.ip_limit = RateLimiter(settings.api_requests_per_minute)
-        self.picture_limit = RateLimiter(settings.pictures_per_minute)
+        # Counted in the database when replicas share it (PostgreSQL), else in this process.
+        self.user_limit = rate_limiter(settings.user_messages_per_minute, storage, "user")
+        self.ip_limit = rate_limiter(settings.api_requests_per_minute, storage, "ip")
+        self.picture_limit = rate_limiter(settings.pictures_per_minute, storage, "pictures")
         # Roadmap pictures are CPU work (about 130 ms each): drawn on their own worker thread,
         # a few at a time, never on the event loop.
         self.pictures = AnswerGate(max_waiting=PICTURE_QUEUE, per_key=2, workers=PICTURE_WORKERS)
@@ -194,7 +197,7 @@ async def guard(request: web.Request, handler: Callable[[web.Request], Awaitable
         limiter = runtime.limiter_for(method, route)
         if limiter is not None and limiter.enabled:
             ip = runtime.client_ip(request)
-            if limiter.hit(ip) is not Verdict.OK:
+            if await limiter.check(ip) is not Verdict.OK:
                 runtime.metrics.limited.inc("ip")
                 status = 429
                 retry = str(limiter.retry_after(ip))
@@ -272,6 +275,8 @@ def prune(storage: Any, settings: Settings) -> tuple[int, int, int]:
         sessions += storage.prune_web_messages(now - timedelta(days=max(settings.keep_days, 1)))
     if hasattr(storage, "prune_inbox"):
         storage.prune_inbox(now - KEEP_INBOX)
+    if hasattr(storage, "prune_rate_limits"):
+        storage.prune_rate_limits(time.time() - KEEP_BUCKETS)
     return sessions, lookups, questions
 
 
@@ -332,13 +337,14 @@ async def _lifetime(app: web.Application) -> AsyncIterator[None]:
         await asyncio.to_thread(runtime.pictures.close)
 
 
-def install(app: web.Application, settings: Settings) -> Runtime:
+def install(app: web.Application, settings: Settings, storage: Any | None = None) -> Runtime:
     """Put a Runtime in `app`, with its middleware, GET /metrics and its background work.
-    Call it before the channels and the dossier routes are set up, so it stops after them."""
+    Call it before the channels and the dossier routes are set up, so it stops after them.
+    With a `storage` shared by replicas (PostgreSQL), the rate limits are counted in it."""
     from ..logs import install_privacy
 
     install_privacy()
-    runtime = Runtime(settings)
+    runtime = Runtime(settings, storage)
     app[RUNTIME] = runtime
     app.middlewares.append(guard)
     app.router.add_get("/metrics", metrics_handler)
