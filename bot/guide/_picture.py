@@ -31,6 +31,12 @@ BOLD = "DejaVuSans-Bold.ttf"
 
 WIDTH = 1080
 MARGIN = 48
+# The roadmap is drawn for a phone: a chat bubble at a 390 px screen shows it about 300 px wide,
+# so at 640 px every text of at least 30 px reads at 14 px or more there (see
+# ROADMAP_SMALLEST_TEXT and tests/test_answers_browser.py).
+ROADMAP_WIDTH = 640
+ROADMAP_MARGIN = 20
+ROADMAP_SMALLEST_TEXT = 30
 INK = (33, 37, 41)
 MUTED = (90, 98, 106)
 PAPER = (255, 255, 255)
@@ -139,15 +145,18 @@ def _save(img: Image.Image, out: io.BytesIO) -> None:
 
 
 def render_roadmap(plan: Plan, board_name: str = "") -> bytes:
-    """The roadmap as a PNG 1,080 px wide: a header, the legend, one card per step (number in a
-    circle coloured by online level, name, agency, time limit, level, code, note), arrows
-    between the steps, and the total."""
+    """The roadmap as a PNG 640 px wide, for a phone: a header, the legend, one card per step
+    (number in a circle coloured by online level, name, agency, time limit, level, code, note),
+    arrows between the steps, and the total in plain words. No text is under
+    ROADMAP_SMALLEST_TEXT px."""
     lang = plan.lang
     vi = lang == "vi"
-    c = _Canvas(height=max(6000, 1200 + 520 * len(plan.steps)))  # cropped to what is drawn
+    WIDTH, MARGIN = ROADMAP_WIDTH, ROADMAP_MARGIN  # this page's own measures
+    c = _Canvas(width=WIDTH, height=max(8000, 1400 + 760 * len(plan.steps)))  # cropped to what is drawn
     inner = WIDTH - 2 * MARGIN
-    title_f, sub_f = font(40, True), font(26)
-    name_f, body_f, note_f, num_f = font(31, True), font(27), font(25), font(30, True)
+    small = ROADMAP_SMALLEST_TEXT
+    title_f, sub_f = font(small + 8, True), font(small)
+    name_f, body_f, note_f, num_f = font(small + 3, True), font(small + 1), font(small), font(small, True)
 
     # Header band.
     top = c.y
@@ -184,10 +193,10 @@ def render_roadmap(plan: Plan, board_name: str = "") -> bytes:
     c.y += _height(body_f) + 28
 
     # Steps.
-    circle = 64
-    card_x = MARGIN + circle + 20
+    circle = 52
+    card_x = MARGIN + circle + 12
     card_w = WIDTH - MARGIN - card_x
-    text_w = card_w - 48
+    text_w = card_w - 40
     centres: list[int] = []
     for s in plan.steps:
         if s.procedure is None:  # another agency's step
@@ -219,13 +228,13 @@ def render_roadmap(plan: Plan, board_name: str = "") -> bytes:
         c.draw.text((MARGIN + circle // 2, cy), number, font=num_f, fill=PAPER, anchor="mm")
         centres.append(cy)
         c.y = y0 + 22
-        c.text(card_x + 32, name_lines, name_f, INK)
+        c.text(card_x + 26, name_lines, name_f, INK)
         c.y += 6
-        c.text(card_x + 32, fact_lines[:1], body_f, MUTED)
-        c.text(card_x + 32, fact_lines[1:], body_f, INK)
+        c.text(card_x + 26, fact_lines[:1], body_f, MUTED)
+        c.text(card_x + 26, fact_lines[1:], body_f, INK)
         if note_lines:
             c.y += 6
-            c.text(card_x + 32, note_lines, note_f, MUTED)
+            c.text(card_x + 26, note_lines, note_f, MUTED)
         c.y = y0 + h + 26
     # Arrows between the numbered circles.
     cx = MARGIN + circle // 2
@@ -237,7 +246,7 @@ def render_roadmap(plan: Plan, board_name: str = "") -> bytes:
 
     # Total.
     if plan.steps:
-        total_f = font(30, True)
+        total_f = font(small + 2, True)
         head = "Tổng thời hạn (làm lần lượt): " if vi else "Total (one after another): "
         lines = wrap(head + plan.total_text(), total_f, inner - 48)
         extra = plan.extra_text().lstrip("; ")

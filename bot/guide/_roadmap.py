@@ -178,16 +178,23 @@ class Plan:
         return "".join("; " + p for p in parts)
 
     def total_text(self) -> str:
+        """The total in plain words: working days (calendar days and months converted), and
+        what that is in weeks or months ("khoảng 143 ngày làm việc, tức gần 7 tháng")."""
         vi = self.lang == "vi"
-        wd, cd, total = self.working_days, self.calendar_days, self.total_working_days
-        if cd and wd:
-            text = (f"{wd} ngày làm việc + {cd} ngày, khoảng {total} ngày làm việc" if vi
-                    else f"{wd} working days + {cd} calendar days, about {total} working days")
-        elif cd:
-            text = f"{cd} ngày, khoảng {total} ngày làm việc" if vi else f"{cd} calendar days, about {total} working days"
-        else:
-            text = f"{wd} ngày làm việc" if vi else f"{wd} working days"
-        return text
+        converted = bool(self.calendar_days)
+        total = self.total_working_days if converted else self.working_days
+        about = ("khoảng " if vi else "about ") if converted else ""
+        days = f"{about}{total} ngày làm việc" if vi else f"{about}{total} working days"
+        return f"{days}, {_in_words(total, vi)}" if total >= 10 else days
+
+
+def _in_words(working_days: int, vi: bool) -> str:
+    """Working days as weeks (under six weeks) or months, roughly: "tức khoảng 3 tuần"."""
+    if working_days < 30:
+        weeks = max(1, round(working_days / 5))
+        return f"tức khoảng {weeks} tuần" if vi else f"roughly {weeks} week{'s' if weeks > 1 else ''}"
+    months = max(1, round(working_days / WORKING_PER_MONTH))
+    return f"tức khoảng {months} tháng" if vi else f"roughly {months} month{'s' if months > 1 else ''}"
 
 
 def _roadmap_of(kb: KnowledgeBase) -> Roadmap:
@@ -214,8 +221,8 @@ def _case_of(p: Procedure, step: RoadmapStep) -> Case:
     return max(p.cases, key=longest)
 
 
-def _short_agency(p: Procedure) -> str:
-    agency = re.split(r"[;(]", p.agency)[0].strip()
+def _short_agency(p: Procedure, lang: str = "vi") -> str:
+    agency = re.split(r"[;(]", compose.agency(p, lang))[0].strip()
     return agency if len(agency) <= 70 else agency[:69].rsplit(" ", 1)[0] + "…"
 
 
@@ -264,7 +271,7 @@ def plan_roadmap(kb: KnowledgeBase, answers: dict[str, str] | None, lang: str) -
         p = by_code.get(st.code)
         if p is None or not st.applies(given):
             continue
-        agency = (st.agency if vi else st.agency_en or st.agency) or _short_agency(p)
+        agency = (st.agency if vi else st.agency_en) or _short_agency(p, lang)
         note = st.note if vi else st.note_en
         steps.append(PlanStep(len(steps) + 1, p, _case_of(p, st), agency, note))
     assumptions: list[str] = []
@@ -346,7 +353,7 @@ class RoadmapGuide:
     def result(self, plan: Plan) -> Reply:
         """The roadmap: numbered list, picture, a button per step, and the guided questions."""
         vi = plan.lang == "vi"
-        buttons = [Button(f"{s.number}. {compose.short_name(s.procedure, 36)}", f"p:{s.code}:procedure")
+        buttons = [Button(f"{s.number}. {compose.display_name(s.procedure, plan.lang, 36)}", f"p:{s.code}:procedure")
                    for s in plan.steps if s.procedure is not None]
         if self.roadmap.questions:
             buttons.append(Button("Lộ trình theo dự án của bạn" if vi else "Roadmap for your project", ACTION))

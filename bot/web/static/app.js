@@ -40,7 +40,6 @@
       retry: "Try again", newTab: "opens in a new tab",
     },
   };
-  const LANG_NAMES = { vi: "Tiếng Việt", en: "English" };
 
   const $ = (id) => document.getElementById(id);
   const chat = $("chat"), log = $("log"), typing = $("typing");
@@ -154,7 +153,18 @@
         img.loading = "lazy";
         img.decoding = "async";
         img.addEventListener("error", () => fig.remove());
-        fig.appendChild(img);
+        if (/^https?:/i.test(src)) {
+          // Tapping the picture opens it alone, to zoom in.
+          const open = document.createElement("a");
+          open.href = src;
+          open.target = "_blank";
+          open.rel = "noopener noreferrer";
+          open.title = t("newTab");
+          open.appendChild(img);
+          fig.appendChild(open);
+        } else {
+          fig.appendChild(img);
+        }
         if (img.alt) {
           const cap = document.createElement("figcaption");
           cap.textContent = img.alt;
@@ -277,8 +287,8 @@
     const m = /^lang:(vi|en)$/.exec(b.action);
     if (m) setLang(m[1]);
     clearChoices();
-    const li = addMessage("user", b.label);
-    scrollTo(li);
+    // A language switch is not something the user said: no "English" bubble, only the answer.
+    if (!m) scrollTo(addMessage("user", b.label));
     // Buttons keep the language of the answer they came with (action strings are not prose).
     ask(b.action, m ? m[1] : st.chosen ? st.lang : st.replyLang, { pressed: true });
   }
@@ -315,7 +325,7 @@
     if (!b || st.busy) return;
     const lang = b.dataset.lang;
     if (lang === st.lang) { setLang(lang); return; }
-    press({ label: LANG_NAMES[lang], action: "lang:" + lang });
+    press({ label: lang, action: "lang:" + lang });
   });
 
   $("reset").addEventListener("click", () => {
