@@ -254,12 +254,19 @@ class PostgresBackend:
         )
         try:
             self.pool.open(wait=True, timeout=30)
+            where = self.rows("SELECT current_database() AS db, current_schema() AS schema")[0]
         except Exception:
             self.pool.close()
             raise
+        #: Advisory locks are per server: their names carry the database and schema, so two
+        #: deployments (or test schemas) on one server never share a lock.
+        self.namespace = f"{where['db']}.{where['schema']}"
 
     def ddl(self, sql: str) -> str:
         return pg_ddl(sql)
+
+    def _key(self, name: str) -> int:
+        return lock_key(f"{self.namespace}:{name}")
 
     def close(self) -> None:
         with self._held_lock:
@@ -286,7 +293,7 @@ class PostgresBackend:
         if conn is not None:
             with conn.transaction():  # a savepoint
                 if lock:
-                    conn.execute("SELECT pg_advisory_xact_lock(%s)", (lock_key(lock),))
+                    conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._key(lock),))
                 yield
             return
         with self.pool.connection() as conn:
@@ -294,7 +301,7 @@ class PostgresBackend:
             try:
                 with conn.transaction():
                     if lock:  # held until the commit: writers of the same name queue
-                        conn.execute("SELECT pg_advisory_xact_lock(%s)", (lock_key(lock),))
+                        conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._key(lock),))
                     yield
             finally:
                 self._local.conn = None
@@ -359,7 +366,7 @@ class PostgresBackend:
             else:
                 conn = self._held[key] = self._connect()
             try:
-                got = bool(conn.execute("SELECT pg_try_advisory_lock(%s)", (lock_key(name),)).fetchone()[0])
+                got = bool(conn.execute("SELECT pg_try_advisory_lock(%s)", (self._key(name),)).fetchone()[0])
             except self._psycopg.Error:
                 self._drop(key)
                 raise
@@ -386,7 +393,7 @@ class PostgresBackend:
         with `unlock(handle)`. It holds a connection of its own until then."""
         conn = self._connect()
         try:
-            if conn.execute("SELECT pg_try_advisory_lock(%s)", (lock_key(name),)).fetchone()[0]:
+            if conn.execute("SELECT pg_try_advisory_lock(%s)", (self._key(name),)).fetchone()[0]:
                 return conn
         except BaseException:
             conn.close()
