@@ -98,8 +98,10 @@ def _en(obj: object, name: str, fallback: str) -> str:
 
 
 def public(text: str) -> str:
-    """`text` without parentheses that speak of the portal's record (curators' remarks)."""
-    return " ".join(_RECORD_PAREN_RE.sub("", text).split())
+    """`text` without parentheses that speak of the portal's record (curators' remarks); a text
+    that only says the record is silent ("Bản ghi không nêu phí, lệ phí") says it of the portal."""
+    text = " ".join(_RECORD_PAREN_RE.sub("", text).split())
+    return re.sub(r"^[Bb]ản ghi (?:không nêu|không ghi)", "Cổng Dịch vụ công quốc gia không nêu", text)
 
 
 def short_name(p: Procedure, limit: int = 60) -> str:
@@ -131,8 +133,23 @@ def title(p: Procedure, lang: str) -> str:
 
 
 def official_name(p: Procedure, lang: str) -> list[str]:
-    """For English readers, the official Vietnamese name, once (as it appears on the portal)."""
-    return [f"Official Vietnamese name: {p.name}"] if lang == "en" else []
+    """For English readers, the official Vietnamese name, once (as the portal lists it; a long
+    one without its parenthesised list of kinds)."""
+    if lang != "en":
+        return []
+    name = p.name if len(p.name) <= 120 else " ".join(re.sub(r"\s*\([^()]*\)", "", p.name).split())
+    return [f"Official Vietnamese name: {name}"]
+
+
+def form_code(code: str, lang: str) -> str:
+    """A form's code; in English "Mẫu số 03" reads "Form No. 03" (the number is what to look up)."""
+    if lang != "en":
+        return code
+    code = re.sub(r"^[Mm]ẫu(?:\s+số)?\s+", lambda m: "Form No. " if "số" in m.group(0) else "Form ", code)
+    for vi, en in (("Phụ lục", "Appendix"), ("ban hành kèm theo", "issued with"), ("Nghị định", "Decree"),
+                   ("Thông tư", "Circular"), ("Quyết định", "Decision")):
+        code = code.replace(vi, en)
+    return code
 
 
 def agency(p: Procedure, lang: str) -> str:
@@ -260,7 +277,7 @@ def document_line(n: int, d: Document, lang: str, summary: int | None = None) ->
         name = doc_summary(name, summary) + (f" (xem đủ: nút «Chi tiết {n}»)" if vi else f" (in full: “Details {n}” button)")
     parts = [name]
     if d.form:
-        parts.append(d.form.code + (f" ({d.form.url})" if d.form.url else ""))
+        parts.append(form_code(d.form.code, lang) + (f" ({d.form.url})" if d.form.url else ""))
     qty = quantity(d, lang)
     if qty:
         parts.append(qty)
@@ -502,7 +519,7 @@ def document_detail(p: Procedure, case: int, n: int, lang: str) -> Paged:
     d = p.cases[case - 1].documents[n - 1]
     head = [(f"Giấy tờ {n} — " if vi else f"Document {n} — ") + display_name(p, lang, 120), *case_line(p, case if len(p.cases) > 1 else None, lang)]
     parts = [doc_name(d, lang)]
-    extra = " — ".join(x for x in ((d.form.code if d.form else ""), quantity(d, lang)) if x)
+    extra = " — ".join(x for x in ((form_code(d.form.code, lang) if d.form else ""), quantity(d, lang)) if x)
     if extra:
         parts.append(extra)
     note = doc_note(d, lang)
@@ -586,14 +603,53 @@ def where_answer(p: Procedure, lang: str, board: Board | None, case: int | None 
     return Paged(lines, [], [source_line(p, lang)], lang=lang)
 
 
+_LEGAL_TYPES = {
+    "bộ luật": "Code", "luật": "Law", "nghị định": "Decree", "nghị quyết": "Resolution",
+    "thông tư liên tịch": "Joint Circular", "thông tư": "Circular", "quyết định": "Decision",
+    "văn bản hợp nhất": "Consolidated text", "chỉ thị": "Directive", "công văn": "Official letter",
+}
+# The laws an investor meets, by their usual English names.
+_LAW_NAMES = {
+    "đầu tư": "Law on Investment", "xây dựng": "Law on Construction", "bảo vệ môi trường": "Law on Environmental Protection",
+    "đất đai": "Land Law", "đấu thầu": "Law on Bidding", "doanh nghiệp": "Law on Enterprises",
+    "lao động": "Labour Code", "tổ chức chính quyền địa phương": "Law on the Organisation of Local Government",
+    "phí và lệ phí": "Law on Fees and Charges", "nhà ở": "Law on Housing", "chuyển giao công nghệ": "Law on Technology Transfer",
+}
+_LEGAL_RE = re.compile(
+    r"^(bộ luật|luật|nghị định|nghị quyết|thông tư liên tịch|thông tư|quyết định|văn bản hợp nhất|chỉ thị|công văn)"
+    r"\s*([^\d(]*?)\s*(?:số\s*)?(\d[\w.]*/[\w./-]+)"
+    r"(?:\s*ngày\s*(\d{1,2}/\d{1,2}/\d{4}|\d{1,2} tháng \d{1,2} năm \d{4}))?", re.IGNORECASE)
+
+
+def legal_title(text: str, lang: str) -> str:
+    """A legal text as the reader can look it up: in English its kind, number and date ("Decree
+    No. 96/2026/NĐ-CP of 31/3/2026", "Law on Investment No. 143/2025/QH15"), the articles cited;
+    the Vietnamese title as is."""
+    if lang == "vi":
+        return text
+    m = _LEGAL_RE.match(text.strip())
+    if m is None:
+        return text
+    kind, name, number, day = m.group(1).lower(), m.group(2).strip(" ,:").lower(), m.group(3), m.group(4)
+    head = _LAW_NAMES.get(name) if kind in ("luật", "bộ luật") and name else None
+    out = f"{head or _LEGAL_TYPES[kind]} No. {number.replace('Đ', 'D').replace('đ', 'd')}"
+    if day:
+        day = re.sub(r"(\d{1,2}) tháng (\d{1,2}) năm (\d{4})", r"\1/\2/\3", day)
+        out += f" of {day}"
+    articles = re.findall(r"\((?:Điều|điều)\s*([^()]*)\)", text)
+    if articles:
+        out += " (" + re.sub(r"\b[Đđ]iều\s*", "", "Article " + articles[0]).replace("Article ", "Articles ", 1 if "," in articles[0] or "–" in articles[0] else 0) + ")"
+    return out
+
+
 def legal_answer(p: Procedure, lang: str) -> Paged:
     vi = lang == "vi"
     head = [("Căn cứ pháp lý — " if vi else "Legal basis — ") + title(p, lang), ""]
     if not vi:
-        head.append("(Vietnamese legal texts, by their official titles.)")
-    items = [f"• {b}" for b in p.legal_basis]
+        head.append("Vietnamese legal texts, by kind, number and date (their full titles are on the source page):")
+    items = [f"• {legal_title(b, lang)}" for b in p.legal_basis]
     if p.publish_decision:
-        items.append(("Quyết định công bố: " if vi else "Published by decision: ") + p.publish_decision)
+        items.append(("Quyết định công bố: " if vi else "Published by decision: ") + legal_title(p.publish_decision, lang))
     more = [("Căn cứ pháp lý (tiếp) — " if vi else "Legal basis (continued) — ") + display_name(p, lang, 120)]
     return Paged(head, items, [source_line(p, lang)], more, lang=lang)
 
@@ -632,11 +688,12 @@ def contact(board: Board | None, lang: str) -> str:
                 else "The board's contact details have not been configured.")
     vi = lang == "vi"
     lines = [board.name if vi else board.name_en]
-    lines.append(("Địa chỉ: " if vi else "Address: ") + board.address)
+    lines.append(("Địa chỉ: " if vi else "Address: ") + (board.address if vi else _en(board, "address_en", board.address)))
     lines.append(("Đường dây nóng: " if vi else "Hotline: ") + board.hotline)
     lines.append("Email: " + board.email)
     lines.append(("Giờ làm việc: " if vi else "Office hours: ") + (board.working_hours if vi else board.working_hours_en))
-    lines.append(("Nộp hồ sơ trực tiếp: " if vi else "File in person: ") + board.one_stop_address)
+    lines.append(("Nộp hồ sơ trực tiếp: " if vi else "File in person: ")
+                 + (board.one_stop_address if vi else _en(board, "one_stop_address_en", board.one_stop_address)))
     lines.append(("Nộp trực tuyến: " if vi else "File online: ") + board.portal_url)
     if board.website:
         lines.append("Website: " + board.website)

@@ -157,6 +157,9 @@ class Engine:
             chosen = self._typed_case(q, pending)
             if chosen is not None:
                 return self._facet(q, chosen[1], chosen[0], [Match(chosen[0], 1.0)], state, lang, chosen[2])
+        changed = self._case_follow_up(q, state)
+        if changed is not None:
+            return self._facet(q, changed[1], changed[0], [Match(changed[0], 1.0)], state, lang, changed[2])
         answer = self._question(q, state, lang)
         if self.guide is not None:
             self.guide.after(answer, state, chat)
@@ -256,6 +259,7 @@ class Engine:
         state["last_score"] = matches[0].score if matches else CONFIDENT
         state.pop("pending", None)
         facet = intent if intent in FACETS else "procedure"
+        state["facet"] = facet
         n = self._case_for(q, p, matches, state, case)
         if n is None and compose.needs_case(p, facet):
             state.pop("case", None)
@@ -316,6 +320,19 @@ class Engine:
         if named and 1 <= int(named.group(1)) <= len(p.cases):
             return p, facet, int(named.group(1))
         return None
+
+    def _case_follow_up(self, q: str, state: dict[str, Any]) -> tuple[Procedure, str, int] | None:
+        """A short follow-up naming another case of the last procedure by its number ("còn
+        trường hợp 1 thì sao?", "case 3?"): the last facet, for that case."""
+        last = self.by_code.get(str(state.get("last", "")))
+        named = _CASE_NUMBER_RE.search(q)
+        if last is None or named is None or len(last.cases) < 2 or len(fold(q).split()) > 7:
+            return None
+        n = int(named.group(1))
+        facet = str(state.get("facet", "procedure"))
+        if not 1 <= n <= len(last.cases) or facet not in (*FACETS, "procedure"):
+            return None
+        return last, facet, n
 
     def _case_buttons(self, p: Procedure, facet: str, lang: str) -> tuple[Button, ...]:
         """A button per case, labelled so people recognise theirs, then the facets that do not

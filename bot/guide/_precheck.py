@@ -202,7 +202,8 @@ class PrecheckGuide:
             + ("" if vi else f'<br><span lang="vi">{e(p.name)}</span>') + "</p>",
         ]
         if board:
-            out.append(f'<p class="board">{e(board.name if vi else board.name_en)} · {e(board.hotline)} · {e(board.one_stop_address)}</p>')
+            where = board.one_stop_address if vi else board.one_stop_address_en or board.one_stop_address
+            out.append(f'<p class="board">{e(board.name if vi else board.name_en)} · {e(board.hotline)} · {e(where)}</p>')
         paper, copies, form_word = ("Giấy tờ", "Số bản", "Mẫu") if vi else ("Paper", "Copies", "Form")
         for i, c in cases:
             if len(p.cases) > 1:
@@ -213,7 +214,8 @@ class PrecheckGuide:
             for n, d in enumerate(c.documents, 1):
                 form = ""
                 if d.form:
-                    form = (f'<a href="{e(d.form.url)}">{e(d.form.code)}</a>' if d.form.url else e(d.form.code))
+                    code = compose.form_code(d.form.code, lang)
+                    form = (f'<a href="{e(d.form.url)}">{e(code)}</a>' if d.form.url else e(code))
                 public_note = compose.doc_note(d, lang)  # never the curators' `note`
                 note = f'<div class="note">{e(public_note)}</div>' if public_note else ""
                 qty = _qty(d, lang)

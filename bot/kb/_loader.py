@@ -484,8 +484,10 @@ def _read_date(value: Any, c: _Checker, path: tuple[Any, ...], today: date) -> d
 
 BOARD_FIELDS = {
     "name", "name_en", "address", "hotline", "email", "working_hours", "working_hours_en",
-    "portal_url", "one_stop_address", "website", "example",
+    "portal_url", "one_stop_address", "website", "example", "address_en", "one_stop_address_en",
 }
+# Optional board fields (English texts of the addresses: replies in English show them).
+BOARD_OPTIONAL = {"website", "example", "address_en", "one_stop_address_en"}
 
 
 def _read_board(data: Any, c: _Checker) -> Board | None:
@@ -493,7 +495,9 @@ def _read_board(data: Any, c: _Checker) -> Board | None:
     if not d:
         return None
     n = len(c.problems)
-    values = {k: c.text(d, k, ()) for k in sorted(BOARD_FIELDS - {"website", "example"})}
+    values = {k: c.text(d, k, ()) for k in sorted(BOARD_FIELDS - BOARD_OPTIONAL)}
+    values["address_en"] = c.text(d, "address_en", (), required=False) or ""
+    values["one_stop_address_en"] = c.text(d, "one_stop_address_en", (), required=False) or ""
     website = c.text(d, "website", (), required=False)
     example = d.get("example", False)
     if not isinstance(example, bool):

@@ -254,6 +254,9 @@ class Board:
     one_stop_address: str
     website: str | None = None
     example: bool = False
+    # The addresses in English (replies in English show them; empty: the Vietnamese ones).
+    address_en: str = ""
+    one_stop_address_en: str = ""
 
 
 @dataclass(frozen=True)
