@@ -16,6 +16,14 @@ conversation in SQLite), cycling through everyday questions in Vietnamese and En
 `--distinct`, every question gets a suffix the server has never seen (the worst case: no
 remembered search helps).
 Targets: at 64 clients, ≥ 25 % of the echo's throughput and p99 ≤ 100 ms.
+
+    .venv/bin/python bench/load.py --replicas [--pg postgresql://…] [--requests 3000] [--levels 1,16,64]
+
+measures instead, side by side in one run, `tthc-bot serve` on SQLite (one process), on
+PostgreSQL with one replica, and on PostgreSQL with two replicas, each request of a client going
+to the next replica in turn (as a load balancer without sticky sessions sends them: every
+follow-up is read from the database the other replica wrote). `--pg` (default: TTHC_TEST_PG)
+names a PostgreSQL database to use: each configuration gets a schema of its own, dropped at the end.
 """
 
 from __future__ import annotations
@@ -103,13 +111,15 @@ async def wait_ready(port: int, proc: subprocess.Popen[bytes], timeout: float = 
     raise SystemExit(f"server on port {port} did not start")
 
 
-async def run_level(port: int, clients: int, total: int, distinct: bool = False) -> Result:
-    """`total` requests from `clients` concurrent clients (one keep-alive connection each)."""
-    url = f"http://127.0.0.1:{port}/api/ask"
+async def run_level(port: int | list[int], clients: int, total: int, distinct: bool = False) -> Result:
+    """`total` requests from `clients` concurrent clients (one keep-alive connection each to
+    each server); with several ports, each client's requests go to them in turn."""
+    ports = [port] if isinstance(port, int) else list(port)
+    urls = [f"http://127.0.0.1:{p}/api/ask" for p in ports]
     latencies: list[float] = []
     errors = 0
     left = total
-    connector = aiohttp.TCPConnector(limit=clients, force_close=False)
+    connector = aiohttp.TCPConnector(limit=clients * len(urls), force_close=False)
     async with aiohttp.ClientSession(connector=connector) as http:
 
         async def client(n: int) -> None:
@@ -124,7 +134,7 @@ async def run_level(port: int, clients: int, total: int, distinct: bool = False)
                 body = json.dumps({"text": text, "session": f"load-{n}"}, ensure_ascii=False)
                 i += 1
                 started = time.perf_counter()
-                async with http.post(url, data=body.encode(), headers=headers) as resp:
+                async with http.post(urls[i % len(urls)], data=body.encode(), headers=headers) as resp:
                     await resp.read()
                     if resp.status != 200:
                         errors += 1
@@ -180,6 +190,82 @@ async def measure(levels: list[int], requests: int, rounds: int, distinct: bool 
                 proc.kill()
 
 
+def bot_env(db: str, port: int) -> dict[str, str]:
+    """The environment of one `tthc-bot serve` under load (limits on, raised; one address a client)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TTHC_", "TELEGRAM_", "ZALO_"))}
+    env.update(TTHC_DB=db, TTHC_HOST="127.0.0.1", TTHC_PORT=str(port),
+               TTHC_API_REQUESTS_PER_MINUTE="100000000", TTHC_USER_MESSAGES_PER_MINUTE="100000000",
+               TTHC_TRUSTED_PROXIES="127.0.0.1",
+               PYTHONPATH=str(ROOT) + os.pathsep + env.get("PYTHONPATH", ""))
+    return env
+
+
+CONFIGS = (("SQLite ×1", "sqlite", 1), ("PostgreSQL ×1", "pg", 1), ("PostgreSQL ×2", "pg", 2))
+
+
+async def measure_replicas(levels: list[int], requests: int, rounds: int, pg_url: str,
+                           distinct: bool = False) -> list[tuple[int, list[Result]]]:
+    """The three configurations of CONFIGS, each level measured in alternating rounds."""
+    import secrets
+
+    import psycopg
+
+    tmp = Path(tempfile.mkdtemp(prefix="tthc-load-"))
+    schemas: list[str] = []
+    procs: list[subprocess.Popen[bytes]] = []
+    ports: list[list[int]] = []
+    try:
+        for _name, kind, replicas in CONFIGS:
+            if kind == "sqlite":
+                db = str(tmp / "load.db")
+            else:
+                schema = "load_" + secrets.token_hex(4)
+                with psycopg.connect(pg_url, autocommit=True) as conn:
+                    conn.execute(f"CREATE SCHEMA {schema}")
+                schemas.append(schema)
+                sep = "&" if "?" in pg_url else "?"
+                db = f"{pg_url}{sep}options=-csearch_path%3D{schema}"
+            group = []
+            for _ in range(replicas):
+                port = free_port()
+                procs.append(subprocess.Popen([sys.executable, "-m", "bot", "serve"], cwd=ROOT, env=bot_env(db, port),
+                                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+                await wait_ready(port, procs[-1], timeout=120)
+                group.append(port)
+            ports.append(group)
+        rows = []
+        for clients in levels:
+            for group in ports:  # warm-up: connections, caches, sessions
+                await run_level(group, clients, max(clients * 4, 100))
+            results: list[list[Result]] = [[] for _ in ports]
+            for _ in range(rounds):
+                for i, group in enumerate(ports):
+                    results[i].append(await run_level(group, clients, requests // rounds, distinct))
+            rows.append((clients, [merged(r) for r in results]))
+        return rows
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        if schemas:
+            with psycopg.connect(pg_url, autocommit=True) as conn:
+                for schema in schemas:
+                    conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+def replicas_table(rows: list[tuple[int, list[Result]]]) -> str:
+    head = " | ".join(f"{name} req/s | {name} p50 | {name} p99" for name, _, _ in CONFIGS)
+    lines = [f"| clients | {head} | ×2 / ×1 on PostgreSQL |", "|---|" + "---|" * (3 * len(CONFIGS) + 1)]
+    for clients, results in rows:
+        cells = " | ".join(f"{r.rps:,.0f} | {r.pct(50):.1f} ms | {r.pct(99):.1f} ms" for r in results)
+        lines.append(f"| {clients} | {cells} | {results[2].rps / results[1].rps:.2f} |")
+    return "\n".join(lines)
+
+
 def table(rows: list[tuple[int, Result, Result]]) -> str:
     lines = [
         "| clients | echo req/s | echo p50 | echo p99 | /api/ask req/s | /api/ask p50 | /api/ask p99 | share of echo |",
@@ -200,6 +286,10 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=5, help="alternating rounds per level (default 5)")
     parser.add_argument("--distinct", action="store_true",
                         help="make every question one the server has not seen (the worst case: no remembered search)")
+    parser.add_argument("--replicas", action="store_true",
+                        help="SQLite ×1, PostgreSQL ×1 and PostgreSQL ×2 replicas side by side (needs --pg)")
+    parser.add_argument("--pg", default=os.environ.get("TTHC_TEST_PG", ""),
+                        help="PostgreSQL URL for --replicas (default: TTHC_TEST_PG)")
     parser.add_argument("--echo-server", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.echo_server:
@@ -208,6 +298,15 @@ def main() -> int:
     levels = [int(n) for n in args.levels.split(",")]
     global LOAD_BEFORE
     LOAD_BEFORE = " ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
+    if args.replicas:
+        if not args.pg:
+            parser.error("--replicas needs a PostgreSQL database: --pg postgresql://… (or TTHC_TEST_PG)")
+        replica_rows = asyncio.run(measure_replicas(levels, args.requests, max(1, args.rounds), args.pg, args.distinct))
+        print(replicas_table(replica_rows))
+        errors = sum(r.errors for _, results in replica_rows for r in results)
+        print(f"\n{os.cpu_count()} CPUs, Python {sys.version.split()[0]}; errors: {errors}; "
+              f"{args.requests} requests a level and configuration; load average before: {LOAD_BEFORE}")
+        return 0 if errors == 0 else 1
     rows = asyncio.run(measure(levels, args.requests, max(1, args.rounds), args.distinct))
     print(table(rows))
     errors = sum(echo.errors + bot.errors for _, echo, bot in rows)

@@ -123,8 +123,10 @@ class Conversations:
                 if verdict is Verdict.DROP:
                     return runtime.limited_answer(text, lang, quiet=True)
                 return runtime.limited_answer(text, lang or self.state(key).get("lang"))
+        remote = bool(getattr(self.store, "shared", False))
         async with self._lock(key):
-            state = self.state(key)
+            # A database across the network (PostgreSQL) is asked from a thread, not the loop.
+            state = await asyncio.to_thread(self.state, key) if remote else self.state(key)
             if runtime is None:
                 answer = self.engine.answer(text, state, lang=lang, chat=chat)
             else:
@@ -135,7 +137,10 @@ class Conversations:
             if channel_state is not None:
                 state["channel"] = channel_state(answer)
             try:
-                self.store.save_session(key, state)
+                if remote:
+                    await asyncio.to_thread(self.store.save_session, key, state)
+                else:
+                    self.store.save_session(key, state)
             except Exception:
                 log.exception("sessions: could not save a session")
             return answer
@@ -174,8 +179,13 @@ class AppSessions:
 
     @property
     def persistent(self) -> bool:
-        """True when sessions go to the SQLite Storage."""
+        """True when sessions go to the Storage."""
         return not isinstance(session_store(self.app), MemorySessions)
+
+    @property
+    def shared(self) -> bool:
+        """True when the Storage is a database shared by replicas (PostgreSQL)."""
+        return bool(getattr(session_store(self.app), "shared", False))
 
     def get_session(self, key: str) -> dict[str, Any] | None:
         return session_store(self.app).get_session(key)

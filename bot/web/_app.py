@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 import time
@@ -95,8 +96,15 @@ async def api_ask(request: web.Request) -> web.Response:
         return _answer_json(runtime.limited_answer(text, lang or _load_state(request.app, session).get("lang")))
     started = time.perf_counter()
     # The session is read and written here, the matching runs on the worker thread: the event
-    # loop stays free, and the worker never waits on SQLite while holding the interpreter.
-    state = _load_state(request.app, session) if session else {}
+    # loop stays free, and the worker never waits on SQLite while holding the interpreter. A
+    # database across the network (PostgreSQL) is asked from a thread, never from the loop.
+    remote = bool(getattr(request.app[STORAGE], "shared", False))
+    if not session:
+        state = {}
+    elif remote:
+        state = await asyncio.to_thread(_load_state, request.app, session)
+    else:
+        state = _load_state(request.app, session)
     engine = request.app[ENGINE]
     inline = hasattr(engine, "cheap") and engine.cheap(text, state)
     # A web session id is the client's choice: dossier lookups count against its address.
@@ -109,7 +117,9 @@ async def api_ask(request: web.Request) -> web.Response:
         if exc.scope == "client":
             return web.json_response({"error": "too many requests at once", "message": message}, status=429, headers={"Retry-After": "1"})
         return web.json_response({"error": "busy", "message": message}, status=503, headers={"Retry-After": "1"})
-    if session:
+    if session and remote:
+        await asyncio.to_thread(_save_state, request.app, session, state)
+    elif session:
         _save_state(request.app, session, state)
     elapsed = (time.perf_counter() - started) * 1000
     # Intents and latency are counted in /metrics; the per-request line is for debugging only
