@@ -146,8 +146,9 @@ def form_code(code: str, lang: str) -> str:
     if lang != "en":
         return code
     code = re.sub(r"^[Mm]ẫu(?:\s+số)?\s+", lambda m: "Form No. " if "số" in m.group(0) else "Form ", code)
-    for vi, en in (("Phụ lục", "Appendix"), ("ban hành kèm theo", "issued with"), ("Nghị định", "Decree"),
-                   ("Thông tư", "Circular"), ("Quyết định", "Decision")):
+    for vi, en in (("Phụ lục Nghị định", "Appendix to Decree"), ("Phụ lục Thông tư", "Appendix to Circular"),
+                   ("Phụ lục", "Appendix"), ("ban hành kèm theo", "issued with"), ("Nghị định", "Decree"),
+                   ("Thông tư", "Circular"), ("Quyết định", "Decision"), ("NĐ-CP", "ND-CP"), ("QĐ-", "QD-")):
         code = code.replace(vi, en)
     return code
 
@@ -385,7 +386,7 @@ def paginate(answer: Paged, limit: int = PAGE_LIMIT) -> list[str]:
     vi = answer.lang == "vi"
     marker = len("Trang 99/99 — bấm «Xem tiếp».") + 1
     more = answer.more if answer.more is not None else answer.head
-    whole = _join([*answer.head, *answer.items, *answer.tail, *answer.last])
+    whole = _join([*answer.head, *answer.items, *answer.last, *answer.tail])
     if len(whole) <= limit:
         return [whole]
     budget_first = limit - _size(answer.head) - _size(answer.tail) - marker
