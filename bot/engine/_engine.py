@@ -367,7 +367,7 @@ class Engine:
         else:
             head = "Bạn muốn hỏi thủ tục nào?" if lang == "vi" else "Which procedure do you mean?"
         lines = [head] + [f"{i}. {_display_name(m.procedure, lang, 200)} ({m.procedure.code})" for i, m in enumerate(close, 1)]
-        buttons = tuple(Button(_display_name(m.procedure, lang, 40), f"p:{m.procedure.code}:{facet}") for m in close)
+        buttons = tuple(Button(label, f"p:{m.procedure.code}:{facet}") for m, label in zip(close, _labels(close, lang), strict=True))
         return Answer(q, lang, intent if intent in FACETS else "procedure", listed, Reply("\n".join(lines), buttons), unsure=True)
 
     def _suggest(self, q: str, facet: str, suggested: list[Match], state: dict[str, Any], lang: str) -> Answer:
@@ -380,7 +380,7 @@ class Engine:
         lines += [f"{i}. {name(m.procedure, limit=200)} ({m.procedure.code})" for i, m in enumerate(suggested, 1)]
         lines.append("Bấm vào thủ tục đúng, hoặc gõ lại tên thủ tục." if vi
                      else "Press the right one, or type the procedure's name again.")
-        buttons = tuple(Button(name(m.procedure, limit=40), f"p:{m.procedure.code}:{facet}") for m in suggested)
+        buttons = tuple(Button(label, f"p:{m.procedure.code}:{facet}") for m, label in zip(suggested, _labels(suggested, lang), strict=True))
         return Answer(q, lang, facet, [], Reply("\n".join(lines), buttons), unsure=True)
 
     def _action(self, q: str, state: dict[str, Any], lang: str, chat: tuple[str, str] | None) -> Answer | None:
@@ -626,6 +626,16 @@ class Engine:
             if lang == "vi" else "Please type a question about a procedure, e.g. “what documents does a work permit need?”",
             self._menu_buttons(lang),
         )
+
+
+def _labels(found: list[Match], lang: str) -> list[str]:
+    """Button labels for procedures to choose from: short names, longer where two would read
+    the same ("Issuance of an Investment Registration…" twice)."""
+    for limit in (40, 64):
+        labels = [_display_name(m.procedure, lang, limit) for m in found]
+        if len(set(labels)) == len(labels):
+            break
+    return labels
 
 
 def _display_name(p: Procedure, lang: str, limit: int) -> str:
