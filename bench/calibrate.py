@@ -1,22 +1,31 @@
-"""Fit the matcher's decision constants on the project's own question sets, by cross-validation.
+"""Fit the matcher's decision constants by cross-validation, on questions it was not built from.
 
-    .venv/bin/python bench/calibrate.py [--folds 5]
+    .venv/bin/python bench/calibrate.py [--folds 5] [--show N]
 
-The blind sets (bench/questions_blind_long.yaml, bench/questions_blind_final.yaml) are never read
-here. For each candidate setting (the blend of phrase and learned scores, the weight of words no
-procedure uses, the confidence threshold) the questions are answered in process and scored like
-../shared/tools/eval_questions.py; a setting is chosen on k-1 folds and scored on the held-out
-fold. Prints the cross-validated figures and the setting chosen on all questions: put that in
-bot/engine (and the figures in the README) by hand.
+Two kinds of questions, neither of them the blind sets (bench/questions_blind_long.yaml and
+bench/questions_blind_final.yaml are never read here):
+- the project's own question sets (../shared/eval/dev_questions.yaml and bench/questions_*.yaml
+  before the blind ones), answered by the bundled knowledge;
+- the knowledge's own `examples:`, each answered by an index built without it (5 folds of the
+  examples: an example is never matched against itself). They are long and short, with and
+  without diacritics, in English, with typos: the way people ask.
+
+For each candidate setting (the blend of phrase and learned scores, how much a question's other
+words count, the confidence threshold and margin) every question is answered in process and scored
+like ../shared/tools/eval_questions.py; a setting is chosen on k-1 folds of the questions and scored
+on the held-out fold. Prints the cross-validated figures, the setting chosen on all questions
+(copy it into bot/engine by hand) and, with --show, the held-out examples it still gets wrong.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import itertools
 import random
 import sys
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -27,58 +36,77 @@ sys.path.insert(0, str(SHARED / "tools"))
 
 from eval_questions import hits  # type: ignore[import-not-found]  # noqa: E402
 
-from bot.engine import (  # noqa: E402
-    Engine,  # noqa: E402
-    _engine,
-    _index,
-    _learned,
-)
-from bot.kb import default_knowledge_dir, load_knowledge  # noqa: E402
+from bot.engine import Engine, _engine, _index, _learned  # noqa: E402
+from bot.kb import KnowledgeBase, default_knowledge_dir, load_knowledge  # noqa: E402
 
 OWN_SETS = [SHARED / "eval" / "dev_questions.yaml"] + [
     ROOT / "bench" / f"questions_{n}.yaml" for n in ("more", "fresh", "unseen", "blind")
 ]
-GRID = {
-    "BLEND_PHRASE": [0.7, 0.8],
-    "BLEND_LEARNED": [0.5, 0.6, 0.7],
-    "LEARNED_ALONE": [0.6, 0.75, 0.9],
-    "UNKNOWN_IDF": [0.6, 0.8, 1.0],
-    "CONFIDENT": [0.55, 0.6, 0.65, 0.7],
+GRID: dict[str, list[float]] = {
+    "BLEND_LEARNED": [0.7],
+    "CONFIDENT": [0.45, 0.5, 0.55],
+    "DIRECT": [0.9, 0.95],
+    "DIRECT_GAP": [0.0, 0.5, 0.7],
+    "CLOSE": [0.6, 0.75],
 }
 HOME = {"BLEND_PHRASE": _index, "BLEND_LEARNED": _index, "LEARNED_ALONE": _index, "UNKNOWN_IDF": _learned,
-        "CONFIDENT": _engine}
+        "QUESTION_COVERAGE": _index, "LEARNED_SURE": _index, "CONFIDENT": _engine, "SURE_MARGIN": _engine,
+        "CLOSE": _engine, "DIRECT": _engine, "DIRECT_GAP": _engine}
+EXAMPLE_FOLDS = 5
+ASKED_RIGHT = 0.6
 
 
-def load_questions() -> list[dict]:
-    out: list[dict] = []
+@dataclasses.dataclass
+class Item:
+    """One question: who answers it and what is right."""
+
+    q: str
+    engine: int  # index into the engines: 0 the full knowledge, k+1 the one without example fold k
+    code: str | None = None  # a held-out example: its procedure's code
+    rules: list[dict[str, Any]] | None = None  # a question set's target rules (None: no target)
+    leave_alone: bool = False  # a no-target question that must get no procedure
+
+
+def build(kb: KnowledgeBase) -> tuple[list[Engine], list[Item]]:
+    targets = yaml.safe_load((SHARED / "eval" / "targets.yaml").read_text(encoding="utf-8"))
+    items: list[Item] = []
     for path in OWN_SETS:
-        out.extend(yaml.safe_load(path.read_text(encoding="utf-8")))
-    return out
+        for case in yaml.safe_load(path.read_text(encoding="utf-8")):
+            want = case.get("target")
+            intent = case.get("intent")
+            intents = set(intent if isinstance(intent, list) else [intent])
+            if want:
+                keys = want if isinstance(want, list) else [want]
+                items.append(Item(case["q"], 0, rules=[targets[k] for k in keys]))
+            elif not {"status", "roadmap", "contact"} & intents:
+                items.append(Item(case["q"], 0, leave_alone=True))
+    examples = [(p.code, e) for p in kb.procedures for e in p.examples]
+    random.Random(2026).shuffle(examples)
+    engines = [Engine(kb)]
+    for k in range(EXAMPLE_FOLDS):
+        held = set(examples[k::EXAMPLE_FOLDS])
+        procs = tuple(
+            dataclasses.replace(p, examples=tuple(e for e in p.examples if (p.code, e) not in held))
+            for p in kb.procedures
+        )
+        engines.append(Engine(dataclasses.replace(kb, procedures=procs)))
+        items.extend(Item(q, k + 1, code=code) for code, q in examples[k::EXAMPLE_FOLDS])
+    return engines, items
 
 
-def score(engine: Engine, questions: list[dict], targets: dict) -> tuple[float, int, int]:
-    """(top1 hits + no-target questions left alone, wrong_direct, false confident) over questions."""
-    good = wrong = false_conf = 0
-    for case in questions:
-        ans = engine.answer(case["q"], {})
-        names = [m.procedure.name for m in ans.matches]
-        want = case.get("target")
-        intent = case.get("intent")
-        intents = intent if isinstance(intent, list) else [intent]
-        if want:
-            rules = [targets[k] for k in (want if isinstance(want, list) else [want])]
-            if names and any(hits(names[0], r) for r in rules):
-                good += 1
-            elif names and not ans.reply.text.strip().split("\n")[0].rstrip().endswith("?"):
-                wrong += 1
-        elif not {"status", "roadmap", "contact"} & set(intents):
-            if names:
-                false_conf += 1
-            else:
-                good += 1
-        else:
-            good += 1
-    return good / max(len(questions), 1), wrong, false_conf
+def outcome(engine: Engine, item: Item) -> tuple[int, int, int]:
+    """(right, wrong answered directly, confident where it should not be) for one question."""
+    ans = engine.answer(item.q, {})
+    top = ans.matches[0].procedure if ans.matches else None
+    if item.leave_alone:
+        return (0, 0, 1) if top else (1, 0, 0)
+    if top is None:
+        return 0, 0, 0
+    right = top.code == item.code if item.code else any(hits(top.name, r) for r in item.rules or [])
+    asked = ans.reply.text.strip().split("\n")[0].rstrip().endswith("?")
+    if right:
+        return (2 if asked else 1), 0, 0
+    return 0, 0 if asked else 1, 0
 
 
 def apply(setting: dict[str, float]) -> None:
@@ -86,46 +114,62 @@ def apply(setting: dict[str, float]) -> None:
         setattr(HOME[name], name, value)
 
 
-def objective(result: tuple[float, int, int], n: int) -> float:
-    accuracy, wrong, false_conf = result
-    # A wrong direct answer is the worst outcome: it costs as much as five misses.
-    return accuracy - 5 * wrong / n - false_conf / n
+def objective(rows: list[tuple[int, int, int]]) -> float:
+    """Right answers (a right one reached by asking back counts ASKED_RIGHT: the user had one more
+    step), minus five for each wrong one answered directly, minus two for procedures offered for a
+    question about none."""
+    n = max(len(rows), 1)
+    right = sum(1.0 if r[0] == 1 else ASKED_RIGHT if r[0] == 2 else 0.0 for r in rows)
+    return (right - 5 * sum(r[1] for r in rows) - 2 * sum(r[2] for r in rows)) / n
+
+
+def summary(rows: list[tuple[int, int, int]]) -> str:
+    n = max(len(rows), 1)
+    right = sum(1 for r in rows if r[0])
+    asked = sum(1 for r in rows if r[0] == 2)
+    return (f"right {right / n:.3f} (of them asked back {asked / n:.3f}), wrong_direct {sum(r[1] for r in rows)}, "
+            f"false confident {sum(r[2] for r in rows)}, n={len(rows)}")
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--show", type=int, default=0, help="print this many held-out examples still missed")
     args = ap.parse_args()
     kb = load_knowledge(default_knowledge_dir())
-    engine = Engine(kb)
-    targets = yaml.safe_load((SHARED / "eval" / "targets.yaml").read_text(encoding="utf-8"))
-    questions = load_questions()
+    engines, items = build(kb)
     settings = [dict(zip(GRID, values, strict=True)) for values in itertools.product(*GRID.values())]
-    # Every setting scored on every question once; folds reuse the per-question results.
-    per_question: list[list[tuple[float, int, int]]] = []
+    results: list[list[tuple[int, int, int]]] = []
     for setting in settings:
         apply(setting)
-        per_question.append([score(engine, [q], targets) for q in questions])
-    order = list(range(len(questions)))
-    random.Random(2026).shuffle(order)
+        results.append([outcome(engines[it.engine], it) for it in items])
+    order = list(range(len(items)))
+    random.Random(7).shuffle(order)
     folds = [order[i :: args.folds] for i in range(args.folds)]
-
-    def total(s: int, ids: list[int]) -> tuple[float, int, int]:
-        rs = [per_question[s][i] for i in ids]
-        return sum(r[0] for r in rs) / max(len(rs), 1), sum(r[1] for r in rs), sum(r[2] for r in rs)
-
-    held: list[tuple[float, int, int]] = []
+    held: list[tuple[int, int, int]] = []
     for k, fold in enumerate(folds):
         train = [i for j, f in enumerate(folds) if j != k for i in f]
-        best = max(range(len(settings)), key=lambda s: objective(total(s, train), len(train)))
-        held.append(total(best, fold))
-        print(f"fold {k + 1}: chose {settings[best]} -> held-out accuracy {held[-1][0]:.3f}, "
-              f"wrong_direct {held[-1][1]}, false confident {held[-1][2]}")
-    acc = sum(h[0] * len(f) for h, f in zip(held, folds, strict=True)) / len(questions)
-    print(f"cross-validated: accuracy {acc:.3f}, wrong_direct {sum(h[1] for h in held)}, "
-          f"false confident {sum(h[2] for h in held)}, n={len(questions)}")
-    best = max(range(len(settings)), key=lambda s: objective(total(s, order), len(order)))
-    print(f"chosen on all: {settings[best]} -> {total(best, order)}")
+        best = max(range(len(settings)), key=lambda s: objective([results[s][i] for i in train]))
+        rows = [results[best][i] for i in fold]
+        held.extend(rows)
+        print(f"fold {k + 1}: chose {settings[best]} -> held out: {summary(rows)}")
+    print(f"cross-validated (held out): {summary(held)}")
+    best = max(range(len(settings)), key=lambda s: objective(results[s]))
+    own = [results[best][i] for i, it in enumerate(items) if it.code is None]
+    ex = [results[best][i] for i, it in enumerate(items) if it.code is not None]
+    print(f"chosen on all: {settings[best]}")
+    print(f"  own question sets: {summary(own)}")
+    print(f"  held-out examples: {summary(ex)}")
+    if args.show:
+        apply(settings[best])
+        shown = 0
+        for it in items:
+            if it.code and shown < args.show:
+                ans = engines[it.engine].answer(it.q, {})
+                top = ans.matches[0].procedure.code if ans.matches else None
+                if top != it.code:
+                    shown += 1
+                    print(f"  {it.code} -> {top or '(none)'} [{ans.intent}]: {it.q}")
     return 0
 
 

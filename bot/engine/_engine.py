@@ -25,10 +25,18 @@ from ._text import detect_lang, fold, is_vi_syllable, normalize
 log = logging.getLogger(__name__)
 
 # Below this score no procedure is claimed; the bot says it does not know.
-CONFIDENT = 0.6
+CONFIDENT = 0.55
+# Below this score a likely procedure is asked about ("Có phải bạn hỏi …?"), not answered.
+DIRECT = 0.95
+# …when the second best scores at least this share of the best (0: always).
+DIRECT_GAP = 0.7
+# A best candidate under CONFIDENT still counts when it reaches this share of it and scores
+# SURE_MARGIN times the second best.
+SURE_MARGIN_FLOOR = 0.75
+SURE_MARGIN = 2.0
 # Candidates scoring at least this fraction of the best one are "close": unless the question
 # names the best one in full, the bot asks which one is meant.
-CLOSE = 0.85
+CLOSE = 0.6
 FULL = 0.95
 # Candidates listed beside the best one must reach this fraction of its score.
 LISTED = 0.8
@@ -179,6 +187,12 @@ class Engine:
                 return Answer(q, lang, "unknown", [], Reply(vi if lang == "vi" else en, self._menu_buttons(lang)))
         found = self.index.search(q)
         confident = [m for m in found if m.score >= CONFIDENT]
+        if not confident and found and found[0].score >= CONFIDENT * SURE_MARGIN_FLOOR and (
+            len(found) == 1 or found[0].score >= SURE_MARGIN * found[1].score
+        ):
+            # Below the threshold but far ahead of every other candidate: a long message scores
+            # low on every procedure, and the gap says which one it is about.
+            confident = [found[0]]
         intent = self.intents.detect(q, folded, has_procedure=bool(confident))
         if intent in ("status", "roadmap", "greeting", "contact") and not (intent == "contact" and confident):
             return self._general(q, intent, state, lang)
@@ -200,8 +214,21 @@ class Engine:
             # Ask when the best is only partly named, or when the question names two in full
             # ("thành viên góp vốn có phải xin giấy phép lao động?").
             unsure = best.coverage < FULL or (len(close) > 1 and close[1].coverage >= FULL)
-            if len(close) > 1 and unsure and not self._distinct_by_question(q, close):
+            if len(close) > 1 and unsure and not self._distinct_by_question(q, close) and not self._variant_decides(q, close):
                 return self._clarify(q, intent, close, listed, state, lang)
+            second = found[1].score if len(found) > 1 else 0.0
+            # A best candidate without a variant the question asks for ("gia hạn …" when only the
+            # issuance exists) is another procedure than the one asked: never answered directly.
+            lacks = bool(self._asked_variants(q) - self.index.proc_mods[self.index.by_code[best.procedure.code]])
+            if (lacks or best.score < DIRECT and second >= DIRECT_GAP * best.score) and not self._distinct_by_question(q, [best]):
+                # Likely, not sure, with another candidate not far behind: a procedure of another
+                # agency the question describes, or a question back with the likeliest ones.
+                other = self._best_of(q, self._elsewhere)
+                if other is not None:
+                    return Answer(q, lang, "unknown", [], Reply(compose.elsewhere_answer(other, lang, self.kb.board),
+                                                                  self._menu_buttons(lang)))
+                options = [m for m in found if m.score >= best.score * LISTED][:3]
+                return self._clarify(q, intent, options, options, state, lang)
             return self._facet(q, intent, best.procedure, listed, state, lang)
         # No procedure named: a follow-up on the last one, or a general question.
         facet = self.intents.facet_of(folded)
@@ -242,6 +269,21 @@ class Engine:
             if self.index.variant_words(" ".join(self.index.rewriter.rewrite(words))):
                 return found[0]
         return None
+
+    def _asked_variants(self, q: str) -> frozenset[str]:
+        index = self.index
+        return index.variant_words(" ".join(index.rewriter.rewrite(index.spell(fold(q).split()))))
+
+    def _variant_decides(self, q: str, close: list[Match]) -> bool:
+        """True when the question names a variant (gia hạn, cấp lại, điều chỉnh…) that the best
+        candidate has and none of the others: "work permit extension" is the extension, not the
+        first permit that also scored close."""
+        index = self.index
+        asked = self._asked_variants(q)
+        if not asked:
+            return False
+        mods = [index.proc_mods[index.by_code[m.procedure.code]] for m in close]
+        return asked <= mods[0] and not any(asked <= other for other in mods[1:])
 
     @staticmethod
     def _distinct_by_question(q: str, close: list[Match]) -> bool:

@@ -25,7 +25,7 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from ..kb import GlossaryEntry, KnowledgeBase, Procedure, Vocabulary
-from ._learned import LearnedIndex
+from ._learned import LearnedIndex, LearnedMatch
 from ._text import fold, is_vi_syllable
 
 _PARENS_RE = re.compile(r"\([^()]*\)")
@@ -48,6 +48,9 @@ COMMON_POSTINGS = 300
 UNKNOWN_WEIGHT = 0.35
 # Weight of a phrase's stop words in its total (long names with many of them are barely penalised).
 STOP_WEIGHT = 0.2
+# How much the question's other words lower a phrase's score: its coverage of the question to this
+# power (0.5: the square root; lower forgives the context of long messages more).
+QUESTION_COVERAGE = 0.5
 # A variant word (vocabulary `variants`) the question asks for but the phrase lacks multiplies the score by
 # the first (the question asks for another variant); one the phrase has but the question does not
 # say, by the second (the question may mean the plain procedure).
@@ -358,7 +361,7 @@ class ProcedureIndex:
             # The phrase must be (nearly) all in the question; the question's other words lower
             # the score more gently, since questions carry context that names no procedure.
             p_covs = np.minimum(matched_all / self._totals[candidates], 1.0)
-            scores = p_covs * np.sqrt(matched_all / q_total) * self._factors[candidates]
+            scores = p_covs * (matched_all / q_total) ** QUESTION_COVERAGE * self._factors[candidates]
             # Every further factor is at most 1: a phrase this weak can never be listed.
             keep = scores >= PRUNE
             candidates, scores, p_covs = candidates[keep], scores[keep], p_covs[keep]
@@ -450,31 +453,51 @@ class ProcedureIndex:
         content = self.strip_facets(" ".join(words)).split()
         return [w for w in content if w not in self.stopwords and w not in self.courtesy]
 
+    def candidates(self, question: str) -> list[tuple[int, Match | None, LearnedMatch | None, list[float]]]:
+        """Every procedure either ranking finds, with its features: phrase score and coverage,
+        learned similarity, variant words the question asks for that it lacks and that it has that
+        the question does not say, whether no name of it shares a word with the question, its
+        margins over the best other candidate in each ranking, and the product of the two scores."""
+        phrase_list = self.phrase_search(question, limit=10)
+        learned_list = self.learned.search(question, limit=10)
+        phrase = {self.by_code[m.procedure.code]: m for m in phrase_list}
+        learned = {m.proc: m for m in learned_list}
+        q_mods = self.variant_words(" ".join(self.rewriter.rewrite(self.spell(fold(question).split()))))
+        top_p = [m.score for m in phrase_list[:2]] + [0.0, 0.0]
+        top_l = [m.score for m in learned_list[:2]] + [0.0, 0.0]
+        out = []
+        for i in sorted(set(phrase) | set(learned)):
+            pm, lm = phrase.get(i), learned.get(i)
+            ps = pm.score if pm else 0.0
+            ls = lm.score if lm else 0.0
+            mods = self.proc_mods[i]
+            other_p = top_p[1] if ps >= top_p[0] else top_p[0]
+            other_l = top_l[1] if ls >= top_l[0] else top_l[0]
+            features = [
+                ps, pm.coverage if pm else 0.0, ls, float(len(q_mods - mods)), float(len(mods - q_mods)),
+                1.0 if pm is None else 0.0, ps - other_p, ls - other_l, ps * ls,
+            ]
+            out.append((i, pm, lm, features))
+        return out
+
     def search(self, question: str, limit: int = 5) -> list[Match]:
         """Procedures for a question, best first, with scores in [0, 1] (not thresholded): a
         national code in the question names its procedure; otherwise the phrase ranking and the
-        learned one (examples) are blended."""
+        learned one (examples) are blended. (A logistic ranker over `candidates`' features, fit on
+        held-out examples, ranked no better and was confident less often: measured, then dropped.)"""
         coded = self._by_code(question)
         if coded is not None:
             return [coded]
-        phrase = {self.by_code[m.procedure.code]: m for m in self.phrase_search(question, limit=10)}
-        learned = {m.proc: m for m in self.learned.search(question, limit=10)}
-        q_mods = self.variant_words(" ".join(self.rewriter.rewrite(self.spell(fold(question).split()))))
         out: list[Match] = []
-        for i in set(phrase) | set(learned):
-            pm, lm = phrase.get(i), learned.get(i)
-            ps = pm.score if pm else 0.0
-            mods = self.proc_mods[i]
-            # Only a variant the question asks for and the procedure lacks marks the learned score
-            # down: its examples say the procedure's own variant in other words ("tăng vốn").
-            ls = lm.score * MISSING_MODIFIER ** len(q_mods - mods) if lm else 0.0
-            # Examples alone, with no word of the procedure's names in the question, are a weaker
-            # sign ("hồ sơ bị trả lại" shares "trả lại" with an example, not the subject).
-            if pm is None:
+        for i, pm, lm, f in self.candidates(question):
+            # Only a variant the question asks for and the procedure lacks marks the learned
+            # score down: its examples say the procedure's own variant in other words.
+            ls = f[2] * MISSING_MODIFIER ** f[3]
+            if pm is None:  # examples alone, no word of its names: a weaker sign
                 ls *= LEARNED_ALONE
-            score = blend(ps, ls)
+            score = blend(f[0], ls)
             coverage = pm.coverage if pm else 0.0
-            if ls >= LEARNED_SURE:  # nearly one of the procedure's own examples: named in full
+            if f[2] >= LEARNED_SURE:  # nearly one of the procedure's own examples: named in full
                 coverage = 1.0
             out.append(Match(self.procedures[i], round(score, 4), round(coverage, 4), lm.case if lm else None))
         out.sort(key=lambda m: (-m.score, m.procedure.code))
@@ -492,13 +515,13 @@ class ProcedureIndex:
 _CODE_RE = re.compile(r"(?<![\d.])([12]\.\d{6})(?![\d])")
 # Learned similarity at which a procedure counts as fully named (the clarifying question is for
 # candidates only partly named).
-LEARNED_SURE = 0.75
+LEARNED_SURE = 1.1
 # The blend: the phrase score where the question names a procedure, raised by the learned
 # similarity where the question describes it in other words.
-BLEND_PHRASE = 0.7
-BLEND_LEARNED = 0.6
+BLEND_PHRASE = 0.8
+BLEND_LEARNED = 0.7
 # The learned similarity's share when no name of the procedure shares a word with the question.
-LEARNED_ALONE = 0.6
+LEARNED_ALONE = 0.8
 
 
 def blend(phrase: float, learned: float) -> float:
