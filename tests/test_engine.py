@@ -444,3 +444,17 @@ def test_a_procedure_of_another_agency_is_answered_as_handled_elsewhere(engine: 
         assert any(e.name.split(" (")[0] in answer.reply.text for e in engine.kb.elsewhere), q
     # A board procedure named in full is still the board's.
     assert top(engine, "thẩm định thiết kế xây dựng") in {p.code for p in engine.kb.procedures}
+
+
+def test_a_negated_procedure_is_not_the_one_asked(engine: Engine) -> None:
+    """"Không phải xin chủ trương" says the project needs no policy approval: the certificate it
+    asks for is the investment registration certificate, not the policy approval."""
+    answer = engine.answer("du an cua em khong phai xin chu truong thi cap IRC mat bao lau", {})
+    assert answer.matches and answer.matches[0].procedure.code == "1.009664"
+    assert "1.009748" not in [m.procedure.code for m in answer.matches[:1]]
+
+
+@pytest.mark.parametrize("question", ["How many times can a construction permit be extended?", "work permit renewed"])
+def test_english_verb_forms_read_like_the_verb(engine: Engine, question: str) -> None:
+    top_code = engine.answer(question, {}).matches[0].procedure.code
+    assert top_code in {"1.013233", "1.014201"}

@@ -25,7 +25,7 @@ from ._text import detect_lang, fold, is_vi_syllable, normalize
 log = logging.getLogger(__name__)
 
 # Below this score no procedure is claimed; the bot says it does not know.
-CONFIDENT = 0.55
+CONFIDENT = 0.5
 # Below this score a likely procedure is asked about ("Có phải bạn hỏi …?"), not answered.
 DIRECT = 0.95
 # …when the second best scores at least this share of the best (0: always).

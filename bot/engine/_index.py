@@ -48,6 +48,8 @@ COMMON_POSTINGS = 300
 UNKNOWN_WEIGHT = 0.35
 # Weight of a phrase's stop words in its total (long names with many of them are barely penalised).
 STOP_WEIGHT = 0.2
+# Words after a negation ("không phải xin …") that do not count towards a procedure's name.
+NEGATION_SCOPE = 4
 # How much the question's other words lower a phrase's score: its coverage of the question to this
 # power (0.5: the square root; lower forgives the context of long messages more).
 QUESTION_COVERAGE = 0.5
@@ -118,11 +120,13 @@ class _Rewriter:
         # Texting spellings ("ko", "dc") last: a longer term that starts with one ("gcn đkđt") wins.
         for word, meant in vocabulary.texting.items():
             table.setdefault((word,), meant.split())
-        # English plurals ("construction permits") rewrite like their singular.
+        # English plurals and verb forms ("construction permits", "extended", "renewing") rewrite
+        # like the word they come from.
         for words, expansion in list(table.items()):
             last = words[-1]
-            if last.isascii() and not is_vi_syllable(last) and not last.endswith("s"):
-                table.setdefault(words[:-1] + (last + "s",), expansion)
+            if last.isascii() and not is_vi_syllable(last) and len(last) > 2 and not last.endswith("s"):
+                for form in _english_forms(last):
+                    table.setdefault(words[:-1] + (form,), expansion)
         self.table = table
         # The second pass leaves out entries whose result contains their own words again.
         self.second = {k: v for k, v in table.items() if " ".join(k) not in " ".join(v)}
@@ -160,6 +164,15 @@ class _Rewriter:
         return out
 
 
+def _english_forms(word: str) -> tuple[str, ...]:
+    """Plural / third person, past and -ing forms of an English word (regular spelling only)."""
+    if word.endswith("e"):
+        return (word + "s", word + "d", word[:-1] + "ing")
+    if word.endswith("y") and len(word) > 3 and word[-2] not in "aeiou":
+        return (word[:-1] + "ies", word[:-1] + "ied", word + "ing")
+    return (word + "s", word + "ed", word + "ing")
+
+
 def procedure_phrases(p: Procedure) -> list[tuple[str, str]]:
     """(kind, text) of every phrase that names a procedure."""
     name = _CODE_SUFFIX_RE.sub("", p.name)
@@ -186,6 +199,8 @@ class ProcedureIndex:
         self.variant_words = VariantWords(vocabulary)
         self.variant_tokens = frozenset(w for m in vocabulary.variants for w in m.split()) | {"cap"}
         self._stripped = tuple(f" {p} " for p in vocabulary.plain_strip)
+        self._negations = tuple(f" {n} " for n in vocabulary.negations)
+        self._negation_words = sorted((tuple(n.split()) for n in vocabulary.negations), key=len, reverse=True)
         self.rewriter = _Rewriter(kb.glossary, vocabulary)
         self.courtesy = vocabulary.courtesy
         self.by_code = {p.code: i for i, p in enumerate(self.procedures)}
@@ -296,11 +311,30 @@ class ProcedureIndex:
         """The folded forms of a question that are matched: as typed, and rewritten to official
         Vietnamese wording; both with typos corrected."""
         words = self.spell(fold(question).split())
-        rewritten = self._correct(self.rewriter.rewrite(words))
-        plain = self._correct(self.words(" ".join(words)))
+        rewritten = self._unnegated(self._correct(self.rewriter.rewrite(words)))
+        plain = self._unnegated(self._correct(self.words(" ".join(words))))
         out = [" ".join(rewritten)]
         if plain != rewritten:
             out.append(" ".join(plain))
+        return out
+
+    def _unnegated(self, words: list[str]) -> list[str]:
+        """The words without a negation and the NEGATION_SCOPE words after it."""
+        if not self._negations:
+            return words
+        text = f" {' '.join(words)} "
+        if not any(n in text for n in self._negations):
+            return words
+        out: list[str] = []
+        i = 0
+        while i < len(words):
+            for n in self._negation_words:
+                if tuple(words[i : i + len(n)]) == n:
+                    i += len(n) + NEGATION_SCOPE
+                    break
+            else:
+                out.append(words[i])
+                i += 1
         return out
 
     def words(self, question: str) -> list[str]:

@@ -56,6 +56,7 @@ class Vocabulary:
     facets: dict[str, tuple[str, ...]] = field(default_factory=dict)
     strip: tuple[str, ...] = ()
     context: tuple[str, ...] = ()
+    negations: tuple[str, ...] = ()
     intents: dict[str, tuple[str, ...]] = field(default_factory=dict)
     out_of_scope: tuple[OutOfScope, ...] = ()
     english_words: frozenset[str] = frozenset()
@@ -112,7 +113,7 @@ def matches(pattern: re.Pattern[str] | None, folded: str) -> bool:
 
 VOCABULARY_FIELDS = {
     "classes", "texting", "synonyms", "variants", "not_variants", "stopwords", "courtesy", "facets",
-    "strip", "context", "intents", "out_of_scope", "english_words", "english_ambiguous",
+    "strip", "context", "negations", "intents", "out_of_scope", "english_words", "english_ambiguous",
 }
 
 
@@ -248,6 +249,7 @@ def read_vocabulary(data: Any, c: _Checker) -> Vocabulary | None:
         not_variants=phrases(d.get("not_variants"), ("not_variants",)),
         stopwords=stopwords, courtesy=words(d.get("courtesy"), ("courtesy",)),
         facets=facets, strip=phrases(d.get("strip"), ("strip",)), context=phrases(d.get("context"), ("context",)),
+        negations=phrases(d.get("negations"), ("negations",)),
         intents=intents, out_of_scope=tuple(topics),
         english_words=words(d.get("english_words"), ("english_words",)),
         english_ambiguous=words(d.get("english_ambiguous"), ("english_ambiguous",)), file=c.file,
