@@ -454,7 +454,6 @@ def test_a_negated_procedure_is_not_the_one_asked(engine: Engine) -> None:
     assert "1.009748" not in [m.procedure.code for m in answer.matches[:1]]
 
 
-@pytest.mark.parametrize("question", ["How many times can a construction permit be extended?", "work permit renewed"])
-def test_english_verb_forms_read_like_the_verb(engine: Engine, question: str) -> None:
-    top_code = engine.answer(question, {}).matches[0].procedure.code
-    assert top_code in {"1.013233", "1.014201"}
+def test_english_verb_forms_read_like_the_verb(engine: Engine) -> None:
+    answer = engine.answer("How many times can a construction permit be extended?", {})
+    assert answer.matches[0].procedure.code == "1.013233"

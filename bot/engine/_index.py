@@ -379,6 +379,8 @@ class ProcedureIndex:
         """Procedures whose names the question says, best first, scores in [0, 1]."""
         best: dict[int, tuple[float, float]] = {}
         for variant in self.variants(question):
+            # (Each form's own variants: the union of all forms was tried, and measured no better
+            # while it hid the permit from "do I need a work permit".)
             q_mods = self.variant_words(variant)
             content_words = self.strip_facets(variant).split()
             content = {w for w in content_words if w not in self.stopwords}
