@@ -115,7 +115,7 @@ BROKEN = """\
   where: C
   board_needs: D
   board_needs_en: D
-  time: {value: 5, unit: weeks, text: 5 tuần}
+  time: {value: 5, unit: weeks, text: 5 tuần, text_en: 5 weeks}
   source_url: https://example.org/a
   verified: 2026-01-01
 """

@@ -61,8 +61,17 @@ def _copies(doc: dict[str, Any]) -> int:
     return int(doc.get("copies", 0))
 
 
+def _english(value: Any) -> Any:
+    """Every 'TODO: English' placeholder of a draft written in, as a translator would."""
+    if isinstance(value, dict):
+        return type(value)({k: _english(v) for k, v in value.items()})
+    if isinstance(value, list):
+        return type(value)(_english(v) for v in value)
+    return "English text" if value == "TODO: English" else value
+
+
 def _fill_todos(draft: Draft, online_level: str = "toàn trình") -> Draft:
-    data = dict(draft.data)
+    data = _english(dict(draft.data))
     data["name_en"] = "Imported procedure"
     data["online_level"] = online_level
     data["verified"] = date.today().isoformat()
@@ -128,7 +137,7 @@ def test_investment_certificate_times_fees_channels(sample: dict[str, dict[str, 
     assert times == [(10, "working_days"), (5, "working_days"), (5, "working_days"), (10, "working_days")]
     assert draft.data["cases"][1]["time"]["text"] == "05 ngày làm việc kể từ ngày nhận được hồ sơ hợp lệ"
     for case in draft.data["cases"]:
-        assert case["fees"] == [{"amount": 0, "text": "Miễn phí"}]
+        assert case["fees"] == [{"amount": 0, "text": "Miễn phí", "text_en": "TODO: English"}]
         assert list(case["channels"]) == ["online", "in_person", "post"]
         assert len(case["steps"]) == 2
     assert draft.data["cases"][3]["steps"][0].startswith("Nhà đầu tư nhận chuyển nhượng nộp 01 bộ hồ sơ")
@@ -185,7 +194,7 @@ def test_construction_permit(sample: dict[str, dict[str, Any]]) -> None:
         assert c["time"]["text"] == "20 ngày kể từ ngày nhận đủ hồ sơ hợp lệ"
         assert len(c["steps"]) == 5
         # 'Miễn phí (Theo quy định của Hội đồng nhân dân cấp tỉnh)': no amount, the text kept
-        assert c["fees"] == [{"text": "Miễn phí (Theo quy định của Hội đồng nhân dân cấp tỉnh.)"}]
+        assert c["fees"] == [{"text": "Miễn phí (Theo quy định của Hội đồng nhân dân cấp tỉnh.)", "text_en": "TODO: English"}]
     assert any("unit taken from the steps" in w for w in draft.warnings)
     assert any("Hội đồng nhân dân" in w and "amount left empty" in w for w in draft.warnings)
     assert "lấy từ trình tự thực hiện: “20 ngày" in draft.data["notes"]
@@ -313,8 +322,9 @@ def test_draft_yaml_is_friendly_and_round_trips(sample: dict[str, dict[str, Any]
     assert "form: {code: Mẫu I.1.1}" in text
     keys = [line.split(":")[0] for line in lines if line and not line.startswith(("#", " ", "-"))]
     assert keys == [
-        "code", "name", "name_en", "aliases", "field", "agency", "online_level", "cases", "conditions",
-        "result", "legal_basis", "source_url", "publish_decision", "verified",
+        "code", "name", "name_en", "aliases", "field", "agency", "agency_en", "online_level", "cases",
+        "conditions", "conditions_en", "result", "result_en", "legal_basis", "source_url", "publish_decision",
+        "verified",
     ]
     loaded = yaml.safe_load(text)
     assert loaded["code"] == "1.009664"

@@ -27,17 +27,21 @@ name: Thủ tục cấp Giấy chứng nhận đăng ký đầu tư
 name_en: Issuance of an Investment Registration Certificate
 field: Đầu tư tại Việt Nam
 agency: Ban Quản lý các khu công nghiệp
+agency_en: The industrial parks management board
 online_level: một phần
 cases:
   - name: Trường hợp chung
+    name_en: General case
     steps: [Nộp hồ sơ, Nhận kết quả]
+    steps_en: [File the dossier, Collect the result]
     documents:
       - name: Văn bản đề nghị thực hiện dự án đầu tư
+        name_en: Written request to carry out the investment project
         form: {code: Mẫu I.1.1}
         originals: 1
-      - {name: Tài liệu về tư cách pháp lý của nhà đầu tư, originals: 0, copies: 1}
-    time: {value: 10, unit: working_days, text: 10 ngày làm việc}
-    fees: [{amount: 0, text: Miễn phí}]
+      - {name: Tài liệu về tư cách pháp lý của nhà đầu tư, name_en: Documents on the investor's legal status, originals: 0, copies: 1}
+    time: {value: 10, unit: working_days, text: 10 ngày làm việc, text_en: 10 working days}
+    fees: [{amount: 0, text: Miễn phí, text_en: Free of charge}]
     channels: [online, in_person, post]
 legal_basis: [Luật Đầu tư số 143/2025/QH15, Nghị định số 96/2026/NĐ-CP]
 source_url: https://dichvucong.gov.vn/thu-tuc-hanh-chinh/019d2bfc-9b2b-704e-949a-cf853f064364

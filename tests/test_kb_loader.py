@@ -23,17 +23,21 @@ name_en: Issuance of an Investment Registration Certificate
 aliases: [GCNĐKĐT, IRC]
 field: Đầu tư tại Việt Nam
 agency: Ban Quản lý các khu công nghiệp
+agency_en: The industrial parks management board
 online_level: một phần
 cases:
   - name: Trường hợp chung
+    name_en: General case
     steps: [Nộp hồ sơ, Nhận kết quả]
+    steps_en: [File the dossier, Collect the result]
     documents:
       - name: Văn bản đề nghị
+        name_en: Written request
         form: {code: Mẫu I.1.1}
         originals: 1
-      - {name: Bản sao hợp đồng, originals: 0, copies: 1}
-    time: {value: 10, unit: working_days, text: 10 ngày làm việc}
-    fees: [{amount: 0, text: Miễn phí}]
+      - {name: Bản sao hợp đồng, name_en: Copy of the contract, originals: 0, copies: 1}
+    time: {value: 10, unit: working_days, text: 10 ngày làm việc, text_en: 10 working days}
+    fees: [{amount: 0, text: Miễn phí, text_en: Free of charge}]
     channels: [online, in_person, post]
 legal_basis: [Luật Đầu tư số 143/2025/QH15]
 source_url: https://dichvucong.gov.vn/thu-tuc-hanh-chinh/x
@@ -106,7 +110,7 @@ def test_every_problem_is_reported_with_file_entry_field_and_line(tmp_path: Path
 
 def test_missing_required_fields_and_empty_cases(tmp_path: Path) -> None:
     text = GOOD.replace("name_en: Issuance of an Investment Registration Certificate\n", "")
-    text = text.replace("    time: {value: 10, unit: working_days, text: 10 ngày làm việc}\n", "")
+    text = text.replace("    time: {value: 10, unit: working_days, text: 10 ngày làm việc, text_en: 10 working days}\n", "")
     _, problems = check_knowledge(make_kb(tmp_path, {"procedures/a.yaml": text}))
     fields = {p.field for p in problems}
     assert "name_en" in fields and "cases[0].time" in fields
@@ -193,7 +197,7 @@ def test_importer_placeholders_fail_validation(tmp_path: Path) -> None:
 
 def test_a_case_may_say_the_record_fixes_no_time_limit(tmp_path: Path) -> None:
     text = GOOD.replace(
-        "    time: {value: 10, unit: working_days, text: 10 ngày làm việc}",
+        "    time: {value: 10, unit: working_days, text: 10 ngày làm việc, text_en: 10 working days}",
         "    time: {text: Hồ sơ công bố không nêu thời hạn, text_en: The published record fixes no time limit}",
     )
     kb = load_knowledge(make_kb(tmp_path, {"procedures/a.yaml": text}))
@@ -203,6 +207,6 @@ def test_a_case_may_say_the_record_fixes_no_time_limit(tmp_path: Path) -> None:
         "text_en": "The published record fixes no time limit",
     }
     # A value without its unit (or the reverse) is still an error.
-    half = GOOD.replace("{value: 10, unit: working_days, text: 10 ngày làm việc}", "{value: 10, text: 10 ngày}")
+    half = GOOD.replace("{value: 10, unit: working_days, text: 10 ngày làm việc, text_en: 10 working days}", "{value: 10, text: 10 ngày, text_en: 10 days}")
     _, problems = check_knowledge(make_kb(tmp_path / "b", {"procedures/a.yaml": half}))
     assert [p.field for p in problems] == ["cases[0].time.unit"]

@@ -165,12 +165,15 @@ name: Cấp giấy phép lao động (thử)
 name_en: Work permit (test)
 field: Việc làm
 agency: Ban Quản lý
+agency_en: The management board
 online_level: một phần
 cases:
   - name: Cấp mới
+    name_en: New permit
     steps: [Nộp hồ sơ]
-    documents: [{name: Đơn đề nghị}]
-    time: {value: 10, unit: working_days, text: 10 ngày làm việc}
+    steps_en: [File the dossier]
+    documents: [{name: Đơn đề nghị, name_en: Application}]
+    time: {value: 10, unit: working_days, text: 10 ngày làm việc, text_en: 10 working days}
     channels: [online, in_person]
 legal_basis: [Nghị định 219/2025/NĐ-CP]
 source_url: https://dichvucong.gov.vn/thu-tuc

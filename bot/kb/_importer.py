@@ -29,6 +29,9 @@ __all__ = ["Draft", "parse_record", "draft_yaml", "run_import", "read_records", 
 
 TODO = "TODO"
 NAME_EN_TODO = "TODO: English name"
+# The English text of every other public field (agency_en, a case's name_en and steps_en, a
+# document's name_en, a time's or fee's text_en…): a person translates it.
+ENGLISH_TODO = "TODO: English"
 NO_INFO = {"", "không có thông tin", "không", "không có", "không quy định", "--", "-"}
 CODE_RE = re.compile(r"^\d\.\d{6}$")
 
@@ -1250,7 +1253,42 @@ def parse_record(record: dict[str, Any]) -> Draft:
     for key in ("conditions", "result", "publish_decision", "notes"):
         if data[key] is None:
             del data[key]
-    return Draft(code=code, data=data, warnings=list(dict.fromkeys(warnings)))
+    return Draft(code=code, data=english_todos(data), warnings=list(dict.fromkeys(warnings)))
+
+
+def _with_after(d: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """`d` (of the same class: a FlowMap stays one) with `after[key]` placed right after each key."""
+    out = type(d)() if isinstance(d, dict) else {}
+    for key, value in d.items():
+        out[key] = value
+        for new_key, new_value in after.get(key, {}).items():
+            if new_key not in d:
+                out[new_key] = new_value
+    return out
+
+
+def english_todos(data: dict[str, Any]) -> dict[str, Any]:
+    """The draft with an English placeholder beside every public Vietnamese text (`tthc-bot kb
+    check` requires them): agency_en, conditions_en, result_en; each case's name_en and steps_en
+    (one per step); each document's name_en; time and fee text_en (and fee name_en, exempt_en)."""
+    def en(d: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
+        return _with_after(d, {k: {k + "_en": ENGLISH_TODO} for k in keys if d.get(k)})
+
+    cases = []
+    for case in data.get("cases") or []:
+        c = en(case, ("name",))
+        if case.get("steps"):
+            c = _with_after(c, {"steps": {"steps_en": [ENGLISH_TODO for _ in case["steps"]]}})
+        c["documents"] = [en(doc, ("name",)) if isinstance(doc, dict) else doc for doc in case.get("documents") or []]
+        if isinstance(case.get("time"), dict):
+            c["time"] = en(case["time"], ("text",))
+        if case.get("fees"):
+            c["fees"] = [en(fee, ("name", "text", "exempt")) for fee in case["fees"]]
+        cases.append(c)
+    out = en(data, ("agency", "conditions", "result"))
+    if "cases" in out:
+        out["cases"] = cases
+    return out
 
 
 def _strip_case_parts(text: str) -> str:
@@ -1302,8 +1340,8 @@ def draft_yaml(draft: Draft) -> str:
     head = [
         f"# DRAFT imported from the national portal record {draft.code}: {draft.name}",
         "# Check every field by hand against the source before moving this file into knowledge/procedures/.",
-        f"# Fill in every TODO ({', '.join(_todo_fields(draft))}{', …' if _has_other_todo(draft) else ''}); "
-        "`tthc-bot kb check` fails until then.",
+        f"# Fill in every TODO ({', '.join(_todo_fields(draft))}{', …' if _has_other_todo(draft) else ''}) "
+        f"and write each English text where it says {ENGLISH_TODO!r}; `tthc-bot kb check` fails until then.",
     ]
     if draft.warnings:
         head.append(f"# The importer could not read everything ({len(draft.warnings)} warning(s)):")
@@ -1411,6 +1449,7 @@ def run_import(file: Path, codes: list[str], out: Path) -> int:
     drafted = len(selected) - failed
     print(
         f"{drafted} draft(s) written to {out}, {total_warnings} warning(s); "
-        "every draft needs its TODO fields (name_en, verified and, for crawled pages, online_level) filled in."
+        "every draft needs its TODO fields (name_en, verified and, for crawled pages, online_level) and "
+        "its English texts (every other TODO: English) filled in."
     )
     return 1 if missing or failed else 0

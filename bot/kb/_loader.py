@@ -41,9 +41,6 @@ from ._model import (
 from ._vocabulary import Vocabulary, read_vocabulary
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: several times faster
-# Every public Vietnamese text of the knowledge has its English text beside it (`<field>_en`):
-# a missing one is a problem `tthc-bot kb check` names by file, entry and field.
-ENGLISH_REQUIRED = False
 CODE_RE = re.compile(r"^\d\.\d{6}$")
 URL_RE = re.compile(r"^https?://\S+$")
 
@@ -217,8 +214,9 @@ class _Checker:
 
     def english(self, d: dict[str, Any], key: str, path: tuple[Any, ...], vi: str | None) -> str:
         """The English text `key` (e.g. name_en) of the Vietnamese text `vi` read from the same
-        mapping: required when `vi` is given (a user reading English sees every public text in
-        English); an English text without its Vietnamese one is a problem too."""
+        mapping: required when `vi` is given (every public text of the knowledge has its English
+        text beside it, `<field>_en`: a user reading English sees it); an English text without its
+        Vietnamese one is a problem too."""
         base = key.removesuffix("_en")
         if not vi:
             if d.get(key) not in (None, "", []):
@@ -226,7 +224,7 @@ class _Checker:
             return ""
         n = len(self.problems)
         value = self.text(d, key, path, required=False)
-        if value is None and len(self.problems) == n and ENGLISH_REQUIRED:
+        if value is None and len(self.problems) == n:
             self.problem(path + (key,), f"is required: the English text of {base}")
         return value or ""
 
@@ -242,8 +240,7 @@ class _Checker:
         if len(self.problems) > n:
             return values
         if not values:
-            if ENGLISH_REQUIRED:
-                self.problem(path + (key,), f"is required: the English text of {base}, one item per item of {base}")
+            self.problem(path + (key,), f"is required: the English text of {base}, one item per item of {base}")
         elif len(values) != len(vi):
             self.problem(path + (key,), f"has {len(values)} item(s) but {base} has {len(vi)}: give one English text per item of {base}")
         return values
@@ -347,7 +344,7 @@ def _read_procedure(data: Any, c: _Checker, today: date) -> Procedure | None:
 
     def read_document(value: Any, path: tuple[Any, ...]) -> Document | None:
         if isinstance(value, str):
-            if ENGLISH_REQUIRED and value.strip():
+            if value.strip():
                 c.problem(path, "is a plain text: write the document as a mapping with name and name_en "
                           "(its English text)")
             return Document(nfc(value.strip())) if value.strip() else None

@@ -37,6 +37,7 @@ from ._importer import (
     case_heading,
     clean,
     clean_lines,
+    english_todos,
     group_cases,
     is_no_info,
     parse_conditions,
@@ -367,4 +368,4 @@ def parse_portal_record(record: dict[str, Any]) -> Draft:
     for key in ("conditions", "result", "publish_decision", "record_date", "notes"):
         if data[key] is None:
             del data[key]
-    return Draft(code=code, data=data, warnings=list(dict.fromkeys(warnings)))
+    return Draft(code=code, data=english_todos(data), warnings=list(dict.fromkeys(warnings)))
