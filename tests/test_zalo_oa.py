@@ -295,3 +295,37 @@ def test_signature_is_the_documented_sha256() -> None:
     body = b'{"a":1}'
     expected = hashlib.sha256(b"app" + body + b"123" + b"key").hexdigest()
     assert signature("app", body, "123", "key") == expected
+
+
+async def test_two_replicas_refresh_the_single_use_token_once(aiohttp_server: Any) -> None:
+    """Both replicas find the access token expired at the same moment: one refreshes (under the
+    storage's lock across replicas), the other reads the new pair back; the single-use refresh
+    token is sent once, and both end with the same working token."""
+    import aiohttp
+    from pgtest import fresh_schema
+
+    from bot.channels._zalo_oa import ZaloOATokens
+
+    fake = FakeZalo(valid_access="never-given", refresh_token="refresh-0")
+    slow = fake.access_token
+
+    async def slow_refresh(request: web.Request) -> web.Response:
+        await asyncio.sleep(0.3)  # long enough for the other replica to ask meanwhile
+        return await slow(request)
+
+    fake.access_token = slow_refresh  # type: ignore[method-assign]
+    fake.app = web.Application()
+    fake.app.router.add_post("/v4/oa/access_token", fake.access_token)
+    server = await aiohttp_server(fake.app)
+    settings = settings_for(str(server.make_url("")).rstrip("/"), access="expired-access")
+    with fresh_schema() as url:
+        a, b = Storage(url), Storage(url)
+        try:
+            tokens = [ZaloOATokens(settings, a, a), ZaloOATokens(settings, b, b)]
+            async with aiohttp.ClientSession() as http:
+                got = await asyncio.gather(*(t.refresh(http, stale="expired-access") for t in tokens))
+        finally:
+            a.close()
+            b.close()
+    assert fake.refreshes == 1 and fake.errors == []
+    assert got[0] == got[1] == fake.valid_access
