@@ -43,11 +43,10 @@ OWN_SETS = [SHARED / "eval" / "dev_questions.yaml"] + [
     ROOT / "bench" / f"questions_{n}.yaml" for n in ("more", "fresh", "unseen", "blind")
 ]
 GRID: dict[str, list[float]] = {
-    "BLEND_LEARNED": [0.7],
     "CONFIDENT": [0.45, 0.5, 0.55],
     "DIRECT": [0.9, 0.95],
-    "DIRECT_GAP": [0.0, 0.5, 0.7],
-    "CLOSE": [0.6, 0.75],
+    "DIRECT_GAP": [0.5, 0.7],
+    "CLOSE": [0.6],
 }
 HOME = {"BLEND_PHRASE": _index, "BLEND_LEARNED": _index, "LEARNED_ALONE": _index, "UNKNOWN_IDF": _learned,
         "QUESTION_COVERAGE": _index, "LEARNED_SURE": _index, "CONFIDENT": _engine, "SURE_MARGIN": _engine,

@@ -26,8 +26,9 @@ def register(sub: Any) -> None:
 
 
 def load_engine() -> Any:
-    """The engine on the configured knowledge, with dossier lookups when the database file
-    exists (`tthc-bot demo-data` makes one); exits listing the problems if knowledge is broken."""
+    """The engine on the configured knowledge, with dossier lookups when the database exists (a
+    PostgreSQL URL, or an SQLite file `tthc-bot demo-data` made); exits listing the problems if
+    knowledge is broken."""
     from pathlib import Path
 
     from ..config import Settings
@@ -36,7 +37,9 @@ def load_engine() -> Any:
 
     settings = Settings.from_env()
     storage = None
-    if Path(settings.db).exists():
+    from ..storage import is_postgres
+
+    if is_postgres(settings.db) or Path(settings.db).exists():
         from ..storage import Storage
 
         storage = Storage(settings.db)
