@@ -32,7 +32,7 @@ CHAR_N = 4
 SECOND_WEIGHT = 0.25
 # A question's word that no text uses weighs this share of the rarest word's weight: it is what the
 # question is about that no procedure covers ("gia hạn giấy phép kinh doanh rượu": "rượu").
-UNKNOWN_IDF = 0.8
+UNKNOWN_IDF = 0.6
 # Texts of these kinds: official names weigh a little more than one example.
 KIND_WEIGHT = {"name": 1.0, "alias": 1.0, "en": 1.0, "example": 1.0, "case": 0.9}
 
