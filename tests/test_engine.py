@@ -457,3 +457,27 @@ def test_a_negated_procedure_is_not_the_one_asked(engine: Engine) -> None:
 def test_english_verb_forms_read_like_the_verb(engine: Engine) -> None:
     answer = engine.answer("How many times can a construction permit be extended?", {})
     assert answer.matches[0].procedure.code == "1.013233"
+
+
+def test_a_yes_to_is_this_the_procedure_answers_it_and_follow_ups_stay_on_it(engine: Engine) -> None:
+    state: dict[str, Any] = {}
+    first = engine.answer("em chao anh chi, cong ty em la DN FDI trong KCN, muon xin giay phep lao dong "
+                          "cho chuyen gia Han Quoc thi can giay to gi a", state)
+    assert first.matches and first.matches[0].procedure.code == "1.014199"
+    if first.reply.text.startswith("Có phải"):
+        yes = engine.answer("dung roi", state)
+        assert yes.intent == "documents" and [m.procedure.code for m in yes.matches] == ["1.014199"]
+    fee = engine.answer("con le phi thi sao", state)
+    assert fee.intent == "fee" and fee.matches[0].procedure.code == "1.014199"
+    # A facet alone names no other agency's procedure.
+    later = engine.answer("mat bao lau", state)
+    assert later.intent == "time" and later.matches[0].procedure.code == "1.014199"
+
+
+def test_a_number_picks_an_option_of_the_question_back(engine: Engine) -> None:
+    state: dict[str, Any] = {}
+    asked = engine.answer("thủ tục cấp giấy chứng nhận đăng ký đầu tư", state)
+    if asked.reply.text.startswith("Bạn muốn hỏi"):
+        codes = [b.action.split(":")[1] for b in asked.reply.buttons]
+        picked = engine.answer("2", state)
+        assert [m.procedure.code for m in picked.matches] == [codes[1]]

@@ -151,6 +151,11 @@ class Engine:
         pending = state.get("pending") or {}
         if pending.get("kind") == "secret" and self._looks_like_secret(q):
             return self._lookup(q, pending["code"], state, lang, chat)
+        if pending.get("kind") == "choose":
+            chosen = self._chosen(q, pending)
+            if chosen is not None:
+                p = self.by_code[chosen]
+                return self._facet(q, pending.get("facet", "procedure"), p, [Match(p, 1.0)], state, lang)
         if pending.get("kind") == "roadmap":
             step = self.roadmap.typed(q, state, lang)
             if step is not None:
@@ -268,6 +273,17 @@ class Engine:
         if found and found[0].score >= CONFIDENT and found[0].procedure.code != last.code:
             if self.index.variant_words(" ".join(self.index.rewriter.rewrite(words))):
                 return found[0]
+        return None
+
+    def _chosen(self, q: str, pending: dict[str, Any]) -> str | None:
+        """The option a reply to "which procedure do you mean?" picks: its number ("2"), or a yes
+        ("có", "đúng rồi", "yes") when one option was offered."""
+        codes = [c for c in pending.get("codes", []) if c in self.by_code]
+        folded = self.folded(q)
+        if folded.isdigit() and folded.isascii() and 1 <= int(folded) <= len(codes):
+            return codes[int(folded) - 1]
+        if len(codes) == 1 and len(folded.split()) <= 4 and self.intents.is_yes(folded):
+            return codes[0]
         return None
 
     def _asked_variants(self, q: str) -> frozenset[str]:
@@ -406,6 +422,9 @@ class Engine:
         state["pending"] = {"kind": "choose", "codes": [m.procedure.code for m in close], "facet": facet}
         if len(close) == 1:
             head = "Có phải bạn hỏi về thủ tục này?" if lang == "vi" else "Is this the procedure you mean?"
+            # A follow-up ("còn lệ phí?") is about it unless the user says otherwise.
+            state["last"] = close[0].procedure.code
+            state["last_score"] = close[0].score
         else:
             head = "Bạn muốn hỏi thủ tục nào?" if lang == "vi" else "Which procedure do you mean?"
         lines = [head] + [f"{i}. {_display_name(m.procedure, lang, 200)} ({m.procedure.code})" for i, m in enumerate(close, 1)]
@@ -615,6 +634,9 @@ class Engine:
         `strict`: every word of the question in that text, and the texts nearly alike."""
         fq = fold(q)
         words = self._faq_words(fq)
+        # It must say what it is about, not only what is asked ("mất bao lâu" names nothing).
+        if not self._faq_words(self.index.strip_facets(fq)):
+            return None
         best, best_score = None, 0.0
         for entry, texts in entries:
             for candidate, candidate_words in texts:

@@ -67,6 +67,10 @@ class IntentRules:
                 return name
         return None
 
+    def is_yes(self, folded: str) -> bool:
+        """True when a short reply says yes ("có", "đúng rồi", "yes")."""
+        return matches(self.intents["affirm"], folded)
+
     def is_thanks(self, folded: str) -> bool:
         """True when a message thanks the bot."""
         return matches(self.intents["thanks"], folded)

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from ._loader import _Checker
 
 FACET_ORDER = ("level", "time", "fee", "legal", "where", "documents")
-INTENT_NAMES = ("status", "roadmap", "contact", "greeting", "thanks")
+INTENT_NAMES = ("status", "roadmap", "contact", "greeting", "thanks", "affirm")
 GAP = "…"
 LONG_GAP = "……"
 _CLASS_RE = re.compile(r"\{([a-z_]+)\}")
