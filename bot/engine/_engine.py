@@ -152,9 +152,9 @@ class Engine:
         if pending.get("kind") == "secret" and self._looks_like_secret(q):
             return self._lookup(q, pending["code"], state, lang, chat)
         if pending.get("kind") == "choose":
-            chosen = self._chosen(q, pending)
-            if chosen is not None:
-                p = self.by_code[chosen]
+            picked = self._chosen(q, pending)
+            if picked is not None:
+                p = self.by_code[picked]
                 return self._facet(q, pending.get("facet", "procedure"), p, [Match(p, 1.0)], state, lang)
         if pending.get("kind") == "roadmap":
             step = self.roadmap.typed(q, state, lang)
