@@ -12,6 +12,7 @@ from . import __version__
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser, with every feature's sub-commands."""
     from . import _ops_cli as ops_cli
+    from .console import _cli as console_cli
     from .dossiers import _cli as dossiers_cli
     from .engine import _cli as engine_cli
     from .guide import _cli as guide_cli
@@ -23,7 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"tthc-bot {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for feature in (engine_cli, kb_cli, dossiers_cli, guide_cli, ops_cli):
+    for feature in (engine_cli, kb_cli, dossiers_cli, guide_cli, ops_cli, console_cli):
         feature.register(sub)
     config = sub.add_parser("config", help="list every setting (environment variable), its value and meaning")
     config.set_defaults(func=_config)

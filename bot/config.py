@@ -67,6 +67,8 @@ class Settings:
     telegram_bot_username: str = _setting("TELEGRAM_BOT_USERNAME", "", "The bot's Telegram username (without @), for t.me links and QR codes")
     zalo_oa_link: str = _setting("ZALO_OA_LINK", "", "Link that opens the board's Zalo OA (default: https://zalo.me/<ZALO_OA_ID>), for QR codes")
     handover_chat: str = _setting("TTHC_HANDOVER_CHAT", "", "Staff chat (channel:chat_id, e.g. telegram:-1001234567890) for handovers and complaints; default: the first of TTHC_STAFF_CHATS")
+    # Staff console (/staff/, bot/console).
+    staff_secret: str = _setting("TTHC_STAFF_SECRET", "", "Key of the staff console's encrypted session cookies (any long random text, the same on every replica); default: one generated and kept in the database", secret=True)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:

@@ -10,7 +10,8 @@ share. Both run the same repositories, one module each:
 - `_chats`: conversation state, messages for web-chat sessions, the inbox of webhook events
   already handled, rate limits;
 - `_guide`: unanswered questions, votes, complaints, handover to staff;
-- `_ops`: health, backups, leadership and named locks across replicas.
+- `_ops`: health, backups, leadership and named locks across replicas;
+- `_staff`: staff console accounts, login attempts, the audit of staff actions, server secrets.
 
 The schema grows through `MIGRATIONS` (bot/storage/_migrations.py), one list for both databases,
 applied on start and by `tthc-bot db migrate`. Timestamps are ISO 8601 text in Vietnam time
@@ -27,6 +28,7 @@ from ._guide import GuideRepository
 from ._migrations import MIGRATIONS, Migration, Schema
 from ._ops import OpsRepository
 from ._outbox import OPEN_STATES, OutboxRepository
+from ._staff import StaffRepository
 from ._time import VN_TZ, from_iso, iso, iso_us
 
 __all__ = [
@@ -35,6 +37,7 @@ __all__ = [
 ]
 
 
-class Storage(DossierRepository, OutboxRepository, ChatRepository, GuideRepository, OpsRepository):
+class Storage(DossierRepository, OutboxRepository, ChatRepository, GuideRepository, OpsRepository,
+              StaffRepository):
     """The database (SQLite or PostgreSQL). One instance per process; safe to share between
     threads."""

@@ -253,6 +253,48 @@ def _m7_replicas(db: Schema) -> None:
 
 MIGRATIONS.append(Migration(7, "rate limits shared by replicas", _m7_replicas))
 
+
+def _m8_staff(db: Schema) -> None:
+    # The staff console (bot/console): accounts with argon2 password hashes, login attempts (5
+    # wrong in 15 minutes lock the account), an audit of every staff action, and named secrets
+    # the server generates once (the session cookie key when TTHC_STAFF_SECRET is not set).
+    for sql in (
+        """CREATE TABLE staff_accounts (
+            username TEXT PRIMARY KEY,
+            password_hash TEXT NOT NULL,      -- argon2id
+            role TEXT NOT NULL,               -- admin or officer
+            department TEXT,
+            disabled INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )""",
+        """CREATE TABLE staff_logins (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            username TEXT NOT NULL,
+            at TEXT NOT NULL,
+            ok INTEGER NOT NULL,
+            client TEXT
+        )""",
+        "CREATE INDEX staff_logins_user ON staff_logins(username, at)",
+        """CREATE TABLE staff_audit (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            at TEXT NOT NULL,
+            username TEXT NOT NULL,
+            action TEXT NOT NULL,
+            detail TEXT
+        )""",
+        "CREATE INDEX staff_audit_at ON staff_audit(at)",
+        """CREATE TABLE server_secrets (
+            name TEXT PRIMARY KEY,
+            value TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        )""",
+    ):
+        db.execute(sql)
+
+
+MIGRATIONS.append(Migration(8, "staff console: accounts, logins, audit, server secrets", _m8_staff))
+
 SCHEMA_TABLE = (
     "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
 )

@@ -227,6 +227,9 @@ def create_app(settings: Settings | None = None, engine: Any | None = None, stor
     from ._inbox import add_routes as add_inbox_routes
 
     add_inbox_routes(app)
+    from ..console import setup_console
+
+    setup_console(app)
     from ..channels import setup_channels
 
     setup_channels(app, settings)

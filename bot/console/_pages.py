@@ -1,0 +1,303 @@
+"""The console's routes: login, Today, a dossier's history, Figures (+ CSV / XLSX), Questions to
+teach, the audit. Reads and writes go through the Storage (on a worker thread: argon2, reports
+and the knowledge reload are CPU or I/O heavy)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import aiohttp_jinja2
+from aiohttp import web
+from aiohttp_session import get_session, new_session
+
+from ..web._keys import ENGINE, SETTINGS, STORAGE
+from ._auth import check_login, csrf_ok, new_csrf
+
+log = logging.getLogger("bot.console")
+STATIC = Path(__file__).parent / "static"
+#: No script at all; styles and pictures from the console itself; forms post only here.
+CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+       "frame-ancestors 'none'; base-uri 'none'")
+LOGIN = "/staff/login"
+PUBLIC = {LOGIN}
+MAX_SPAN = 400  # days a report may cover
+CALENDAR: web.AppKey[Any] = web.AppKey("console_calendar")
+#: The logged-in account (a row of staff_accounts) and the session, on each request.
+STAFF: web.RequestKey[Any] = web.RequestKey("staff", object)
+SESSION: web.RequestKey[Any] = web.RequestKey("staff_session", object)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def now() -> datetime:
+    from ..workdays import now_vn
+
+    return now_vn()
+
+
+def _storage(request: web.Request) -> Any:
+    return request.config_dict[STORAGE]
+
+
+def _client(request: web.Request) -> str:
+    from ..web._runtime import RUNTIME
+
+    runtime = request.config_dict.get(RUNTIME)
+    return runtime.client_ip(request) if runtime is not None else (request.remote or "")
+
+
+def _calendar(request: web.Request) -> Any:
+    return request.app[CALENDAR]
+
+
+async def audit(request: web.Request, action: str, detail: str = "") -> None:
+    account = request.get(STAFF) or {}
+    await asyncio.to_thread(_storage(request).add_audit, now(), account.get("username", "-"), action, detail)
+
+
+@web.middleware
+async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """The login wall and the CSRF check; the console's own security headers."""
+    if request.path.startswith("/staff/static/"):
+        return await handler(request)
+    session = await get_session(request)
+    user = session.get("user")
+    account = None
+    if user:
+        account = await asyncio.to_thread(_storage(request).staff_account, user)
+        if account is None or account["disabled"]:
+            session.invalidate()
+            account = None
+    if account is None and request.path not in PUBLIC:
+        if request.method in ("GET", "HEAD"):
+            target = request.path_qs if request.path != "/staff/logout" else "/staff/"
+            raise web.HTTPFound(f"{LOGIN}?next={quote(target, safe='/')}")
+        raise web.HTTPUnauthorized(text="log in first: /staff/login")
+    if request.method not in ("GET", "HEAD"):
+        form = await request.post()
+        if not csrf_ok(session.get("csrf"), str(form.get("csrf") or "")):
+            raise web.HTTPForbidden(text="the form is out of date: reload the page and try again")
+    if "csrf" not in session:
+        session["csrf"] = new_csrf()
+    request[STAFF] = account
+    request[SESSION] = session
+    response = await handler(request)
+    response.headers["Content-Security-Policy"] = CSP
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Frame-Options"] = "DENY"
+    return response
+
+
+def render(request: web.Request, template: str, context: dict[str, Any]) -> web.Response:
+    session = request[SESSION]
+    ctx = {"staff": request.get(STAFF), "csrf": session.get("csrf"), "flash": session.pop("flash", None),
+           "path": request.path, **context}
+    return aiohttp_jinja2.render_template(template, request, ctx)
+
+
+def _next(target: str | None) -> str:
+    """Only a console path: never an address elsewhere."""
+    if target and target.startswith("/staff/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/staff/today"
+
+
+async def login_page(request: web.Request) -> web.StreamResponse:
+    if request.get(STAFF):
+        raise web.HTTPFound(_next(request.query.get("next")))
+    return render(request, "login.html", {"next": _next(request.query.get("next")), "error": ""})
+
+
+async def login_post(request: web.Request) -> web.StreamResponse:
+    form = await request.post()
+    username = str(form.get("username") or "")
+    password = str(form.get("password") or "")
+    target = _next(str(form.get("next") or ""))
+    result = await asyncio.to_thread(check_login, _storage(request), username, password, now(), _client(request))
+    if result.account is None:
+        log.info("console: login refused for %r from %s", username[:64], _client(request))
+        resp = render(request, "login.html", {"next": target, "error": result.error, "username": username[:64]})
+        resp.set_status(401)
+        return resp
+    session = await new_session(request)  # a fresh session: no fixation
+    session["user"] = result.account["username"]
+    session["csrf"] = new_csrf()
+    request[STAFF] = result.account
+    await audit(request, "login", _client(request))
+    raise web.HTTPFound(target)
+
+
+async def logout(request: web.Request) -> web.StreamResponse:
+    await audit(request, "logout")
+    request[SESSION].invalidate()
+    raise web.HTTPFound(LOGIN)
+
+
+async def home(request: web.Request) -> web.StreamResponse:
+    raise web.HTTPFound("/staff/today")
+
+
+# -- Today --------------------------------------------------------------------------------------
+
+
+async def today(request: web.Request) -> web.StreamResponse:
+    from ..dossiers._digest import build_digest
+
+    settings = request.config_dict[SETTINGS]
+    day = now().date()
+    digest = await asyncio.to_thread(build_digest, _storage(request), _calendar(request), day, settings.digest_days)
+    mine = (request[STAFF] or {}).get("department")
+    departments = sorted(digest.departments, key=lambda g: 0 if mine and g.department == mine else 1)
+    return render(request, "today.html", {"digest": digest, "departments": departments, "mine": mine})
+
+
+async def dossier(request: web.Request) -> web.StreamResponse:
+    from ..dossiers._status import STATUSES
+
+    code = request.match_info["code"].strip().upper()[:64]
+    storage = _storage(request)
+
+    def load() -> tuple[Any, list[dict[str, Any]], list[dict[str, Any]]]:
+        return storage.get_dossier(code), storage.status_history(code), storage.supplements(code)
+
+    row, history, supplements = await asyncio.to_thread(load)
+    if row is None:
+        raise web.HTTPNotFound(text="no such dossier")
+    await audit(request, "view_dossier", code)
+    names = {c: s.official for c, s in STATUSES.items()}
+    return render(request, "dossier.html", {"d": row, "history": history, "supplements": supplements,
+                                            "names": names})
+
+
+# -- Figures ------------------------------------------------------------------------------------
+
+
+def period(query: Any) -> tuple[date, date, str]:
+    """(start, end, error) from ?from=YYYY-MM-DD&to=YYYY-MM-DD; this month by default."""
+    today_ = now().date()
+    start, end, error = today_.replace(day=1), today_, ""
+    try:
+        if query.get("from"):
+            start = date.fromisoformat(query["from"])
+        if query.get("to"):
+            end = date.fromisoformat(query["to"])
+    except ValueError:
+        return today_.replace(day=1), today_, "Ngày không hợp lệ: dùng dạng YYYY-MM-DD."
+    if start > end:
+        start, end = end, start
+    if (end - start).days > MAX_SPAN:
+        start, error = end - timedelta(days=MAX_SPAN), f"Một báo cáo gồm tối đa {MAX_SPAN} ngày."
+    return start, end, error
+
+
+async def figures(request: web.Request) -> web.StreamResponse:
+    from ..dossiers._report import build_report
+
+    start, end, error = period(request.query)
+    report = await asyncio.to_thread(build_report, _storage(request), start, end)
+    return render(request, "figures.html", {"r": report, "error": error, "qs": f"from={start}&to={end}"})
+
+
+async def figures_export(request: web.Request) -> web.StreamResponse:
+    from ..dossiers._report import build_report
+    from ._export import report_csv, report_xlsx
+
+    kind = request.match_info["kind"]
+    start, end, _error = period(request.query)
+    report = await asyncio.to_thread(build_report, _storage(request), start, end)
+    await audit(request, f"export_{kind}", f"{start}..{end}")
+    name = f"so-lieu-{start}-{end}.{kind}"
+    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    if kind == "csv":
+        return web.Response(body=report_csv(report), content_type="text/csv", charset="utf-8", headers=headers)
+    body = await asyncio.to_thread(report_xlsx, report)
+    return web.Response(body=body, headers=headers,
+                        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+# -- Questions to teach -------------------------------------------------------------------------
+
+
+def taught(storage: Any) -> set[str]:
+    """Question texts staff already taught (from the audit)."""
+    return {str(r["detail"]).split("\t", 1)[1] for r in storage.audit(5000, "teach") if "\t" in str(r["detail"])}
+
+
+async def questions(request: web.Request) -> web.StreamResponse:
+    from ..guide._questions import build_questions_report
+
+    today_ = now().date()
+    start, end, error = period({"from": request.query.get("from") or str(today_ - timedelta(days=30)),
+                                "to": request.query.get("to") or str(today_)})
+    engine = request.config_dict[ENGINE]
+    index = getattr(engine, "index", None)
+    guess = None
+    if index is not None:
+        def guess(text: str) -> list[tuple[str, str, float]]:
+            return [(m.procedure.code, m.procedure.name, m.score) for m in index.search(text, 3)]
+    storage = _storage(request)
+
+    def load() -> tuple[Any, set[str]]:
+        return build_questions_report(storage, start, end, guess), taught(storage)
+
+    report, done = await asyncio.to_thread(load)
+    groups = [g for g in report.unanswered if g.text not in done]
+    return render(request, "questions.html", {"r": report, "groups": groups, "error": error,
+                                              "taught": len(report.unanswered) - len(groups)})
+
+
+async def teach(request: web.Request) -> web.StreamResponse:
+    from ..kb._learn import learn_example
+
+    form = await request.post()
+    text = str(form.get("text") or "").strip()
+    code = (str(form.get("other_code") or "").strip() or str(form.get("code") or "").strip())[:32]
+    settings = request.config_dict[SETTINGS]
+    engine = request.config_dict[ENGINE]
+    session = request[SESSION]
+    if not text or not code:
+        session["flash"] = "Chọn một thủ tục cho câu hỏi."
+        raise web.HTTPFound("/staff/questions")
+    learned = await asyncio.to_thread(learn_example, settings.knowledge_dir, text, code)
+    message = learned.message
+    if learned.ok:
+        await audit(request, "teach", f"{code}\t{text}")
+        reload = getattr(engine, "reload", None)
+        if reload is not None:
+            result = await asyncio.to_thread(reload)
+            message += ". " + result.text()
+    else:
+        await audit(request, "teach_refused", f"{code}\t{text}\t{message}")
+    session["flash"] = message
+    raise web.HTTPFound("/staff/questions")
+
+
+# -- Audit --------------------------------------------------------------------------------------
+
+
+async def audit_page(request: web.Request) -> web.StreamResponse:
+    if (request[STAFF] or {}).get("role") != "admin":
+        raise web.HTTPForbidden(text="admins only")
+    rows = await asyncio.to_thread(_storage(request).audit, 200)
+    return render(request, "audit.html", {"rows": rows})
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/", home)
+    app.router.add_get("/login", login_page)
+    app.router.add_post("/login", login_post)
+    app.router.add_post("/logout", logout)
+    app.router.add_get("/today", today)
+    app.router.add_get("/dossier/{code}", dossier)
+    app.router.add_get("/figures", figures)
+    app.router.add_get(r"/figures.{kind:(csv|xlsx)}", figures_export)
+    app.router.add_get("/questions", questions)
+    app.router.add_post("/questions/teach", teach)
+    app.router.add_get("/audit", audit_page)
+    app.router.add_static("/static/", STATIC, show_index=False)

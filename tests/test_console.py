@@ -1,0 +1,267 @@
+"""The staff console (/staff/): logins and the lock, the login wall over every route, CSRF,
+Today, Figures (XLSX read back), Questions to teach (the bot answers after), the accounts CLI."""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+import sys
+from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.cli import main
+from bot.config import Settings
+from bot.console import CONSOLE
+from bot.console._auth import MAX_FAILURES, check_login, hash_password
+from bot.dossiers._demo import fill_demo
+from bot.dossiers._digest import build_digest
+from bot.dossiers._report import build_report
+from bot.kb import default_knowledge_dir
+from bot.storage import Storage
+from bot.web import create_app
+from bot.workdays import WorkCalendar, default_calendar_file, now_vn
+
+PASSWORD = "mật-khẩu-đủ-dài"
+DEPT = "Phòng Quản lý doanh nghiệp"
+QUESTION = "bên em định mở xưởng sản xuất giày dép trong khu công nghiệp, phải xin giấy gì trước"
+TAUGHT_CODE = "1.009664"
+
+
+@pytest.fixture
+def knowledge(tmp_path: Path) -> Path:
+    target = tmp_path / "knowledge"
+    shutil.copytree(default_knowledge_dir(), target)
+    return target
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[Storage]:
+    storage = Storage(tmp_path / "console.db")
+    storage.add_staff("anna", hash_password(PASSWORD), "officer", DEPT, now_vn())
+    storage.add_staff("boss", hash_password(PASSWORD), "admin", None, now_vn())
+    yield storage
+    storage.close()
+
+
+@pytest.fixture
+async def client(aiohttp_client: Any, knowledge: Path, db: Storage, tmp_path: Path) -> AsyncIterator[Any]:
+    settings = Settings(knowledge=str(knowledge), db=str(tmp_path / "console.db"))
+    yield await aiohttp_client(create_app(settings, storage=db))
+
+
+def csrf_of(html: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert found, html[:500]
+    return found.group(1)
+
+
+async def login(client: Any, user: str = "anna", password: str = PASSWORD, follow: bool = False) -> Any:
+    page = await client.get("/staff/login")
+    assert page.status == 200
+    token = csrf_of(await page.text())
+    return await client.post("/staff/login", data={"username": user, "password": password, "csrf": token,
+                                                   "next": "/staff/today"}, allow_redirects=follow)
+
+
+async def form_token(client: Any, path: str) -> str:
+    resp = await client.get(path)
+    assert resp.status == 200, path
+    return csrf_of(await resp.text())
+
+
+async def test_every_console_route_needs_a_login(client: Any) -> None:
+    console = client.app[CONSOLE]
+    walked = 0
+    for route in console.router.routes():
+        info = route.resource.get_info() if route.resource else {}
+        path = info.get("path") or info.get("formatter") or info.get("prefix")
+        assert path, info
+        if "prefix" in info:  # the stylesheet: public, so the login page has its looks
+            continue
+        url = "/staff" + re.sub(r"\{[^}]+\}", "X", path).replace("figures.X", "figures.csv")
+        if url == "/staff/login":
+            continue
+        resp = await client.request(route.method, url, allow_redirects=False, data={"csrf": "x"})
+        if route.method in ("GET", "HEAD"):
+            assert resp.status == 302, (route.method, url, resp.status)
+            assert resp.headers["Location"].startswith("/staff/login"), url
+        else:
+            assert resp.status == 401, (route.method, url, resp.status)
+        walked += 1
+    assert walked >= 10
+    # The prefix itself, and a path the console does not know, give nothing away either.
+    for url in ("/staff/", "/staff", "/staff/nothing-here"):
+        resp = await client.get(url, allow_redirects=False)
+        assert resp.status in (302, 404), url
+        assert "anna" not in await resp.text()
+
+
+async def test_login_then_pages_and_strict_headers(client: Any) -> None:
+    resp = await login(client)
+    assert resp.status == 302 and resp.headers["Location"] == "/staff/today"
+    page = await client.get("/staff/today")
+    assert page.status == 200
+    html = await page.text()
+    assert "anna" in html and "Hồ sơ cần chú ý" in html
+    csp = page.headers["Content-Security-Policy"]
+    assert "script-src" not in csp and "default-src 'none'" in csp and "form-action 'self'" in csp
+    assert page.headers["Cache-Control"] == "no-store"
+    css = await client.get("/staff/static/console.css")
+    assert css.status == 200
+    # An officer has no audit page; the admin does, and sees the logins there.
+    assert (await client.get("/staff/audit")).status == 403
+    token = csrf_of(html)
+    out = await client.post("/staff/logout", data={"csrf": token}, allow_redirects=False)
+    assert out.status == 302
+    assert (await client.get("/staff/today", allow_redirects=False)).status == 302
+    await login(client, "boss")
+    audit = await client.get("/staff/audit")
+    assert audit.status == 200 and "login" in await audit.text() and "anna" in await audit.text()
+
+
+async def test_wrong_passwords_lock_the_account(client: Any, db: Storage) -> None:
+    for _ in range(MAX_FAILURES):
+        resp = await login(client, password="sai-mat-khau")
+        assert resp.status == 401
+    resp = await login(client)  # the right password, but locked
+    assert resp.status == 401 and "khoá" in await resp.text()
+    assert (await client.get("/staff/today", allow_redirects=False)).status == 302
+    # Another account is not locked; 15 minutes later anna is not either.
+    assert (await login(client, "boss")).status == 302
+    later = now_vn() + timedelta(minutes=16)
+    assert check_login(db, "anna", PASSWORD, later).account is not None
+    assert check_login(db, "nobody", PASSWORD, later).account is None
+
+
+async def test_forms_need_their_csrf_token(client: Any) -> None:
+    page = await client.get("/staff/login")
+    assert page.status == 200
+    resp = await client.post("/staff/login", data={"username": "anna", "password": PASSWORD},
+                             allow_redirects=False)
+    assert resp.status == 403
+    assert (await login(client)).status == 302
+    resp = await client.post("/staff/questions/teach", data={"text": QUESTION, "code": TAUGHT_CODE, "csrf": "forged"},
+                             allow_redirects=False)
+    assert resp.status == 403
+
+
+async def test_a_disabled_account_is_logged_out(client: Any, db: Storage) -> None:
+    assert (await login(client)).status == 302
+    assert (await client.get("/staff/today", allow_redirects=False)).status == 200
+    db.disable_staff("anna", now_vn())
+    assert (await client.get("/staff/today", allow_redirects=False)).status == 302
+    assert (await login(client)).status == 401
+
+
+async def test_today_lists_a_near_due_demo_dossier_with_its_history(client: Any, db: Storage, knowledge: Path) -> None:
+    calendar = WorkCalendar.load(default_calendar_file())
+    fill_demo(db, calendar, today=now_vn().date(), knowledge_dir=knowledge)
+    digest = build_digest(db, calendar, now_vn().date(), 3)
+    items = [i for g in digest.departments for i in (*g.overdue, *g.due_soon)]
+    assert items, "the demo data has dossiers to watch"
+    await login(client)
+    html = await (await client.get("/staff/today")).text()
+    for item in items:
+        assert item.code in html
+    mine = [g.department for g in digest.departments if g.department == DEPT]
+    if mine:  # the officer's department comes first
+        assert html.index(DEPT) < min(html.index(g.department) for g in digest.departments if g.department != DEPT)
+    page = await client.get(f"/staff/dossier/{items[0].code}")
+    assert page.status == 200
+    text = await page.text()
+    assert items[0].code in text and "Lịch sử trạng thái" in text
+    assert len(db.status_history(items[0].code)) >= 1 and "Được tiếp nhận" in text or "Mới đăng ký" in text
+    assert (await client.get("/staff/dossier/NOPE-1")).status == 404
+    assert any(r["action"] == "view_dossier" for r in db.audit())
+
+
+async def test_figures_export_as_xlsx_and_csv(client: Any, db: Storage, knowledge: Path) -> None:
+    from openpyxl import load_workbook
+
+    calendar = WorkCalendar.load(default_calendar_file())
+    fill_demo(db, calendar, today=now_vn().date(), knowledge_dir=knowledge)
+    today = now_vn().date()
+    start = today.replace(day=1) - timedelta(days=60)
+    report = build_report(db, start, today)
+    assert report.total.received > 0
+    await login(client)
+    page = await client.get(f"/staff/figures?from={start}&to={today}")
+    assert page.status == 200 and "Theo phòng ban" in await page.text()
+    assert (await client.get("/staff/figures?from=not-a-date")).status == 200
+    resp = await client.get(f"/staff/figures.xlsx?from={start}&to={today}")
+    assert resp.status == 200
+    assert "attachment" in resp.headers["Content-Disposition"]
+    book = load_workbook(io.BytesIO(await resp.read()))
+    sheet = book.active
+    assert sheet is not None
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[1][:3] == ("Nhóm", "Tên", "Tiếp nhận")
+    total = rows[2]
+    assert total[0] == "Tổng" and total[2] == report.total.received and total[6] == report.total.finished_late
+    departments = {r[1]: r for r in rows[3:] if r[0] == "Phòng ban"}
+    assert set(departments) == set(report.by_department)
+    for name, f in report.by_department.items():
+        assert departments[name][2] == f.received and departments[name][8] == f.paused
+    csv = await client.get(f"/staff/figures.csv?from={start}&to={today}")
+    assert csv.status == 200
+    body = (await csv.read()).decode("utf-8-sig")
+    assert body.splitlines()[0].startswith("Nhóm,Tên,Tiếp nhận")
+    assert f"Tổng,{start:%d/%m/%Y} – {today:%d/%m/%Y},{report.total.received}," in body
+    assert {r["action"] for r in db.audit()} >= {"export_xlsx", "export_csv"}
+
+
+async def test_teaching_a_question_makes_the_bot_answer_it(client: Any, db: Storage, knowledge: Path) -> None:
+    db.record_unanswered(now_vn(), "web", QUESTION, "unknown", 0.3)
+    db.record_unanswered(now_vn(), "telegram", QUESTION, "unknown", 0.3)
+    before = await (await client.post("/api/ask", json={"text": QUESTION})).json()
+    assert [m["code"] for m in before["matches"]][:1] != [TAUGHT_CODE] or before.get("unsure")
+    await login(client)
+    page = await client.get("/staff/questions")
+    html = await page.text()
+    assert QUESTION in html and re.search(r"[23]×", html), html
+    token = csrf_of(html)
+    resp = await client.post("/staff/questions/teach", data={"text": QUESTION, "code": "1.000000",
+                                                             "other_code": TAUGHT_CODE, "csrf": token})
+    assert resp.status == 200
+    html = await resp.text()
+    assert "Đã nạp lại kiến thức" in html, html
+    assert QUESTION not in html  # the list shrinks as staff teach
+    assert QUESTION in (knowledge / "procedures" / f"{TAUGHT_CODE}.yaml").read_text(encoding="utf-8")
+    after = await (await client.post("/api/ask", json={"text": QUESTION})).json()
+    assert [m["code"] for m in after["matches"]][:1] == [TAUGHT_CODE]
+    teach = db.audit(action="teach")
+    assert teach and teach[0]["username"] == "anna" and QUESTION in teach[0]["detail"]
+    # An unknown procedure is refused, and said so.
+    resp = await client.post("/staff/questions/teach", data={"text": "câu khác", "code": "9.999999", "csrf": token})
+    assert "9.999999" in await resp.text()
+
+
+def test_staff_accounts_from_the_command_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    db_path = tmp_path / "cli.db"
+    monkeypatch.setenv("TTHC_DB", str(db_path))
+    monkeypatch.setattr(sys, "stdin", io.StringIO(PASSWORD + "\n"))
+    assert main(["staff", "add", "chi", "--role", "officer", "--department", DEPT]) == 0
+    monkeypatch.setattr(sys, "stdin", io.StringIO(PASSWORD + "\n"))
+    assert main(["staff", "add", "chi", "--role", "admin"]) == 1
+    monkeypatch.setattr(sys, "stdin", io.StringIO("short\n"))
+    assert main(["staff", "passwd", "chi"]) == 2
+    with Storage(db_path) as storage:
+        account = storage.staff_account("chi")
+        assert account is not None and account["role"] == "officer" and account["department"] == DEPT
+        assert account["password_hash"].startswith("$argon2id$") and PASSWORD not in account["password_hash"]
+        assert check_login(storage, "chi", PASSWORD, now_vn()).account is not None
+    monkeypatch.setattr(sys, "stdin", io.StringIO("một-mật-khẩu-mới\n"))
+    assert main(["staff", "passwd", "chi"]) == 0
+    assert main(["staff", "disable", "chi"]) == 0
+    assert main(["staff", "disable", "nobody"]) == 1
+    assert main(["staff", "list"]) == 0
+    assert "disabled" in capsys.readouterr().out
+    with Storage(db_path) as storage:
+        assert check_login(storage, "chi", "một-mật-khẩu-mới", now_vn()).account is None
+        assert [r["action"] for r in storage.audit()][:3] == ["staff_disable", "staff_passwd", "staff_add"]
