@@ -69,6 +69,11 @@ class Settings:
     handover_chat: str = _setting("TTHC_HANDOVER_CHAT", "", "Staff chat (channel:chat_id, e.g. telegram:-1001234567890) for handovers and complaints; default: the first of TTHC_STAFF_CHATS")
     # Staff console (/staff/, bot/console).
     staff_secret: str = _setting("TTHC_STAFF_SECRET", "", "Key of the staff console's encrypted session cookies (any long random text, the same on every replica); default: one generated and kept in the database", secret=True)
+    # Notices that reach the applicant (README: "Notices to the applicant"): email and ZNS.
+    smtp_url: str = _setting("TTHC_SMTP_URL", "", "Mail server for status emails to the applicant: smtp://user:password@host:port (STARTTLS when offered) or smtps://… (TLS); email is off when empty", secret=True)
+    mail_from: str = _setting("TTHC_MAIL_FROM", "", "Sender of status emails, e.g. \"Ban Quản lý KCN <motcua@example.gov.vn>\" (needed with TTHC_SMTP_URL)")
+    zns_templates: str = _setting("TTHC_ZNS_TEMPLATES", "", "YAML or JSON file of the board's approved ZNS templates: template id and parameters per status (README); ZNS is off when empty (needs the Zalo OA settings)")
+    zns_api_base: str = _setting("ZALO_ZNS_API_BASE", "https://business.openapi.zalo.me", "Zalo ZNS API base URL (tests point it elsewhere)")
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:

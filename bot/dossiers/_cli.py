@@ -142,8 +142,15 @@ def _import(args: argparse.Namespace) -> int:
     except ReadError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    from ._applicant import ApplicantChannels
+
+    try:
+        applicant = ApplicantChannels.from_settings(settings)
+    except ValueError as exc:
+        print(f"warning: no notices to the applicant's phone or email: {exc}", file=sys.stderr)
+        applicant = ApplicantChannels()
     with _storage(args, settings) as storage:
-        result = import_records(storage, rows, source="import", progress=Progress(len(rows)))
+        result = import_records(storage, rows, source="import", progress=Progress(len(rows)), applicant=applicant)
     if args.json:
         print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
     else:

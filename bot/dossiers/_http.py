@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import html
 import json
 import logging
 import re
@@ -35,6 +36,7 @@ from ..kb import Board, check_knowledge
 from ..web._keys import ENGINE, SETTINGS, STORAGE
 from ..web._limits import read_body
 from ..workdays import calendar_for_settings
+from ._applicant import UNSUBSCRIBE_PATH, ApplicantChannels, EmailSender, stop_by_token
 from ._digest import DigestScheduler
 from ._import import import_records
 from ._model import Lang, normalize_code
@@ -100,7 +102,8 @@ async def push_dossiers(request: web.Request) -> web.Response:
     if len(body) > MAX_RECORDS:
         return _json({"error": f"at most {MAX_RECORDS} records per request"}, 413)
     rows = list(enumerate(body, start=1))
-    result = await asyncio.to_thread(import_records, storage, rows, None, "push")
+    applicant = request.app.get(APPLICANT)
+    result = await asyncio.to_thread(import_records, storage, rows, None, "push", applicant=applicant)
     if result.notifications and NOTIFIER in request.app:
         request.app[NOTIFIER].wake()
     return _json(result.to_dict(), 200 if result.ok else 422)
@@ -148,6 +151,7 @@ def add_routes(app: web.Application) -> None:
     while the server runs."""
     app.router.add_post("/api/dossiers", push_dossiers)
     app.router.add_get("/api/dossiers/{code}", get_dossier)
+    app.router.add_get(UNSUBSCRIBE_PATH + "{token}", unsubscribe)
     access = logging.getLogger("aiohttp.access")
     if not any(isinstance(f, RedactSecrets) for f in access.filters):
         access.addFilter(RedactSecrets())
@@ -156,9 +160,40 @@ def add_routes(app: web.Application) -> None:
         lease = max(int(getattr(app[SETTINGS], "outbox_lease", 300)), 2)
         # A send must end (or time out) well within the lease, or another loop would take it again.
         app[NOTIFIER] = Notifier(storage, lease=timedelta(seconds=lease), send_timeout=min(60.0, lease / 2))
+        try:
+            app[APPLICANT] = applicant = ApplicantChannels.from_settings(app[SETTINGS])
+        except ValueError as exc:
+            log.error("notices to the applicant's phone and email are off: %s", exc)
+            app[APPLICANT] = applicant = ApplicantChannels()
+        if applicant.email:
+            app[NOTIFIER].register_payload("email", EmailSender(app[SETTINGS], storage))
         loops = app[_LOOPS] = _Loops()
         app.cleanup_ctx.append(_background)
         app.on_shutdown.append(loops.close)
+
+
+APPLICANT: web.AppKey[ApplicantChannels] = web.AppKey("dossiers_applicant_channels", ApplicantChannels)
+
+_PAGE = (
+    "<!doctype html><html lang=\"vi\"><head><meta charset=\"utf-8\">"
+    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{title}</title></head>"
+    "<body style=\"font-family:sans-serif;max-width:40em;margin:2em auto\"><h1>{title}</h1><p>{vi}</p><p lang=\"en\">{en}</p></body></html>"
+)
+
+
+async def unsubscribe(request: web.Request) -> web.Response:
+    """GET /unsubscribe/{token}: the link in a status email; stops that dossier's notices."""
+    storage = request.app[STORAGE]
+    code = await asyncio.to_thread(stop_by_token, storage, request.match_info["token"])
+    if code is None:
+        page = _PAGE.format(title="Liên kết không hợp lệ / Invalid link",
+                            vi="Liên kết này không đúng hoặc đã hết hiệu lực.", en="This link is wrong or no longer valid.")
+        return web.Response(text=page, status=404, content_type="text/html", headers={"Cache-Control": "no-store"})
+    safe = html.escape(code)
+    page = _PAGE.format(title="Đã dừng thông báo / Notifications stopped",
+                        vi=f"Bạn sẽ không nhận thêm thông báo về hồ sơ {safe}.",
+                        en=f"You will get no more notifications about dossier {safe}.")
+    return web.Response(text=page, content_type="text/html", headers={"Cache-Control": "no-store"})
 
 
 _SECRET_RE = re.compile(r"((?:^|[?&])secret=)[^&\s\"]*", re.IGNORECASE)

@@ -3,7 +3,8 @@
 Fields (unknown fields are ignored):
   MaHoSo (required), MaTTHC, TenTTHC, ChuHoSo, SoDienThoai, Email, NgayTiepNhan, NgayHenTra,
   NgayTra, TrangThaiHoSo (required, 1–10), PhongBanXuLy, NguoiXuLy, NoiDungBoSung, MaTraCuu,
-  KenhThucHien (optional: 1 in person, 2 online, 3 by post).
+  KenhThucHien (optional: 1 in person, 2 online, 3 by post), NhanThongBao (optional: 0 = send the
+  applicant no notices at the phone or email on the record; bot/dossiers/_applicant.py).
 Dates: yyyyMMddHHmmss, yyyyMMdd, ISO 8601 or dd/MM/yyyy [HH:mm[:ss]]; without an offset they are
 Vietnam time (Asia/Ho_Chi_Minh).
 
@@ -13,7 +14,8 @@ are kept, and an import cut short keeps the transactions it finished (run it aga
 same data again changes nothing). A record changes only the fields it names: one with just MaHoSo,
 TrangThaiHoSo and NgayTiepNhan keeps the stored secret, phone, procedure and department. A status
 change is written to the history and queues one notification for each chat subscribed to that
-dossier, in the transaction of the change.
+dossier, and one to the applicant's phone (ZNS) or email when the installation sends those
+(`applicant`), in the transaction of the change.
 """
 
 from __future__ import annotations
@@ -35,8 +37,8 @@ from typing import Any
 
 from ..storage import Storage, from_iso, iso
 from ..workdays import VN_TZ, now_vn
+from ._applicant import ApplicantChannels, parse_consent, queue_status_notices
 from ._model import CODE_CHARS_RE, normalize_code
-from ._notify import status_change_payload
 from ._status import STATUSES
 
 log = logging.getLogger("bot.dossiers")
@@ -44,6 +46,7 @@ log = logging.getLogger("bot.dossiers")
 FIELDS = (
     "MaHoSo", "MaTTHC", "TenTTHC", "ChuHoSo", "SoDienThoai", "Email", "NgayTiepNhan", "NgayHenTra",
     "NgayTra", "TrangThaiHoSo", "PhongBanXuLy", "NguoiXuLy", "NoiDungBoSung", "MaTraCuu", "KenhThucHien",
+    "NhanThongBao",
 )
 _TEXT_FIELDS = {
     "MaTTHC": "procedure_code", "TenTTHC": "procedure_name", "ChuHoSo": "applicant", "Email": "email",
@@ -256,7 +259,7 @@ def _phone(value: str | None) -> str | None:
 
 #: The stored field each portal field sets (a record that does not name a field leaves it as stored).
 _STORED = {"NgayTiepNhan": "received_at", "NgayHenTra": "due_at", "NgayTra": "returned_at",
-           "SoDienThoai": "phone", "KenhThucHien": "channel", **_TEXT_FIELDS}
+           "SoDienThoai": "phone", "KenhThucHien": "channel", "NhanThongBao": "consent", **_TEXT_FIELDS}
 
 
 def validate(raw: Any, old: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -314,9 +317,16 @@ def validate(raw: Any, old: dict[str, Any] | None = None) -> dict[str, Any]:
         "phone": _phone(_field_text(raw, "SoDienThoai")),
         "channel": channel,
     }
+    if "NhanThongBao" in raw:
+        try:
+            record["consent"] = parse_consent(raw.get("NhanThongBao"))
+        except ValueError as exc:
+            raise RowError(str(exc)) from None
     for key, name in _TEXT_FIELDS.items():
         record[name] = _field_text(raw, key)
     record.update(kept)  # dates were read above, from the row or as kept
+    if record.get("consent") is None:  # not said: left out, so fingerprints of older rows still hold
+        record.pop("consent", None)
     record["fingerprint"] = fingerprint(record)
     return record
 
@@ -342,6 +352,7 @@ def import_records(
     source: str = "import",
     progress: Callable[[int], None] | None = None,
     batch: int = BATCH,
+    applicant: ApplicantChannels | None = None,
 ) -> ImportResult:
     """Validate and upsert rows, `batch` rows to a transaction; return the counts and the
     rejected rows. Between transactions the importer pauses about as long as the last one
@@ -359,7 +370,7 @@ def import_records(
         with storage.transaction():
             for _, (row_no, raw) in chunk:
                 done += 1
-                _import_row(storage, row_no, raw, now, source, result)
+                _import_row(storage, row_no, raw, now, source, result, applicant)
                 if progress:
                     progress(done)
         if len(chunk) == batch:  # more may follow: let others in first
@@ -371,7 +382,8 @@ def import_records(
     return result
 
 
-def _import_row(storage: Storage, row_no: int, raw: Any, now: datetime, source: str, result: ImportResult) -> None:
+def _import_row(storage: Storage, row_no: int, raw: Any, now: datetime, source: str, result: ImportResult,
+                applicant: ApplicantChannels | None = None) -> None:
     code = ""
     if isinstance(raw, dict):
         named = next((v for k, v in raw.items() if str(k).strip() == "MaHoSo"), None)
@@ -380,7 +392,7 @@ def _import_row(storage: Storage, row_no: int, raw: Any, now: datetime, source: 
         with storage.transaction():
             old = storage.get_dossier(code) if code else None
             record = validate(raw, old)
-            _upsert(storage, record, old, now, source, result)
+            _upsert(storage, record, old, now, source, result, applicant)
     except RowError as exc:
         result.rejected.append(Rejected(row_no, code, str(exc)))
     except Exception as exc:  # a database problem with one row must not lose the others
@@ -389,7 +401,7 @@ def _import_row(storage: Storage, row_no: int, raw: Any, now: datetime, source: 
 
 
 def _upsert(storage: Storage, record: dict[str, Any], old: dict[str, Any] | None, now: datetime, source: str,
-            result: ImportResult) -> None:
+            result: ImportResult, applicant: ApplicantChannels | None = None) -> None:
     code = record["code"]
     if old is not None and old["fingerprint"] == record["fingerprint"]:
         result.unchanged += 1
@@ -404,7 +416,7 @@ def _upsert(storage: Storage, record: dict[str, Any], old: dict[str, Any] | None
         history_id = storage.add_status(code, old_status, record["status"], now, source)
         if old is not None:
             result.status_changes += 1
-            result.notifications += _notify_subscribers(storage, record, history_id, now)
+            result.notifications += queue_status_notices(storage, record, history_id, now, applicant)
     _track_supplement(storage, old, record, now)
 
 
@@ -423,13 +435,3 @@ def _track_supplement(storage: Storage, old: dict[str, Any] | None, new: dict[st
             last = requests[-1]
             if last["new_due_at"] in (None, last["old_due_at"]):
                 storage.set_supplement_due(last["id"], new["due_at"])
-
-
-def _notify_subscribers(storage: Storage, record: dict[str, Any], history_id: int, now: datetime) -> int:
-    queued = 0
-    for sub in storage.subscribers(record["code"]):
-        payload = status_change_payload(record, sub["lang"])
-        key = f"status:{record['code']}:{history_id}:{sub['channel']}:{sub['chat_id']}"
-        if storage.enqueue(key, sub["channel"], sub["chat_id"], payload, now):
-            queued += 1
-    return queued

@@ -14,6 +14,15 @@ is a crash in the instant after the channel accepted it and before 'sent' was wr
 With replicas on PostgreSQL every replica runs this loop: a claim picks rows with FOR UPDATE
 SKIP LOCKED (bot/storage/_outbox.py), so two replicas never take, or wait on, the same row, and
 the database calls run on a worker thread (the event loop never waits for the network).
+
+Status-change notices (payloads with a "notice": the dossier, its status change) also carry a
+"fallback": the channels to try next, in order. A sender that raises an error marked
+`permanent` (a ZNS template error, an address that does not exist, a Zalo user who cannot be
+reached) gives the row up at once; a row given up, so or after `max_attempts`, queues the same
+notice on the next channel of its fallback (under that channel's own key: at most once per
+channel). Rows of one thread (a dossier on one channel and address) are sent in order. Every
+attempt of a notice is recorded in `deliveries` with the error code, and a notice to the
+applicant's phone or email is dropped when the applicant stopped them meanwhile.
 """
 
 from __future__ import annotations
@@ -35,6 +44,20 @@ log = logging.getLogger("bot.dossiers")
 
 #: A channel's sender: deliver `reply` to `chat_id`, raise on failure.
 Sender = Callable[[str, Reply], Awaitable[None]]
+#: A sender of whole payloads (email, ZNS render the notice themselves): (address, payload).
+PayloadSender = Callable[[str, dict[str, Any]], Awaitable[None]]
+#: Channels that reach the applicant at the phone or email on the record (not a chat).
+DIRECT_CHANNELS = ("zns", "email")
+
+
+class PermanentError(Exception):
+    """A delivery that will never succeed on this channel: give up now, try the next one."""
+
+    permanent = True
+
+    def __init__(self, message: str, code: str | int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
 Clock = Callable[[], datetime]
 
 
@@ -107,7 +130,8 @@ class Notifier:
         send_timeout: float = 60.0,
     ) -> None:
         self.storage = storage
-        self.senders: dict[str, Sender] = dict(senders or {})
+        self.senders: dict[str, Any] = dict(senders or {})
+        self.payload_senders: set[str] = set()
         self.clock = clock
         self.max_attempts = max_attempts
         self.base_delay = base_delay
@@ -122,6 +146,12 @@ class Notifier:
     def register(self, channel: str, sender: Sender) -> None:
         """Deliver notifications of `channel` (e.g. "telegram") with `sender`."""
         self.senders[channel] = sender
+        self.payload_senders.discard(channel)
+
+    def register_payload(self, channel: str, sender: PayloadSender) -> None:
+        """Deliver notifications of `channel` (e.g. "email") with a sender given the payload."""
+        self.senders[channel] = sender
+        self.payload_senders.add(channel)
 
     def backoff(self, attempts: int) -> timedelta:
         """How long to wait after the n-th failed attempt: base × 2^(n−1), at most max_delay."""
@@ -174,22 +204,42 @@ class Notifier:
             self.storage.release(row["id"])
             stats.skipped += 1
             return
-        reply = payload_to_reply(row["payload"])
+        payload = row["payload"]
+        notice = payload.get("notice") if isinstance(payload.get("notice"), dict) else None
         claim = row.get("claim")
+        if notice is not None and row["channel"] in DIRECT_CHANNELS and await self._db(self.storage.notices_stopped, notice["code"]):
+            await self._db(self.storage.mark_failed, row["id"], "stopped by the applicant", None, claim=claim)
+            await self._record(row, notice, "stopped", None)
+            stats.skipped += 1
+            return
+        if notice is not None and row["channel"] not in DIRECT_CHANNELS and not await self._db(
+                self._subscribed, notice["code"], row["channel"], str(row["chat_id"])):
+            await self._db(self.storage.mark_failed, row["id"], "the chat unsubscribed", None, claim=claim)
+            await self._record(row, notice, "stopped", None)
+            stats.skipped += 1
+            return
+        message: Any = payload if row["channel"] in self.payload_senders else payload_to_reply(payload)
         keeper = asyncio.ensure_future(self._keep_lease(row)) if claim else None
         try:
-            await asyncio.wait_for(sender(str(row["chat_id"]), reply), timeout=self.send_timeout)
+            await asyncio.wait_for(sender(str(row["chat_id"]), message), timeout=self.send_timeout)
         except asyncio.CancelledError:
             self.storage.release(row["id"], claim=claim)  # at once: the task is being cancelled
             raise
         except Exception as exc:
             error = f"{type(exc).__name__}: {exc}"[:300]
-            if row["attempts"] >= self.max_attempts:
+            permanent = bool(getattr(exc, "permanent", False))
+            if permanent or row["attempts"] >= self.max_attempts:
                 await self._db(self.storage.mark_failed, row["id"], error, None, claim=claim)
                 stats.dead += 1
                 self._observe(row["channel"], "dead")
-                log.warning("outbox %s (%s): gave up after %d attempts: %s", row["id"], row["channel"], row["attempts"], type(exc).__name__)
+                log.warning("outbox %s (%s): gave up after %d attempts%s: %s", row["id"], row["channel"], row["attempts"],
+                            " (permanent)" if permanent else "", type(exc).__name__)
+                if notice is not None:
+                    await self._record(row, notice, "dead", exc)
+                    await self._db(self._fall_back, row, notice)
             else:
+                if notice is not None:
+                    await self._record(row, notice, "retry", exc)
                 retry_at = self.clock() + self.backoff(row["attempts"])
                 await self._db(self.storage.mark_failed, row["id"], error, retry_at, claim=claim)
                 stats.retried += 1
@@ -203,6 +253,35 @@ class Notifier:
             log.warning("outbox %s (%s): sent, but its claim had been lost", row["id"], row["channel"])
         stats.sent += 1
         self._observe(row["channel"], "sent")
+        if notice is not None:
+            await self._record(row, notice, "sent", None)
+
+    def _subscribed(self, code: str, channel: str, chat_id: str) -> bool:
+        return any(s["channel"] == channel and str(s["chat_id"]) == chat_id for s in self.storage.subscribers(code))
+
+    async def _record(self, row: dict[str, Any], notice: dict[str, Any], result: str, exc: BaseException | None) -> None:
+        code = getattr(exc, "code", None) if exc is not None else None
+        detail = f"{type(exc).__name__}: {exc}" if exc is not None else None
+        try:
+            await self._db(self.storage.record_delivery, self.clock(), row["channel"], result, notice.get("code"),
+                           row["id"], None if code is None else str(code), detail)
+        except Exception:  # pragma: no cover - a record never stops a delivery
+            log.exception("outbox %s: delivery result not recorded", row["id"])
+
+    def _fall_back(self, row: dict[str, Any], notice: dict[str, Any]) -> None:
+        """Queue a notice given up on its channel on the next channel of its fallback (once)."""
+        fallback = [tuple(x) for x in row["payload"].get("fallback") or [] if isinstance(x, list | tuple) and len(x) == 2]
+        code = str(notice.get("code"))
+        for i, (channel, address) in enumerate(fallback):
+            if channel in DIRECT_CHANNELS and self.storage.notices_stopped(code):
+                return
+            payload = dict(row["payload"], fallback=[list(x) for x in fallback[i + 1:]])
+            key = f"{notice.get('key')}:{channel}:{address}"
+            queued = self.storage.enqueue(key, str(channel), str(address), payload, self.clock(),
+                                          thread=f"{code}:{channel}:{address}")
+            log.info("outbox %s (%s): falls back to %s%s", row["id"], row["channel"], channel,
+                     "" if queued else " (queued there already)")
+            return
 
     def wake(self) -> None:
         """Deliver now rather than at the next interval (e.g. right after an import)."""

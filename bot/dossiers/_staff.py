@@ -1,5 +1,6 @@
 """Staff commands in chat, for the chats named in TTHC_STAFF_CHATS only: figures for a period
-(/baocao) and a knowledge reload (/reload)."""
+(/baocao) and a knowledge reload (/reload). From any chat, "dừng thông báo" stops the chat's
+dossier notices (bot/dossiers/_applicant.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from datetime import date
 from ..engine._reply import Reply
 from ..storage import Storage
 from ..workdays import now_vn
+from ._applicant import is_stop_request, stop_from_chat
 from ._report import build_report, report_text
 
 _COMMAND_RE = re.compile(r"^/?(?:baocao|bao cao|báo cáo|report)(?:@\w+)?\b(.*)$", re.IGNORECASE)
@@ -32,6 +34,8 @@ class StaffCommands:
 
     def __call__(self, text: str, chat: tuple[str, str] | None) -> Reply | None:
         """The reply to a staff command, or None when `text` is not one or the chat is not staff."""
+        if chat is not None and chat[1] and is_stop_request(text):
+            return stop_from_chat(self.storage, (chat[0], str(chat[1])))
         if chat is None or (chat[0], str(chat[1])) not in self.staff:
             return None
         if self.reload is not None:

@@ -1,7 +1,9 @@
-"""Dossiers, their status history and supplement requests, subscriptions, and lookup attempts."""
+"""Dossiers, their status history and supplement requests, subscriptions, notices to the applicant
+(unsubscribe tokens, stops, delivery results), and lookup attempts."""
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from typing import Any
 
@@ -13,7 +15,7 @@ class DossierRepository(StorageBase):
     DOSSIER_FIELDS = (
         "code", "procedure_code", "procedure_name", "applicant", "phone", "email", "received_at",
         "due_at", "returned_at", "status", "department", "officer", "supplement", "secret",
-        "channel", "fingerprint",
+        "channel", "consent", "fingerprint",
     )
 
     def get_dossier(self, code: str) -> dict[str, Any] | None:
@@ -118,6 +120,54 @@ class DossierRepository(StorageBase):
     def subscribers(self, code: str) -> list[dict[str, Any]]:
         """The chats subscribed to a dossier."""
         return self._rows("SELECT * FROM subscriptions WHERE code = ? ORDER BY id", (code,))
+
+    def subscriptions_of(self, channel: str, chat_id: str) -> list[dict[str, Any]]:
+        """The dossiers one chat is subscribed to."""
+        return self._rows("SELECT * FROM subscriptions WHERE channel = ? AND chat_id = ? ORDER BY id",
+                          (channel, str(chat_id)))
+
+    # -- notices to the applicant (phone, email on the record) ------------------------------
+
+    def notice_token(self, code: str) -> str:
+        """The unguessable token of the dossier's unsubscribe link (made on first use)."""
+        row = self._one("SELECT notice_token FROM dossiers WHERE code = ?", (code,))
+        if row and row["notice_token"]:
+            return str(row["notice_token"])
+        token = secrets.token_urlsafe(24)
+        self._write("UPDATE dossiers SET notice_token = ? WHERE code = ? AND notice_token IS NULL", (token, code))
+        row = self._one("SELECT notice_token FROM dossiers WHERE code = ?", (code,))
+        return str(row["notice_token"]) if row and row["notice_token"] else token
+
+    def dossier_by_notice_token(self, token: str) -> dict[str, Any] | None:
+        """The dossier whose unsubscribe link carries `token`, or None."""
+        if not token:
+            return None
+        return self._one("SELECT * FROM dossiers WHERE notice_token = ?", (token,))
+
+    def stop_notices(self, code: str, now: datetime) -> bool:
+        """The applicant asked for no more notices about this dossier; False when already so."""
+        cur = self._write("UPDATE dossiers SET notices_stopped = ? WHERE code = ? AND notices_stopped IS NULL",
+                          (iso(now), code))
+        return bool(cur.rowcount)
+
+    def notices_stopped(self, code: str) -> bool:
+        """True when the applicant stopped this dossier's notices."""
+        row = self._one("SELECT notices_stopped FROM dossiers WHERE code = ?", (code,))
+        return bool(row and row["notices_stopped"])
+
+    def record_delivery(self, at: datetime, channel: str, result: str, code: str | None = None,
+                        outbox_id: int | None = None, error_code: str | None = None, detail: str | None = None) -> None:
+        """Remember one delivery attempt of a notice: sent, retry, dead or stopped, and why."""
+        self._write(
+            "INSERT INTO deliveries (at, outbox_id, code, channel, result, error_code, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (iso(at), outbox_id, code, channel, result, error_code, (detail or "")[:500] or None),
+        )
+
+    def deliveries(self, code: str | None = None) -> list[dict[str, Any]]:
+        """Delivery attempts (of one dossier, or all), oldest first."""
+        if code is None:
+            return self._rows("SELECT * FROM deliveries ORDER BY id")
+        return self._rows("SELECT * FROM deliveries WHERE code = ? ORDER BY id", (code,))
 
     # -- lookup attempts --------------------------------------------------------------------
 

@@ -295,6 +295,36 @@ def _m8_staff(db: Schema) -> None:
 
 MIGRATIONS.append(Migration(8, "staff console: accounts, logins, audit, server secrets", _m8_staff))
 
+def _m9_applicant_notices(db: Schema) -> None:
+    # Notices that reach the applicant (issue 18): the record's consent (NhanThongBao; NULL: a
+    # phone or email given is consent), the unguessable token of the email's unsubscribe link,
+    # when the applicant stopped notices; an outbox row's thread (a dossier on one channel and
+    # address: its rows go out in order); each delivery attempt's result and Zalo's error code.
+    for sql in (
+        "ALTER TABLE dossiers ADD COLUMN consent INTEGER",
+        "ALTER TABLE dossiers ADD COLUMN notice_token TEXT",
+        "ALTER TABLE dossiers ADD COLUMN notices_stopped TEXT",
+        "CREATE UNIQUE INDEX dossiers_notice_token ON dossiers(notice_token)",
+        "ALTER TABLE outbox ADD COLUMN thread TEXT",
+        "CREATE INDEX outbox_thread ON outbox(thread, id)",
+        """CREATE TABLE deliveries (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            at TEXT NOT NULL,
+            outbox_id INTEGER,
+            code TEXT,
+            channel TEXT NOT NULL,
+            result TEXT NOT NULL,             -- sent | retry | dead | stopped
+            error_code TEXT,                  -- Zalo's error number, the SMTP reply code…
+            detail TEXT
+        )""",
+        "CREATE INDEX deliveries_code ON deliveries(code)",
+    ):
+        db.execute(sql)
+
+
+MIGRATIONS.append(Migration(9, "notices to the applicant: consent, unsubscribe token, order, delivery results",
+                            _m9_applicant_notices))
+
 SCHEMA_TABLE = (
     "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
 )

@@ -19,15 +19,24 @@ from ._base import StorageBase
 from ._time import iso, iso_us
 
 OPEN_STATES = ("pending", "sending")
+# A row of a thread waits for the older rows of its thread (the same dossier's notices on one
+# channel and address) to be sent or given up.
+_IN_ORDER = (
+    " AND (thread IS NULL OR NOT EXISTS (SELECT 1 FROM outbox older WHERE older.thread = outbox.thread"
+    " AND older.id < outbox.id AND older.state IN ('pending', 'sending')))"
+)
 
 
 class OutboxRepository(StorageBase):
-    def enqueue(self, key: str, channel: str, chat_id: str, payload: dict[str, Any], now: datetime) -> bool:
-        """Queue a notification under an idempotency key; False when that key is queued already."""
+    def enqueue(self, key: str, channel: str, chat_id: str, payload: dict[str, Any], now: datetime,
+                thread: str | None = None) -> bool:
+        """Queue a notification under an idempotency key; False when that key is queued already.
+        Rows of one `thread` (a dossier's notices on one channel and address) are claimed in
+        order: none while an older one of its thread is still pending or being sent."""
         cur = self._write(
-            "INSERT INTO outbox (key, channel, chat_id, payload, next_attempt_at, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-            (key, channel, str(chat_id), json.dumps(payload, ensure_ascii=False), iso(now), iso(now)),
+            "INSERT INTO outbox (key, channel, chat_id, payload, next_attempt_at, created_at, thread) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            (key, channel, str(chat_id), json.dumps(payload, ensure_ascii=False), iso(now), iso(now), thread),
         )
         return bool(cur.rowcount)
 
@@ -51,7 +60,7 @@ class OutboxRepository(StorageBase):
         result = self._write(
             "UPDATE outbox SET state = 'sending', claimed_at = ?, claim = ?, attempts = attempts + 1 "
             "WHERE id IN (SELECT id FROM outbox WHERE ((state = 'pending' AND next_attempt_at <= ?) "
-            f"OR (state = 'sending' AND claimed_at <= ?)){only} ORDER BY id LIMIT {int(limit)}"
+            f"OR (state = 'sending' AND claimed_at <= ?)){only}{_IN_ORDER} ORDER BY id LIMIT {int(limit)}"
             f"{self.backend.skip_locked}) RETURNING *",
             (iso_us(now), token, *params),
         )
