@@ -265,3 +265,71 @@ def test_staff_accounts_from_the_command_line(tmp_path: Path, monkeypatch: pytes
     with Storage(db_path) as storage:
         assert check_login(storage, "chi", "một-mật-khẩu-mới", now_vn()).account is None
         assert [r["action"] for r in storage.audit()][:3] == ["staff_disable", "staff_passwd", "staff_add"]
+
+
+@pytest.fixture
+async def staffed(aiohttp_client: Any, knowledge: Path, db: Storage, tmp_path: Path) -> AsyncIterator[Any]:
+    """The console with a staff chat for handovers (messages to users go through the outbox)."""
+    settings = Settings(knowledge=str(knowledge), db=str(tmp_path / "console.db"), handover_chat="telegram:-100777")
+    yield await aiohttp_client(create_app(settings, storage=db))
+
+
+async def web_messages(client: Any, session: str, seconds: float = 15.0) -> list[dict[str, Any]]:
+    """The messages waiting for a web-chat session, once the outbox delivered them."""
+    import asyncio
+
+    for _ in range(int(seconds * 10)):
+        resp = await client.get(f"/api/messages?session={session}")
+        assert resp.status == 200
+        found = (await resp.json()).get("messages") or []
+        if found:
+            return list(found)
+        await asyncio.sleep(0.1)
+    return []
+
+
+async def test_a_complaint_goes_received_processing_answered_closed(staffed: Any, db: Storage) -> None:
+    client = staffed
+    ref = db.add_complaint("PA-261201-", now_vn(), "web", "sess-pa", "vi", "delay", "Hồ sơ của tôi chậm quá", None)
+    await login(client)
+    html = await (await client.get("/staff/complaints")).text()
+    assert ref in html and "Đã tiếp nhận" in html
+    token = csrf_of(html)
+    url = f"/staff/complaints/{ref}"
+    assert (await client.post(url, data={"csrf": token, "status": "closed"})).status == 200  # not from "new"
+    assert db.complaint(ref)["status"] == "new"
+    await client.post(url, data={"csrf": token, "status": "processing"})
+    assert db.complaint(ref)["status"] == "processing"
+    resp = await client.post(url, data={"csrf": token, "status": "answered", "answer": "Hồ sơ đã được giải quyết hôm nay."})
+    assert "Đã gửi câu trả lời" in await resp.text()
+    assert db.complaint(ref)["status"] == "answered"
+    messages = await web_messages(client, "sess-pa")  # the outbox delivered it to the web chat
+    assert messages and ref in messages[-1]["text"] and "giải quyết hôm nay" in messages[-1]["text"]
+    # The owner asks about it: answered.
+    told = await (await client.post("/api/ask", json={"text": ref, "session": "sess-pa"})).json()
+    assert "đã được trả lời" in told["reply"]["text"]
+    await client.post(url, data={"csrf": token, "status": "closed"})
+    assert db.complaint(ref)["status"] == "closed"
+    assert {r["action"] for r in db.audit()} >= {"complaint_processing", "complaint_answered", "complaint_closed"}
+
+
+async def test_a_handed_over_web_conversation_is_answered_from_the_console(staffed: Any, db: Storage) -> None:
+    client = staffed
+    resp = await client.post("/api/ask", json={"text": "gặp cán bộ", "session": "sess-ho"})
+    assert resp.status == 200 and "cán bộ" in (await resp.json())["reply"]["text"]
+    await login(client)
+    html = await (await client.get("/staff/conversations")).text()
+    found = re.search(r"#(U[0-9a-f]{10})", html)
+    assert found and "Đang chờ" in html and "sess-ho" not in html
+    ticket = found.group(1)
+    token = csrf_of(html)
+    resp = await client.post(f"/staff/conversations/{ticket}", data={"csrf": token, "text": "Chào anh, tôi nghe đây."})
+    assert "Đã gửi trả lời" in await resp.text()
+    messages = await web_messages(client, "sess-ho")  # the reply arrives in the web chat
+    assert messages and "tôi nghe đây" in messages[-1]["text"]
+    assert "Đang trả lời" in await (await client.get("/staff/conversations")).text()
+    await client.post("/api/ask", json={"text": "kết thúc", "session": "sess-ho"})
+    html = await (await client.get("/staff/conversations")).text()
+    assert "Đã kết thúc" in html
+    resp = await client.post(f"/staff/conversations/{ticket}", data={"csrf": token, "text": "còn đó không?"})
+    assert "đã kết thúc" in await resp.text()

@@ -278,6 +278,126 @@ async def teach(request: web.Request) -> web.StreamResponse:
     raise web.HTTPFound("/staff/questions")
 
 
+# -- Complaints ---------------------------------------------------------------------------------
+
+#: The workflow: status → (label, statuses it can come from).
+COMPLAINT_STATUSES = {
+    "new": "Đã tiếp nhận",
+    "processing": "Đang xử lý",
+    "answered": "Đã trả lời",
+    "closed": "Đã đóng",
+}
+MOVES = {"processing": ("new",), "answered": ("new", "processing"), "closed": ("answered",)}
+
+
+def _send_to_user(storage: Any, channel: str, chat_id: str, text: str, key: str) -> bool:
+    """Queue `text` for a user's chat through the outbox (their own channel)."""
+    import uuid
+
+    from ..dossiers._notify import reply_to_payload
+    from ..engine._reply import Reply
+    from ..guide._talk import PUSH_CHANNELS
+
+    if channel not in PUSH_CHANNELS or not chat_id:
+        return False
+    storage.enqueue(f"{key}:{uuid.uuid4().hex}", channel, str(chat_id), reply_to_payload(Reply(text)), now())
+    return True
+
+
+async def complaints(request: web.Request) -> web.StreamResponse:
+    rows = await asyncio.to_thread(_storage(request).staff_complaints, now() - timedelta(days=90))
+    return render(request, "complaints.html", {"rows": rows, "labels": COMPLAINT_STATUSES})
+
+
+async def complaint_move(request: web.Request) -> web.StreamResponse:
+    ref = request.match_info["ref"].upper()[:32]
+    form = await request.post()
+    status = str(form.get("status") or "")
+    answer = " ".join(str(form.get("answer") or "").split())[:2000]
+    storage = _storage(request)
+    session = request[SESSION]
+    row = await asyncio.to_thread(storage.complaint, ref)
+    if row is None or status not in MOVES:
+        raise web.HTTPNotFound(text="no such complaint or status")
+    if status == "answered" and not answer:
+        session["flash"] = "Hãy viết câu trả lời cho người phản ánh."
+        raise web.HTTPFound("/staff/complaints")
+    if not await asyncio.to_thread(storage.set_complaint_status, ref, status, MOVES[status]):
+        session["flash"] = f"Phản ánh {ref} đang ở trạng thái «{COMPLAINT_STATUSES.get(row['status'], row['status'])}»."
+        raise web.HTTPFound("/staff/complaints")
+    message = f"Phản ánh {ref}: {COMPLAINT_STATUSES[status]}."
+    if status == "answered":
+        vi = row.get("lang") != "en"
+        head = (f"👤 Ban Quản lý trả lời phản ánh số {ref}:" if vi else f"👤 The board's answer to complaint {ref}:")
+        sent = await asyncio.to_thread(_send_to_user, storage, row["channel"], row["chat_id"], f"{head} {answer}",
+                                       f"complaint-answer:{ref}")
+        message += " Đã gửi câu trả lời tới người phản ánh." if sent else (
+            " Kênh này không nhận được tin nhắn: hãy liên hệ người phản ánh" + (f" ({row['contact']})." if row.get("contact") else "."))
+        await audit(request, "complaint_answered", f"{ref}\t{answer}")
+    else:
+        await audit(request, f"complaint_{status}", ref)
+    session["flash"] = message
+    raise web.HTTPFound("/staff/complaints")
+
+
+# -- Conversations handed over ------------------------------------------------------------------
+
+
+def _conversations(storage: Any) -> list[dict[str, Any]]:
+    """The handed-over conversations of the last 30 days: one a chat (its newest ticket),
+    waiting (no staff answer yet), active or closed."""
+    import re
+
+    from ..guide._talk import _session_key
+
+    ticket_re = re.compile(r"^U[0-9a-f]{6,10}$")
+    answered = {str(r["detail"]).split("\t", 1)[0] for r in storage.audit(5000, "conversation_reply")}
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for row in storage.handover_chats(now() - timedelta(days=30)):
+        chat = (row["channel"], str(row["chat_id"]))
+        if not ticket_re.match(str(row["message_id"])) or chat in seen:
+            continue
+        seen.add(chat)
+        state = storage.get_session(_session_key(*chat)) or {}
+        info = state.get("handover") or {}
+        open_ = info.get("ticket") == row["message_id"]
+        status = "closed" if not open_ else ("active" if row["message_id"] in answered else "waiting")
+        out.append({"ticket": row["message_id"], "channel": chat[0], "at": row["at"], "status": status,
+                    "since": info.get("since", ""), "lang": state.get("lang") or "vi", "chat_id": chat[1]})
+    order = {"waiting": 0, "active": 1, "closed": 2}
+    return sorted(out, key=lambda c: (order[c["status"]], c["at"]))
+
+
+async def conversations(request: web.Request) -> web.StreamResponse:
+    rows = await asyncio.to_thread(_conversations, _storage(request))
+    for r in rows:
+        r.pop("chat_id")  # staff answer through the ticket; the chat id stays out of the page
+    return render(request, "conversations.html", {"rows": rows})
+
+
+async def conversation_reply(request: web.Request) -> web.StreamResponse:
+    ticket = request.match_info["ticket"][:16]
+    form = await request.post()
+    text = str(form.get("text") or "").strip()[:2000]
+    storage = _storage(request)
+    session = request[SESSION]
+    found = next((c for c in await asyncio.to_thread(_conversations, storage) if c["ticket"] == ticket), None)
+    if found is None:
+        raise web.HTTPNotFound(text="no such conversation")
+    if found["status"] == "closed":
+        session["flash"] = f"#{ticket} đã kết thúc trò chuyện."
+    elif not text:
+        session["flash"] = "Hãy viết câu trả lời."
+    else:
+        head = "👤 Cán bộ Ban Quản lý:" if found["lang"] != "en" else "👤 Board staff:"
+        await asyncio.to_thread(_send_to_user, storage, found["channel"], found["chat_id"], f"{head} {text}",
+                                f"handover-reply:{ticket}")
+        await audit(request, "conversation_reply", f"{ticket}\t{text}")
+        session["flash"] = f"✓ Đã gửi trả lời tới #{ticket}."
+    raise web.HTTPFound("/staff/conversations")
+
+
 # -- Audit --------------------------------------------------------------------------------------
 
 
@@ -299,5 +419,9 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get(r"/figures.{kind:(csv|xlsx)}", figures_export)
     app.router.add_get("/questions", questions)
     app.router.add_post("/questions/teach", teach)
+    app.router.add_get("/complaints", complaints)
+    app.router.add_post("/complaints/{ref}", complaint_move)
+    app.router.add_get("/conversations", conversations)
+    app.router.add_post("/conversations/{ticket}", conversation_reply)
     app.router.add_get("/audit", audit_page)
     app.router.add_static("/static/", STATIC, show_index=False)

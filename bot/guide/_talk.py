@@ -353,8 +353,10 @@ class Talk:
         if row is None or not (owner or staff):
             return "complaint", Reply(f"Không tìm thấy phản ánh số {ref}." if vi else f"No complaint {ref} was found.")
         at = datetime.fromisoformat(row["at"])
-        status = {"new": ("đã tiếp nhận, đang xem xét", "received, being looked into")}.get(
-            row["status"], (row["status"], row["status"]))
+        status = {"new": ("đã tiếp nhận, đang xem xét", "received, being looked into"),
+                  "processing": ("đang được xử lý", "being handled"),
+                  "answered": ("đã được trả lời", "answered"),
+                  "closed": ("đã xử lý xong", "closed")}.get(row["status"], (row["status"], row["status"]))
         return "complaint", Reply(
             f"Phản ánh số {ref} gửi lúc {at:%H:%M %d/%m/%Y}: {status[0]}." if vi
             else f"Complaint {ref} sent at {at:%H:%M %d/%m/%Y}: {status[1]}.")

@@ -86,3 +86,24 @@ class StaffRepository(StorageBase):
         row = self._one("SELECT value FROM server_secrets WHERE name = ?", (name,))
         assert row is not None
         return str(row["value"])
+
+    # -- complaints and handed-over conversations, as the console sees them ---------------------
+
+    def staff_complaints(self, since: datetime) -> list[dict[str, Any]]:
+        """Complaints not closed, and any filed since `since`; newest first."""
+        return self._rows("SELECT * FROM complaints WHERE status <> 'closed' OR at >= ? ORDER BY at DESC, ref",
+                          (iso(since),))
+
+    def set_complaint_status(self, ref: str, status: str, old: tuple[str, ...]) -> bool:
+        """Move a complaint to `status` when it is in one of `old`; False otherwise."""
+        marks = ", ".join("?" for _ in old)
+        cur = self._write(f"UPDATE complaints SET status = ? WHERE ref = ? AND status IN ({marks})",
+                          (status, ref.upper(), *old))
+        return bool(cur.rowcount)
+
+    def handover_chats(self, since: datetime) -> list[dict[str, Any]]:
+        """The handed-over conversations bound since `since`: staff chat, ticket (or forwarded
+        message id), the user's channel and chat, the latest binding; newest first."""
+        return self._rows(
+            "SELECT staff_channel, staff_chat, message_id, channel, chat_id, at FROM handover_messages "
+            "WHERE at >= ? ORDER BY at DESC", (iso(since),))
