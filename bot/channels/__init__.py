@@ -64,15 +64,21 @@ def setup_channels(app: web.Application, settings: Settings) -> None:
         from ._telegram import setup_telegram
 
         senders["telegram"] = setup_telegram(app, settings, conv).deliver
+    oa = None
     if "zalo_oa" in names:
         from ._zalo_oa import setup_zalo_oa
 
-        senders["zalo_oa"] = setup_zalo_oa(app, settings, conv).deliver
+        oa = setup_zalo_oa(app, settings, conv)
+        senders["zalo_oa"] = oa.deliver
     if "zalo_bot" in names:
         from ._zalo_bot import setup_zalo_bot
 
         senders["zalo_bot"] = setup_zalo_bot(app, settings, conv).deliver
     _register_senders(app, senders)
+    if oa is not None and settings.zns_templates:
+        from ._zns import setup_zns  # ZNS to the applicant's phone, with the OA's tokens
+
+        setup_zns(app, settings, oa)
     hide_in_logs()
     log.info("channels: %s", ", ".join(names))
 

@@ -17,6 +17,16 @@ Formats, as documented by Zalo and restated by integrators (Zalo's own pages nee
   button limits: https://app.unpkg.com/@warriorteam/redai-zalo-sdk@1.32.17/files/docs/BUTTON_TYPES_GUIDE.md).
   An oa.query.show button makes the user send its payload as a message: our engine action.
 - Error -216 means the access token is invalid or expired: we refresh once and retry.
+- Outside the consultation window (the user has not written to the OA lately), message/cs is
+  refused with -230 ("user has not interacted with the OA in the last 7 days"). A notification
+  then goes as a transaction message: POST {ZALO_OA_API_BASE}/v3.0/oa/message/transaction with
+  {"recipient": {"user_id"}, "message": {"attachment": {"type": "template", "payload":
+  {"template_type": "transaction_order", "language": "VI", "elements": [{"type": "header",
+  "content"}, {"type": "text", "content"}, {"type": "table", "content": [{"key", "value"}]}],
+  "buttons": [{"title", "type": "oa.query.hide", "payload"}]}}}} (Zalo's "tin Giao dịch",
+  restated by https://docs.etelecom.vn/api-etelecom-english/api-integration/zalo-cloud/zalo-cloud-api/send-transaction-message).
+  When that is refused too (not a follower: -213, or any other refusal), the error is permanent:
+  the outbox tries the notice's next channel (ZNS to the dossier's phone, email).
 - Refresh: POST {ZALO_OAUTH_BASE}/v4/oa/access_token, form refresh_token, app_id,
   grant_type=refresh_token, header secret_key = app secret; the answer holds a new access_token
   and a new refresh_token: a refresh token works once, so the new one is stored at once
@@ -60,6 +70,12 @@ SIGNATURE_HEADER = "X-ZEvent-Signature"
 MESSAGE_PATH = "/v3.0/oa/message/cs"
 TOKEN_PATH = "/v4/oa/access_token"
 TOKEN_EXPIRED = -216
+TRANSACTION_PATH = "/v3.0/oa/message/transaction"
+#: message/cs refused: the user is outside the consultation window.
+OUT_OF_WINDOW = frozenset({-230})
+#: The user cannot be reached by this OA at all (not a follower, blocked the OA).
+UNREACHABLE = frozenset({-213})
+TRANSACTION_TEMPLATE = "transaction_order"
 MAX_EVENT_AGE_MS = 15 * 60 * 1000  # events older (or further in the future) are refused
 TOKENS_KEY = "zalo-oa:tokens"  # where the current tokens are kept in the sessions table
 REFRESH_LOCK = "zalo-oa:refresh"  # the storage's named lock around a refresh (replicas)
@@ -80,9 +96,11 @@ ZALO_OA: web.AppKey[ZaloOAChannel] = web.AppKey("zalo_oa_channel")
 class ZaloError(Exception):
     """A Zalo API call failed: `code` is Zalo's "error" number (or the HTTP status)."""
 
-    def __init__(self, code: int, message: str = "") -> None:
+    def __init__(self, code: int, message: str = "", permanent: bool = False) -> None:
         super().__init__(f"Zalo error {code}: {message}")
         self.code = code
+        #: Retrying is useless (the outbox tries the next channel).
+        self.permanent = permanent or code in UNREACHABLE
 
 
 def _code(value: Any, default: int) -> int:
@@ -343,8 +361,48 @@ class ZaloOAChannel:
             log.error("zalo-oa: reply not delivered (%s) chat=%s", type(exc).__name__, chat_ref("zalo-oa", user_id))
 
     async def deliver(self, chat_id: str, reply: Any) -> None:
-        """Send a notification (the outbox's sender for "zalo_oa"); raises on failure."""
-        await self.send(chat_id, reply, "vi")
+        """Send a notification (the outbox's sender for "zalo_oa"); raises on failure. Outside
+        the consultation window it goes as a transaction message; when that is refused too the
+        error is permanent (the outbox tries the notice's next channel)."""
+        try:
+            await self.send(chat_id, reply, "vi")
+            return
+        except ZaloError as exc:
+            if exc.code not in OUT_OF_WINDOW:
+                raise
+            log.info("zalo-oa: outside the consultation window: a transaction message instead chat=%s",
+                     chat_ref("zalo-oa", chat_id))
+        try:
+            await self.call(TRANSACTION_PATH, self.transaction_message(chat_id, reply))
+        except ZaloError as exc:
+            raise ZaloError(exc.code, f"transaction message refused: {exc}", permanent=True) from exc
+
+    @staticmethod
+    def transaction_message(user_id: str, reply: Any) -> dict[str, Any]:
+        """The transaction-message body of a notification: its first line as the header, its
+        "label: value" lines as a table, the others as text, its buttons as hidden queries."""
+        lines = [line.strip() for line in str(reply.text).splitlines() if line.strip()] or ["…"]
+        header, rest = lines[0], lines[1:]
+        table: list[dict[str, str]] = []
+        text: list[str] = []
+        for line in rest:
+            key, sep, value = line.partition(": ")
+            if sep and len(key) <= 25 and len(table) < 5:
+                table.append({"key": key, "value": value if len(value) <= 100 else value[:99] + "…"})
+            else:
+                text.append(line)
+        elements: list[dict[str, Any]] = [{"type": "header", "content": header[:100], "align": "left"}]
+        body = " ".join(text)
+        if body:
+            elements.append({"type": "text", "align": "left", "content": body if len(body) <= 250 else body[:249] + "…"})
+        if table:
+            elements.append({"type": "table", "content": table})
+        buttons = [{"title": str(b.label)[:35], "image_icon": "", "type": "oa.query.hide", "payload": str(b.action)[:1000]}
+                   for b in list(reply.buttons)[:4]]
+        payload: dict[str, Any] = {"template_type": TRANSACTION_TEMPLATE, "language": "VI", "elements": elements}
+        if buttons:
+            payload["buttons"] = buttons
+        return {"recipient": {"user_id": user_id}, "message": {"attachment": {"type": "template", "payload": payload}}}
 
     # -- outgoing ---------------------------------------------------------------------------
 
