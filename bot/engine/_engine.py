@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 
 # Below this score no procedure is claimed; the bot says it does not know.
 CONFIDENT = 0.5
+# Below this score, a procedure of another agency (knowledge/elsewhere.yaml) that the question
+# describes is answered instead of the board's best candidate.
+ELSEWHERE_BELOW = 0.7
 # Below this score a likely procedure is asked about ("Có phải bạn hỏi …?"), not answered.
 DIRECT = 0.95
 # …when the second best scores at least this share of the best (0: always).
@@ -225,13 +228,15 @@ class Engine:
             # A best candidate without a variant the question asks for ("gia hạn …" when only the
             # issuance exists) is another procedure than the one asked: never answered directly.
             lacks = bool(self._asked_variants(q) - self.index.proc_mods[self.index.by_code[best.procedure.code]])
-            if (lacks or best.score < DIRECT and second >= DIRECT_GAP * best.score) and not self._distinct_by_question(q, [best]):
-                # Likely, not sure, with another candidate not far behind: a procedure of another
-                # agency the question describes, or a question back with the likeliest ones.
+            if best.score < ELSEWHERE_BELOW:
+                # Named only weakly: a procedure of another agency the question describes wins.
                 other = self._best_of(q, self._elsewhere)
                 if other is not None:
                     return Answer(q, lang, "unknown", [], Reply(compose.elsewhere_answer(other, lang, self.kb.board),
                                                                   self._menu_buttons(lang)))
+            if (lacks or best.score < DIRECT and second >= DIRECT_GAP * best.score) and not self._distinct_by_question(q, [best]):
+                # Likely, not sure, with another candidate not far behind: a question back with the
+                # likeliest ones.
                 options = [m for m in found if m.score >= best.score * LISTED][:3]
                 return self._clarify(q, intent, options, options, state, lang)
             return self._facet(q, intent, best.procedure, listed, state, lang)
