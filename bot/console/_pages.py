@@ -268,10 +268,11 @@ async def teach(request: web.Request) -> web.StreamResponse:
     message = learned.message
     if learned.ok:
         await audit(request, "teach", f"{code}\t{text}")
+        message = f"Đã thêm «{text[:80]}» làm ví dụ của thủ tục {code}."
         reload = getattr(engine, "reload", None)
         if reload is not None:
             result = await asyncio.to_thread(reload)
-            message += ". " + result.text()
+            message += " " + result.text()
     else:
         await audit(request, "teach_refused", f"{code}\t{text}\t{message}")
     session["flash"] = message
