@@ -15,6 +15,10 @@ def _setting(env: str, default: Any, help: str, secret: bool = False, secret_url
     return field(default=default, metadata={"env": env, "help": help, "secret": secret, "secret_url": secret_url})
 
 
+class SettingError(ValueError):
+    """A setting (or a file it names) is wrong: the message says which and how (the server does not start)."""
+
+
 @dataclass(frozen=True)
 class Settings:
     """All configuration of the bot. Build with `Settings.from_env()`."""

@@ -218,3 +218,52 @@ async def test_stop_from_a_chat(storage: Storage, smtp: tuple[Inbox, int]) -> No
         await notifier.deliver_once()
     assert sent == [] and inbox.mails == []
     assert "chưa đăng ký" in stop_from_chat(storage, ("telegram", "111")).text
+
+
+async def test_a_push_with_an_email_sends_it_and_the_served_link_stops_it(
+        aiohttp_client: Any, tmp_path: Any, storage: Storage, smtp: tuple[Inbox, int]) -> None:
+    from bot.dossiers._http import NOTIFIER, add_routes
+    from bot.web._keys import SETTINGS
+    from bot.workdays import default_calendar_file
+
+    inbox, port = smtp
+    kb = tmp_path / "knowledge"
+    kb.mkdir()
+    (kb / "board.yaml").write_text(
+        "name: Ban thử\nname_en: Test board\naddress: Số 1\nhotline: '0200 111 2222'\nemail: t@example.gov.vn\n"
+        "working_hours: T2-T6\nworking_hours_en: Mon-Fri\nportal_url: https://dichvucong.gov.vn\n", encoding="utf-8")
+    app = web.Application()
+    app[SETTINGS] = Settings(sync_token="tok", knowledge=str(kb), calendar=str(default_calendar_file()),
+                             smtp_url=f"smtp://127.0.0.1:{port}", mail_from="motcua@kcn.example.vn",
+                             public_url="https://bot.kcn.example.vn")
+    app[STORAGE] = storage
+    add_routes(app)
+    client = await aiohttp_client(app)
+    auth = {"Authorization": "Bearer tok"}
+    for status in (2, 5):
+        resp = await client.post("/api/dossiers", json=[record(status, Email="chu.ho.so@example.vn")], headers=auth)
+        assert resp.status == 200, await resp.text()
+    for _ in range(50):
+        if inbox.mails:
+            break
+        await app[NOTIFIER].deliver_once()
+    ((_, rcpts, msg),) = inbox.mails
+    assert rcpts == ["chu.ho.so@example.vn"] and "Bản sao hộ chiếu" in bodies(msg)[0]
+    link = re.search(r"https://bot\.kcn\.example\.vn(/unsubscribe/[A-Za-z0-9_-]+)", bodies(msg)[0])
+    assert link is not None
+    assert (await client.get(link.group(1))).status == 200
+    resp = await client.post("/api/dossiers", json=[record(9, Email="chu.ho.so@example.vn")], headers=auth)
+    assert resp.status == 200 and (await resp.json())["notifications"] == 0
+
+
+def test_dung_thong_bao_through_the_engine(storage: Storage) -> None:
+    from bot.web._app import build_engine
+
+    engine = build_engine(Settings(), storage)
+    import_records(storage, [(1, record(2, Email="a@example.vn"))], now=T0)
+    storage.subscribe(CODE, "telegram", "111", "vi", T0)
+    answer = engine.answer("dừng thông báo", {}, None, ("telegram", "111"))
+    assert "Đã dừng thông báo" in answer.reply.text and CODE in answer.reply.text
+    assert storage.subscribers(CODE) == [] and storage.notices_stopped(CODE)
+    other = engine.answer("Stop notifications", {}, None, ("zalo_bot", "u9"))
+    assert "no dossier notifications here" in other.reply.text

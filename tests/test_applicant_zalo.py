@@ -309,3 +309,22 @@ def test_templates_are_checked_with_clear_errors(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="cannot read"):
         load_templates(tmp_path / "missing.json")
 
+
+
+def test_the_server_does_not_start_with_a_wrong_templates_file(tmp_path: Path) -> None:
+    from bot.config import SettingError
+    from bot.web import create_app
+
+    bad = tmp_path / "zns.json"
+    bad.write_text('{"statuses": {"5": {"template_id": "312345", "params": {"ma_ho_so": "ma"}}}}', encoding="utf-8")
+    settings = Settings(db=str(tmp_path / "bot.db"), zalo_oa_app_id="1", zalo_oa_secret_key="s",
+                        zalo_oa_access_token="a", zns_templates=str(bad))
+    with pytest.raises(SettingError, match=r"status 5, parameter ma_ho_so: unknown field 'ma'"):
+        create_app(settings)
+    good = tmp_path / "zns.yaml"
+    good.write_text("statuses:\n  5: {template_id: '312345', params: {ma_ho_so: code}}\n", encoding="utf-8")
+    app = create_app(Settings(db=str(tmp_path / "bot2.db"), zalo_oa_app_id="1", zalo_oa_secret_key="s",
+                              zalo_oa_access_token="a", zns_templates=str(good)))
+    from bot.dossiers._http import APPLICANT, NOTIFIER
+
+    assert app[APPLICANT].zns_statuses == {5} and "zns" in app[NOTIFIER].payload_senders

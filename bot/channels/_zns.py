@@ -13,7 +13,7 @@ template message (README: "Notices to the applicant").
   next channel; an exhausted quota (-115, -144) is retried later. Template and quota errors are
   reported to the staff chats, once a day per error code.
 - Templates: a YAML or JSON file (TTHC_ZNS_TEMPLATES) of template id and parameters per status,
-  checked when the server starts (`load_templates`, ValueError naming the file, status, param).
+  checked when the server starts (`load_templates`, SettingError naming the file, status, param).
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from typing import Any
 
 import aiohttp
 
+from ..config import SettingError
 from ..dossiers._notify import PermanentError, reply_to_payload
 from ..dossiers._status import STATUSES
 from ..engine._reply import Reply
@@ -75,22 +76,22 @@ class Template:
 
 def _param(where: str, name: Any, spec: Any) -> Param:
     if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9_]{1,64}", name):
-        raise ValueError(f"{where}: parameter name {name!r} must be letters, digits or _ (as in the template)")
+        raise SettingError(f"{where}: parameter name {name!r} must be letters, digits or _ (as in the template)")
     limit = DEFAULT_MAX
     if isinstance(spec, dict):
         unknown = set(spec) - {"field", "max"}
         if unknown:
-            raise ValueError(f"{where}, parameter {name}: unknown keys {sorted(unknown)} (field, max)")
+            raise SettingError(f"{where}, parameter {name}: unknown keys {sorted(unknown)} (field, max)")
         limit = spec.get("max", DEFAULT_MAX)
         if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 1000:
-            raise ValueError(f"{where}, parameter {name}: max must be a whole number from 1 to 1000")
+            raise SettingError(f"{where}, parameter {name}: max must be a whole number from 1 to 1000")
         spec = spec.get("field")
     if not isinstance(spec, str) or not spec:
-        raise ValueError(f"{where}, parameter {name}: give a field ({', '.join(FIELDS)}) or a fixed text after '='")
+        raise SettingError(f"{where}, parameter {name}: give a field ({', '.join(FIELDS)}) or a fixed text after '='")
     if spec.startswith("="):
         return Param(name, None, spec[1:], limit)
     if spec not in FIELDS:
-        raise ValueError(f"{where}, parameter {name}: unknown field {spec!r}; use one of {', '.join(FIELDS)}, "
+        raise SettingError(f"{where}, parameter {name}: unknown field {spec!r}; use one of {', '.join(FIELDS)}, "
                          "or a fixed text after '='")
     return Param(name, spec, "", limit)
 
@@ -98,7 +99,7 @@ def _param(where: str, name: Any, spec: Any) -> Param:
 def parse_templates(data: Any, source: str = "TTHC_ZNS_TEMPLATES") -> dict[int, Template]:
     """Templates per status from the parsed file; ValueError saying what is wrong and where."""
     if not isinstance(data, dict) or not isinstance(data.get("statuses"), dict) or not data["statuses"]:
-        raise ValueError(f"{source}: expected a 'statuses:' map of status code (1–10) to template")
+        raise SettingError(f"{source}: expected a 'statuses:' map of status code (1–10) to template")
     out: dict[int, Template] = {}
     for key, spec in data["statuses"].items():
         try:
@@ -106,19 +107,19 @@ def parse_templates(data: Any, source: str = "TTHC_ZNS_TEMPLATES") -> dict[int, 
         except ValueError:
             status = -1
         if status not in STATUSES:
-            raise ValueError(f"{source}: status {key!r} is not a status code from 1 to 10")
+            raise SettingError(f"{source}: status {key!r} is not a status code from 1 to 10")
         where = f"{source}, status {status}"
         if not isinstance(spec, dict):
-            raise ValueError(f"{where}: expected template_id and params")
+            raise SettingError(f"{where}: expected template_id and params")
         unknown = set(spec) - {"template_id", "params"}
         if unknown:
-            raise ValueError(f"{where}: unknown keys {sorted(unknown)} (template_id, params)")
+            raise SettingError(f"{where}: unknown keys {sorted(unknown)} (template_id, params)")
         template_id = str(spec.get("template_id") or "").strip()
         if not re.fullmatch(r"\d{1,20}", template_id):
-            raise ValueError(f"{where}: template_id must be the template's number from the ZNS account (got {spec.get('template_id')!r})")
+            raise SettingError(f"{where}: template_id must be the template's number from the ZNS account (got {spec.get('template_id')!r})")
         params = spec.get("params")
         if not isinstance(params, dict) or not params:
-            raise ValueError(f"{where}: params must map each template parameter to a field")
+            raise SettingError(f"{where}: params must map each template parameter to a field")
         out[status] = Template(status, template_id, tuple(_param(where, n, s) for n, s in params.items()))
     return out
 
@@ -129,7 +130,7 @@ def load_templates(path: str | Path) -> dict[int, Template]:
     try:
         text = p.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ValueError(f"TTHC_ZNS_TEMPLATES: cannot read {p}: {exc.strerror or exc}") from exc
+        raise SettingError(f"TTHC_ZNS_TEMPLATES: cannot read {p}: {exc.strerror or exc}") from exc
     try:
         if p.suffix.lower() == ".json":
             data = json.loads(text)
@@ -138,7 +139,7 @@ def load_templates(path: str | Path) -> dict[int, Template]:
 
             data = yaml.safe_load(text)
     except Exception as exc:
-        raise ValueError(f"TTHC_ZNS_TEMPLATES: {p} is not valid {'JSON' if p.suffix.lower() == '.json' else 'YAML'}: {exc}") from exc
+        raise SettingError(f"TTHC_ZNS_TEMPLATES: {p} is not valid {'JSON' if p.suffix.lower() == '.json' else 'YAML'}: {exc}") from exc
     return parse_templates(data, str(p))
 
 
@@ -261,7 +262,7 @@ class ZnsSender:
 
 def setup_zns(app: Any, settings: Any, oa: Any) -> ZnsSender | None:
     """Deliver "zns" rows of the outbox with the OA's tokens and connection; the templates file
-    is checked now (ValueError stops the start)."""
+    is checked now (SettingError stops the start)."""
     templates = load_templates(settings.zns_templates)
     try:
         from ..dossiers._digest import parse_staff_chats

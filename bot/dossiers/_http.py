@@ -10,6 +10,8 @@ GET /api/dossiers/{code}?secret=…&lang=vi|en[&phone=…]
                               for a wrong secret alike, 429 while the code or the client's address
                               is locked (`phone`, the last 4 digits of the registered phone, with
                               the secret: the owner's way through a locked code).
+GET /unsubscribe/{token}      the link in a status email: stops that dossier's notices (an HTML
+                              page; 404 for a token no dossier has).
 
 The secret travels in the query string; `add_routes` puts a filter on aiohttp's access log
 that replaces it with "[redacted]" (or run aiohttp with `access_log_class=RedactingAccessLogger`).
@@ -266,9 +268,13 @@ async def _background(app: web.Application) -> AsyncIterator[None]:
 
 
 class RedactingAccessLogger(AbstractAccessLogger):
-    """An access log without query strings (they may carry a lookup secret)."""
+    """An access log without query strings (they may carry a lookup secret) nor the token of an
+    unsubscribe link."""
 
     def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        path = request.path
+        if path.startswith(UNSUBSCRIBE_PATH):
+            path = UNSUBSCRIBE_PATH + "[redacted]"
         self.logger.info(
-            '%s "%s %s" %s %.3fs', request.remote, request.method, request.path, response.status, time
+            '%s "%s %s" %s %.3fs', request.remote, request.method, path, response.status, time
         )

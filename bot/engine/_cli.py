@@ -95,9 +95,13 @@ def _chat(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from ..config import Settings
+    from ..config import SettingError, Settings
     from ..web import run
 
     settings = Settings.from_env()
-    run(settings, host=args.host, port=args.port)
+    try:
+        run(settings, host=args.host, port=args.port)
+    except SettingError as exc:  # e.g. a wrong TTHC_ZNS_TEMPLATES file: say what, without a trace
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     return 0
