@@ -481,3 +481,15 @@ def test_a_number_picks_an_option_of_the_question_back(engine: Engine) -> None:
         codes = [b.action.split(":")[1] for b in asked.reply.buttons]
         picked = engine.answer("2", state)
         assert [m.procedure.code for m in picked.matches] == [codes[1]]
+
+
+@pytest.mark.parametrize("question", [
+    "GPLĐ cho chuyên gia Nhật cần hồ sơ gì? Ngoài ra gia hạn giấy phép xây dựng nhà xưởng mất bao lâu?",
+    "cấp giấy phép lao động cần gì, ngoài ra cho em hỏi thêm gia hạn giấy phép xây dựng mất bao lâu",
+])
+def test_two_questions_in_one_message_answer_the_first_and_offer_the_second(engine: Engine, question: str) -> None:
+    answer = engine.answer(question, {})
+    assert answer.intent == "documents" and answer.matches[0].procedure.code == "1.014199"
+    second = answer.reply.buttons[0]
+    assert second.action == "p:1.013233:time" and "Gia hạn giấy phép xây dựng" in second.label
+    assert engine.answer(second.action, {}).matches[0].procedure.code == "1.013233"

@@ -26,9 +26,6 @@ log = logging.getLogger(__name__)
 
 # Below this score no procedure is claimed; the bot says it does not know.
 CONFIDENT = 0.5
-# Below this score, a procedure of another agency (knowledge/elsewhere.yaml) that the question
-# describes is answered instead of the board's best candidate.
-ELSEWHERE_BELOW = 0.7
 # Below this score a likely procedure is asked about ("Có phải bạn hỏi …?"), not answered.
 DIRECT = 0.95
 # …when the second best scores at least this share of the best (0: always).
@@ -176,7 +173,7 @@ class Engine:
         changed = self._case_follow_up(q, state)
         if changed is not None:
             return self._facet(q, changed[1], changed[0], [Match(changed[0], 1.0)], state, lang, changed[2])
-        answer = self._question(q, state, lang)
+        answer = self._two_questions(q, state, lang) or self._question(q, state, lang)
         if self.guide is not None:
             self.guide.after(answer, state, chat)
         return answer
@@ -228,9 +225,10 @@ class Engine:
             # A best candidate without a variant the question asks for ("gia hạn …" when only the
             # issuance exists) is another procedure than the one asked: never answered directly.
             lacks = bool(self._asked_variants(q) - self.index.proc_mods[self.index.by_code[best.procedure.code]])
-            if best.score < ELSEWHERE_BELOW:
-                # Named only weakly: a procedure of another agency the question describes wins.
-                other = self._best_of(q, self._elsewhere)
+            if best.score < DIRECT:
+                # Not named in full: a procedure of another agency wins when the question describes
+                # it in words the board's candidate never uses ("gia hạn visa", not the permit).
+                other = self._elsewhere_subject(q, best.procedure)
                 if other is not None:
                     return Answer(q, lang, "unknown", [], Reply(compose.elsewhere_answer(other, lang, self.kb.board),
                                                                   self._menu_buttons(lang)))
@@ -279,6 +277,48 @@ class Engine:
             if self.index.variant_words(" ".join(self.index.rewriter.rewrite(words))):
                 return found[0]
         return None
+
+    def _two_questions(self, q: str, state: dict[str, Any], lang: str) -> Answer | None:
+        """A message with two questions about two procedures ("… GPLĐ cần gì? Ngoài ra gia hạn
+        GPXD thế nào?"): the first is answered and the second offered as a button."""
+        parts = [p for p in _QUESTION_BREAK_RE.split(q) if p and p.strip()]
+        if len(parts) < 2:
+            folded = self.folded(q)
+            for brk in self.vocabulary.question_breaks:
+                at = f" {folded} ".find(f" {brk} ")
+                if at > 0:
+                    raw_words = q.split()
+                    n = len(folded[:at].split())
+                    parts = [" ".join(raw_words[:n]), " ".join(raw_words[n:])]
+                    break
+        if len(parts) < 2:
+            return None
+        first, rest = parts[0].strip(), " ".join(parts[1:]).strip()
+        one = [m for m in self.index.search(first) if m.score >= DIRECT]
+        two = [m for m in self.index.search(rest) if m.score >= DIRECT]
+        if not one or not two or one[0].procedure.code == two[0].procedure.code:
+            return None
+        answer = self._question(first, state, lang)
+        if not answer.matches or answer.matches[0].procedure.code != one[0].procedure.code:
+            return answer if answer.matches else None
+        p2 = two[0].procedure
+        facet = self.intents.facet_of(self.folded(rest)) or "procedure"
+        label = ("Câu hỏi thứ hai: " if lang == "vi" else "Your second question: ") + _display_name(p2, lang, 30)
+        reply = answer.reply
+        answer.reply = Reply(reply.text, (Button(label, f"p:{p2.code}:{facet}"), *reply.buttons), reply.image)
+        answer.q = q
+        return answer
+
+    def _elsewhere_subject(self, q: str, p: Procedure) -> Any | None:
+        """The other agency's procedure the question describes, when the words it shares with it
+        include one that no name, alias or example of `p` uses."""
+        other = self._best_of(q, self._elsewhere)
+        if other is None:
+            return None
+        own = {w for t in (p.name, p.name_en, *p.aliases, *p.examples) for w in fold(t).split()}
+        theirs = {w for t in (other.name, other.name_en, *other.examples) for w in fold(t).split()}
+        asked = set(self._faq_words(self.index.strip_facets(fold(q))))
+        return other if (asked & theirs) - own else None
 
     def _chosen(self, q: str, pending: dict[str, Any]) -> str | None:
         """The option a reply to "which procedure do you mean?" picks: its number ("2"), or a yes
@@ -714,6 +754,8 @@ def _display_name(p: Procedure, lang: str, limit: int) -> str:
     return compose.short_name(p, limit)
 
 
+# Where one question ends and another may start.
+_QUESTION_BREAK_RE = re.compile(r"(?<=[?;])\s+|\n+")
 # Button actions start with these (see Button.action); anything else is a question.
 ACTION_PREFIXES = ("f:", "p:", "d:", "lang:", "menu:", "dossier:", "r:", "fb:", "c:", "pa:", "ho:")
 # Case and page numbers in actions: ASCII digits only, small.
