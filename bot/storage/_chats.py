@@ -27,10 +27,6 @@ class ChatRepository(StorageBase):
             (key, _json.dumps_str(state), iso(now or datetime.now(VN_TZ))),
         )
 
-    def delete_session(self, key: str) -> None:
-        """Forget a chat's conversation state."""
-        self._write("DELETE FROM sessions WHERE key = ?", (key,))
-
     def prune_sessions(self, before: datetime, keep: tuple[str, ...] = ()) -> int:
         """Forget sessions not updated since `before`, except keys starting with one of `keep`;
         return how many."""
