@@ -333,3 +333,34 @@ async def test_a_handed_over_web_conversation_is_answered_from_the_console(staff
     assert "Đã kết thúc" in html
     resp = await client.post(f"/staff/conversations/{ticket}", data={"csrf": token, "text": "còn đó không?"})
     assert "đã kết thúc" in await resp.text()
+
+
+def test_the_staff_repository_on_each_database(storage: Storage) -> None:
+    """Accounts, logins, the audit, server secrets and complaint moves, on SQLite and PostgreSQL."""
+    at = now_vn()
+    assert storage.add_staff("lan", hash_password(PASSWORD), "officer", DEPT, at)
+    assert not storage.add_staff("lan", hash_password(PASSWORD), "admin", None, at)
+    assert [a["username"] for a in storage.staff_accounts()] == ["lan"]
+    for n in range(MAX_FAILURES):
+        assert check_login(storage, "lan", "sai-mat-khau", at + timedelta(seconds=n)).account is None
+    assert check_login(storage, "lan", PASSWORD, at + timedelta(seconds=10)).account is None  # locked
+    assert check_login(storage, "lan", PASSWORD, at + timedelta(minutes=16)).account is not None
+    assert storage.staff_login_failures("lan", at - timedelta(hours=1)) == []  # counted from the last success
+    assert storage.disable_staff("lan", at) and not storage.disable_staff("nobody", at)
+    assert check_login(storage, "lan", PASSWORD, at + timedelta(minutes=17)).account is None
+    assert storage.set_staff_password("lan", hash_password("mới-mật-khẩu-1"), at)
+    assert check_login(storage, "lan", "mới-mật-khẩu-1", at + timedelta(minutes=18)).account is not None
+    storage.add_audit(at, "lan", "teach", "1.009664\tcâu hỏi")
+    storage.add_audit(at, "lan", "login", "127.0.0.1")
+    assert [r["action"] for r in storage.audit()] == ["login", "teach"]
+    assert [r["detail"] for r in storage.audit(action="teach")] == ["1.009664\tcâu hỏi"]
+    first = storage.server_secret("k", "one", at)
+    assert first == "one" and storage.server_secret("k", "two", at) == "one"
+    ref = storage.add_complaint("PA-261201-", at, "web", "s", "vi", "other", "text", None)
+    assert not storage.set_complaint_status(ref, "closed", ("answered",))
+    assert storage.set_complaint_status(ref, "processing", ("new",))
+    assert [c["ref"] for c in storage.staff_complaints(at + timedelta(days=1))] == [ref]
+    assert storage.set_complaint_status(ref, "closed", ("processing",))
+    assert storage.staff_complaints(at + timedelta(days=1)) == []
+    storage.link_handover("telegram", "-1", "U0123456789", "web", "s", at)
+    assert [r["message_id"] for r in storage.handover_chats(at - timedelta(days=1))] == ["U0123456789"]
