@@ -364,3 +364,21 @@ def test_the_staff_repository_on_each_database(storage: Storage) -> None:
     assert storage.staff_complaints(at + timedelta(days=1)) == []
     storage.link_handover("telegram", "-1", "U0123456789", "web", "s", at)
     assert [r["message_id"] for r in storage.handover_chats(at - timedelta(days=1))] == ["U0123456789"]
+
+
+async def test_knowledge_health_lists_a_broken_file_and_reloads(client: Any, knowledge: Path, db: Storage) -> None:
+    await login(client, "boss")
+    html = await (await client.get("/staff/knowledge")).text()
+    assert "thủ tục đang dùng" in html and "Các tệp kiến thức hợp lệ" in html
+    path = knowledge / "procedures" / "2.001955.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("unit: working_days", "unit: weeks", 1), encoding="utf-8")
+    html = await (await client.get("/staff/knowledge")).text()
+    assert "2.001955.yaml" in html and "unit" in html
+    resp = await client.post("/staff/knowledge/reload", data={"csrf": csrf_of(html)})
+    assert "Không nạp lại được" in await resp.text()
+    assert db.audit(action="reload")[0]["username"] == "boss"
+    await client.post("/staff/logout", data={"csrf": csrf_of(html)})
+    await login(client)  # an officer sees the health, and cannot reload
+    html = await (await client.get("/staff/knowledge")).text()
+    assert "Nạp lại kiến thức" not in html
+    assert (await client.post("/staff/knowledge/reload", data={"csrf": csrf_of(html)})).status == 403

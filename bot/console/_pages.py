@@ -399,6 +399,45 @@ async def conversation_reply(request: web.Request) -> web.StreamResponse:
     raise web.HTTPFound("/staff/conversations")
 
 
+# -- Knowledge health ---------------------------------------------------------------------------
+
+
+async def knowledge(request: web.Request) -> web.StreamResponse:
+    """What the running bot knows, the files that fail validation now, the last reloads."""
+    from ..kb import check_knowledge
+
+    settings = request.config_dict[SETTINGS]
+    engine = request.config_dict[ENGINE]
+    kb = engine.kb
+    procedures = list(kb.procedures)
+    examples = sum(len(getattr(p, "examples", ()) or ()) for p in procedures)
+    storage = _storage(request)
+
+    def load() -> tuple[list[Any], list[dict[str, Any]]]:
+        _kb, problems = check_knowledge(settings.knowledge_dir)
+        reloads = [r for r in storage.audit(200) if r["action"] in ("reload", "teach")][:10]
+        return problems, reloads
+
+    problems, reloads = await asyncio.to_thread(load)
+    return render(request, "knowledge.html", {"procedures": len(procedures), "examples": examples,
+                                              "problems": problems, "reloads": reloads,
+                                              "directory": str(settings.knowledge_dir)})
+
+
+async def knowledge_reload(request: web.Request) -> web.StreamResponse:
+    if (request[STAFF] or {}).get("role") != "admin":
+        raise web.HTTPForbidden(text="admins only")
+    engine = request.config_dict[ENGINE]
+    reload = getattr(engine, "reload", None)
+    if reload is None:
+        request[SESSION]["flash"] = "Bot này không nạp lại được khi đang chạy."
+    else:
+        result = await asyncio.to_thread(reload)
+        await audit(request, "reload", "ok" if result.ok else f"{len(result.problems)} problem(s)")
+        request[SESSION]["flash"] = result.text()
+    raise web.HTTPFound("/staff/knowledge")
+
+
 # -- Audit --------------------------------------------------------------------------------------
 
 
@@ -424,5 +463,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/complaints/{ref}", complaint_move)
     app.router.add_get("/conversations", conversations)
     app.router.add_post("/conversations/{ticket}", conversation_reply)
+    app.router.add_get("/knowledge", knowledge)
+    app.router.add_post("/knowledge/reload", knowledge_reload)
     app.router.add_get("/audit", audit_page)
     app.router.add_static("/static/", STATIC, show_index=False)
