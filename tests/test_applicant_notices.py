@@ -267,3 +267,24 @@ def test_dung_thong_bao_through_the_engine(storage: Storage) -> None:
     assert storage.subscribers(CODE) == [] and storage.notices_stopped(CODE)
     other = engine.answer("Stop notifications", {}, None, ("zalo_bot", "u9"))
     assert "no dossier notifications here" in other.reply.text
+
+
+def test_delivery_results_are_counted_shown_and_pruned(db_url: str, monkeypatch: pytest.MonkeyPatch,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    from bot.cli import main
+    from bot.workdays import now_vn
+
+    with Storage(db_url) as s:
+        now = now_vn()
+        s.record_delivery(now, "zns", "retry", CODE, 1, "-144", "ZnsError: quota")
+        s.record_delivery(now, "zns", "sent", CODE, 1)
+        s.record_delivery(now - timedelta(days=400), "email", "dead", CODE, 2, "550")
+        assert [(d["channel"], d["result"], d["error_code"], d["n"]) for d in s.delivery_counts(now - timedelta(days=1))] \
+            == [("zns", "retry", "-144", 1), ("zns", "sent", None, 1)]
+    monkeypatch.setenv("TTHC_DB", db_url)
+    assert main(["dossiers", "outbox"]) == 0
+    out = capsys.readouterr().out
+    assert "status notices" in out and "-144" in out and "550" not in out
+    with Storage(db_url) as s:
+        assert s.prune_deliveries(now_vn() - timedelta(days=180)) == 1
+        assert len(s.deliveries(CODE)) == 2

@@ -231,10 +231,19 @@ def _digest(args: argparse.Namespace) -> int:
 
 def _outbox(args: argparse.Namespace) -> int:
     settings = _settings()
+    from datetime import timedelta
+
+    from ..workdays import now_vn
+
     with _storage(args, settings) as storage:
         counts = storage.outbox_counts()
+        deliveries = storage.delivery_counts(since=now_vn() - timedelta(days=7))
     for state in ("pending", "sending", "sent", "dead"):
         print(f"{state:8} {counts.get(state, 0)}")
+    if deliveries:
+        print("status notices, last 7 days (channel, result, error code: attempts):")
+        for d in deliveries:
+            print(f"  {d['channel']:9} {d['result']:8} {d['error_code'] or '-':>6}  {d['n']}")
     return 0
 
 

@@ -169,6 +169,17 @@ class DossierRepository(StorageBase):
             return self._rows("SELECT * FROM deliveries ORDER BY id")
         return self._rows("SELECT * FROM deliveries WHERE code = ? ORDER BY id", (code,))
 
+    def delivery_counts(self, since: datetime | None = None) -> list[dict[str, Any]]:
+        """Delivery attempts (since `since`) by channel, result and error code, most first."""
+        where, params = ("WHERE at >= ? ", (iso(since),)) if since is not None else ("", ())
+        return self._rows(
+            f"SELECT channel, result, error_code, COUNT(*) AS n FROM deliveries {where}"
+            "GROUP BY channel, result, error_code ORDER BY n DESC, channel, result", params)
+
+    def prune_deliveries(self, before: datetime) -> int:
+        """Forget delivery attempts older than `before`; return how many."""
+        return int(self._write("DELETE FROM deliveries WHERE at < ?", (iso(before),)).rowcount)
+
     # -- lookup attempts --------------------------------------------------------------------
 
     def record_lookup(self, code: str, at: datetime, ok: bool, client: str | None = None,

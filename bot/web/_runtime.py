@@ -277,6 +277,8 @@ def prune(storage: Any, settings: Settings) -> tuple[int, int, int]:
         storage.prune_inbox(now - KEEP_INBOX)
     if hasattr(storage, "prune_rate_limits"):
         storage.prune_rate_limits(time.time() - KEEP_BUCKETS)
+    if hasattr(storage, "prune_deliveries"):  # notice delivery results, kept as long as questions
+        storage.prune_deliveries(now - timedelta(days=max(settings.keep_questions_days, 1)))
     return sessions, lookups, questions
 
 
