@@ -41,7 +41,7 @@ class Settings:
     staff_chats: str = _setting("TTHC_STAFF_CHATS", "", "Staff chats for the daily digest, comma-separated channel:chat_id (e.g. telegram:-1001234567890)")
     digest_time: str = _setting("TTHC_DIGEST_TIME", "08:00", "Time (Vietnam, HH:MM) the staff digest is sent on working days")
     digest_days: int = _setting("TTHC_DIGEST_DAYS", 3, "The digest lists dossiers due within this many working days, and overdue ones")
-    # Channels: Zalo Official Account (OA API v3) and Zalo Bot (docs/channels.md).
+    # Channels: Zalo Official Account (OA API v3) and Zalo Bot (README: Chat channels).
     zalo_oa_app_id: str = _setting("ZALO_OA_APP_ID", "", "Zalo app ID linked to the OA (Zalo for Developers); Zalo OA is off when empty")
     zalo_oa_secret_key: str = _setting("ZALO_OA_SECRET_KEY", "", "OA secret key of the app (Webhook page): checks X-ZEvent-Signature", secret=True)
     zalo_oa_access_token: str = _setting("ZALO_OA_ACCESS_TOKEN", "", "OA access token (optional: one is made from the refresh token)", secret=True)
