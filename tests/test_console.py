@@ -382,3 +382,30 @@ async def test_knowledge_health_lists_a_broken_file_and_reloads(client: Any, kno
     html = await (await client.get("/staff/knowledge")).text()
     assert "Nạp lại kiến thức" not in html
     assert (await client.post("/staff/knowledge/reload", data={"csrf": csrf_of(html)})).status == 403
+
+
+DOWN_QUESTION = "công ty tôi muốn làm nhà máy đóng giày trong khu công nghiệp thì xin cái gì"
+
+
+async def test_a_thumbs_down_answer_is_listed_with_its_procedure_and_taught(client: Any, db: Storage,
+                                                                             knowledge: Path) -> None:
+    before = await (await client.post("/api/ask", json={"text": DOWN_QUESTION})).json()
+    answered = [m["code"] for m in before["matches"]][:1] or ["1.000000"]
+    db.add_feedback(now_vn(), "web", -1, "procedure", answered[0], DOWN_QUESTION)
+    db.add_feedback(now_vn(), "web", -1, "procedure", answered[0], None)  # no question: nothing to teach
+    db.add_feedback(now_vn(), "web", 1, "procedure", answered[0], "cảm ơn")
+    await login(client)
+    html = await (await client.get("/staff/questions")).text()
+    assert "bị đánh giá 👎" in html and "2 lượt 👎 (👍: 1), 1 nhóm" in html, html
+    section = html[html.index('id="thumbs-down"'):]
+    assert DOWN_QUESTION in section and f"Bot đã trả lời bằng: {answered[0]}" in section
+    assert section.count('type="radio"') >= 1  # the bot's best guesses, to pick from
+    resp = await client.post("/staff/questions/teach", data={"text": DOWN_QUESTION, "other_code": TAUGHT_CODE,
+                                                             "csrf": csrf_of(html)})
+    html = await resp.text()
+    assert "Đã nạp lại kiến thức" in html, html
+    section = html[html.index('id="thumbs-down"'):]
+    assert DOWN_QUESTION not in section and "0 nhóm cần xem lại" in section  # the list shrinks
+    assert DOWN_QUESTION in (knowledge / "procedures" / f"{TAUGHT_CODE}.yaml").read_text(encoding="utf-8")
+    after = await (await client.post("/api/ask", json={"text": DOWN_QUESTION})).json()
+    assert [m["code"] for m in after["matches"]][:1] == [TAUGHT_CODE]

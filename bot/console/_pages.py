@@ -244,11 +244,30 @@ async def questions(request: web.Request) -> web.StreamResponse:
     storage = _storage(request)
 
     def load() -> tuple[Any, set[str]]:
-        return build_questions_report(storage, start, end, guess), taught(storage)
+        report = build_questions_report(storage, start, end, guess)
+        if guess is not None:  # the 👎 groups too: what the bot would answer now
+            for g in report.thumbs_down:
+                if g.text:
+                    g.guesses = guess(g.text)[:3]
+        return report, taught(storage)
 
     report, done = await asyncio.to_thread(load)
     groups = [g for g in report.unanswered if g.text not in done]
-    return render(request, "questions.html", {"r": report, "groups": groups, "error": error,
+    # The 👎 answers: the question as asked (a vote without one cannot be taught), the procedure
+    # that was answered, and the bot's best guesses now; the first guess other than the answered
+    # procedure is proposed.
+    kb = getattr(engine, "kb", None)
+    down = []
+    for g in report.thumbs_down:
+        if not g.text or g.text in done:
+            continue
+        answered = []
+        for code, n in g.codes.most_common(3):
+            proc = kb.procedure(code) if kb is not None and hasattr(kb, "procedure") else None
+            answered.append((code, proc.name if proc is not None else "", n))
+        proposed = next((c for c, _n, _s in g.guesses if c not in g.codes), g.guesses[0][0] if g.guesses else "")
+        down.append({"g": g, "answered": answered, "proposed": proposed})
+    return render(request, "questions.html", {"r": report, "groups": groups, "error": error, "down": down,
                                               "taught": len(report.unanswered) - len(groups)})
 
 
