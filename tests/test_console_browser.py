@@ -1,7 +1,8 @@
 """End-to-end: the staff console in headless Chromium (Playwright) against `tthc-bot serve`, on a
 phone (390 px) and a desktop: log in (wrong passwords lock), see a near-due demo dossier on Today,
 export the period's figures as XLSX and read them back, teach an unanswered question and see the
-bot answer it, answer a complaint. Screenshots: artifacts/console-*.png.
+bot answer it, answer a complaint, answer a handed-over web conversation and see the reply arrive in
+the web chat page. Screenshots: artifacts/console-*.png.
 
 Like tests/test_webchat_browser.py: needs Playwright and a system Chromium; skipped without them
 locally, failed when CI is set."""
@@ -20,7 +21,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_webchat_browser import ARTIFACTS, CHROMIUM_ARGS, PHONE, ROOT, _chromium, _free_port, _unavailable
+from test_webchat_browser import (
+    ARTIFACTS,
+    CHROMIUM_ARGS,
+    PHONE,
+    ROOT,
+    _chromium,
+    _free_port,
+    _open,
+    _unavailable,
+)
 
 from bot.console._auth import MAX_FAILURES, hash_password
 from bot.dossiers._demo import fill_demo
@@ -54,7 +64,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "ZALO_", "TTHC_"))}
     env.update({"TTHC_DB": str(db), "TTHC_KNOWLEDGE": str(knowledge), "TTHC_LOG_LEVEL": "WARNING",
-                "PYTHONUNBUFFERED": "1"})
+                "PYTHONUNBUFFERED": "1",
+                # A staff chat for handovers (as in tests/test_console.py): the console answers
+                # through the outbox, whatever the group's own delivery does.
+                "TTHC_HANDOVER_CHAT": "telegram:-100777"})
     log = (tmp / "server.log").open("wb")
     proc = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port)],
                             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -177,6 +190,27 @@ def test_the_console_on_a_phone_and_a_desktop(server: str, browser: Any) -> None
     assert "Đã gửi câu trả lời" in page.locator(".flash").inner_text()
     assert "Đã trả lời" in page.locator("section.complaint", has_text=SETUP["ref"]).inner_text()
     page.screenshot(path=str(ARTIFACTS / "console-complaints-390.png"), full_page=True)
+
+    # Conversations: a web user asks for staff; the answer from the console arrives in their chat.
+    chat_context, chat = _open(browser, server, PHONE)
+    _body, data = chat.ask("gặp cán bộ")
+    assert "cán bộ" in data["reply"]["text"]
+    page.goto(f"{server}/staff/conversations")
+    card = page.locator("section.conversation.status-waiting").first
+    assert card.count() == 1 and card.locator(".badge").inner_text() == "Đang chờ"
+    card.locator("textarea[name=text]").fill("Chào anh, tôi là cán bộ một cửa, tôi nghe đây.")
+    card.locator("form.answer button").click()
+    assert "Đã gửi trả lời" in page.locator(".flash").inner_text()
+    assert page.locator("section.conversation.status-active").count() == 1
+    page.screenshot(path=str(ARTIFACTS / "console-conversations-390.png"), full_page=True)
+    chat.page.wait_for_function(
+        "() => [...document.querySelectorAll('#log .msg.bot .text')].some(e => e.innerText.includes('tôi nghe đây'))",
+        timeout=45_000,
+    )
+    assert "Cán bộ Ban Quản lý" in chat.bots().last.inner_text()
+    chat.page.screenshot(path=str(ARTIFACTS / "console-conversation-webchat-390.png"), full_page=True)
+    assert not chat.errors and not chat.outside, (chat.errors, chat.outside)
+    chat_context.close()
     assert not errors, errors
     assert not outside, outside
     assert not [u for u in missing if not u.endswith("/favicon.ico")], missing
