@@ -409,3 +409,41 @@ async def test_a_thumbs_down_answer_is_listed_with_its_procedure_and_taught(clie
     assert DOWN_QUESTION in (knowledge / "procedures" / f"{TAUGHT_CODE}.yaml").read_text(encoding="utf-8")
     after = await (await client.post("/api/ask", json={"text": DOWN_QUESTION})).json()
     assert [m["code"] for m in after["matches"]][:1] == [TAUGHT_CODE]
+
+
+async def test_figures_charts_are_pngs_behind_the_login_cached_per_period(client: Any, db: Storage,
+                                                                          knowledge: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    import bot.guide._charts as charts
+    from bot.console._pages import CHARTS
+
+    calendar = WorkCalendar.load(default_calendar_file())
+    fill_demo(db, calendar, today=now_vn().date(), knowledge_dir=knowledge)
+    today = now_vn().date()
+    url = f"/staff/figures/ho-so-theo-thang.png?from={today.replace(day=1)}&to={today}"
+    resp = await client.get(url, allow_redirects=False)
+    assert resp.status == 302 and resp.headers["Location"].startswith("/staff/login")
+    assert not (await resp.read()).startswith(b"\x89PNG")
+    drawn: list[int] = []
+    real = charts.chart_pngs
+
+    def counting(*args: Any, **kwargs: Any) -> dict[str, bytes]:
+        drawn.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(charts, "chart_pngs", counting)
+    await login(client)
+    html = await (await client.get("/staff/figures")).text()
+    assert 'src="/staff/figures/ho-so-theo-thang.png?from=' in html and "tam-dung-bo-sung-theo-thang.png" in html
+    resp = await client.get(url)
+    assert resp.status == 200 and resp.content_type == "image/png"
+    assert (await resp.read()).startswith(b"\x89PNG\r\n\x1a\n")
+    other = await client.get(url.replace("ho-so-theo-thang", "tam-dung-bo-sung-theo-thang"))
+    assert other.status == 200 and (await other.read()).startswith(b"\x89PNG")
+    assert len(drawn) == 1  # both charts of a period drawn once
+    assert (await client.get(f"/staff/figures/ho-so-theo-thang.png?from={today - timedelta(days=90)}&to={today}")).status == 200
+    assert len(drawn) == 2 and len(client.app[CONSOLE][CHARTS]) == 2  # another period, drawn apart
+    assert (await client.get("/staff/figures/nothing.png")).status == 404
+    await client.post("/staff/logout", data={"csrf": csrf_of(html)})
+    resp = await client.get(url, allow_redirects=False)
+    assert resp.status == 302  # the cached image is not served without a login either

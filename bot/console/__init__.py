@@ -5,9 +5,9 @@ middlewares: the encrypted session cookie (aiohttp-session), the login wall (eve
 /staff/login answers 302 to the login, or 401 for anything but GET, without a session), the CSRF
 check on every POST, and a strict Content-Security-Policy (no script at all, styles from
 /staff/static/ only). Pages: Today (the digest of near-due and overdue dossiers, each dossier's
-history), Figures (the report for a period, CSV and XLSX), Questions to teach (unanswered
-questions with the bot's best guesses; one button adds an example through `kb learn`'s path and
-reloads the running engine). Every staff action is written to the audit table.
+history), Figures (the report for a period, CSV and XLSX, PNG charts by month cached per period),
+Questions to teach (unanswered and 👎 questions with the bot's best guesses; one button adds an
+example through `kb learn`'s path and reloads the running engine). Every staff action is written to the audit table.
 """
 
 from __future__ import annotations

@@ -201,7 +201,8 @@ async def figures(request: web.Request) -> web.StreamResponse:
 
     start, end, error = period(request.query)
     report = await asyncio.to_thread(build_report, _storage(request), start, end)
-    return render(request, "figures.html", {"r": report, "error": error, "qs": f"from={start}&to={end}"})
+    return render(request, "figures.html", {"r": report, "error": error, "qs": f"from={start}&to={end}",
+                                            "charts": CHART_NAMES})
 
 
 async def figures_export(request: web.Request) -> web.StreamResponse:
@@ -219,6 +220,44 @@ async def figures_export(request: web.Request) -> web.StreamResponse:
     body = await asyncio.to_thread(report_xlsx, report)
     return web.Response(body=body, headers=headers,
                         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+#: The charts beside the figures: {name: alt text}, as bot/guide/_charts.py names them.
+CHART_NAMES = {"ho-so-theo-thang": "Hồ sơ theo tháng: tiếp nhận và giải quyết",
+               "tam-dung-bo-sung-theo-thang": "Hồ sơ tạm dừng và yêu cầu bổ sung theo tháng"}
+CHART_TTL = 300.0  # seconds a period's charts are served from the cache
+CHART_CACHE_SIZE = 16  # periods kept
+CHART_MONTHS = 6  # a chart shows at least this many months, up to the period's end
+#: (start, end) → (monotonic time drawn, {file name: PNG}), on the console app.
+CHARTS: web.AppKey[dict[tuple[date, date], tuple[float, dict[str, bytes]]]] = web.AppKey("console_charts", dict)
+
+
+def _month_count(start: date, end: date) -> int:
+    return max(CHART_MONTHS, (end.year - start.year) * 12 + end.month - start.month + 1)
+
+
+async def figures_chart(request: web.Request) -> web.StreamResponse:
+    """A PNG chart by month: the period's months (at least CHART_MONTHS) up to `to`, the last one
+    counted up to `to`; drawn once per period and kept CHART_TTL seconds."""
+    import time
+
+    from ..guide._charts import chart_pngs
+
+    name = request.match_info["name"]
+    if name not in CHART_NAMES:
+        raise web.HTTPNotFound(text="no such chart")
+    start, end, _error = period(request.query)
+    cache = request.app[CHARTS]
+    hit = cache.get((start, end))
+    if hit is None or time.monotonic() - hit[0] > CHART_TTL:
+        pngs = await asyncio.to_thread(chart_pngs, _storage(request), _month_count(start, end), end)
+        while len(cache) >= CHART_CACHE_SIZE:
+            cache.pop(min(cache, key=lambda k: cache[k][0]))
+        hit = cache[(start, end)] = (time.monotonic(), pngs)
+    body = hit[1].get(f"{name}.png")
+    if body is None:
+        raise web.HTTPNotFound(text="no such chart")
+    return web.Response(body=body, content_type="image/png")
 
 
 # -- Questions to teach -------------------------------------------------------------------------
@@ -468,6 +507,7 @@ async def audit_page(request: web.Request) -> web.StreamResponse:
 
 
 def add_routes(app: web.Application) -> None:
+    app[CHARTS] = {}
     app.router.add_get("/", home)
     app.router.add_get("/login", login_page)
     app.router.add_post("/login", login_post)
@@ -476,6 +516,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/dossier/{code}", dossier)
     app.router.add_get("/figures", figures)
     app.router.add_get(r"/figures.{kind:(csv|xlsx)}", figures_export)
+    app.router.add_get(r"/figures/{name:[a-z-]+}.png", figures_chart)
     app.router.add_get("/questions", questions)
     app.router.add_post("/questions/teach", teach)
     app.router.add_get("/complaints", complaints)
