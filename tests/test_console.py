@@ -447,3 +447,27 @@ async def test_figures_charts_are_pngs_behind_the_login_cached_per_period(client
     await client.post("/staff/logout", data={"csrf": csrf_of(html)})
     resp = await client.get(url, allow_redirects=False)
     assert resp.status == 302  # the cached image is not served without a login either
+
+
+async def test_the_conversations_queue_shows_the_office_hours(staffed: Any, db: Storage,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import datetime
+
+    import bot.console._pages as pages
+    import bot.guide._service as service
+    from bot.storage import VN_TZ
+
+    client = staffed
+    saturday = datetime(2026, 12, 5, 10, 0, tzinfo=VN_TZ)  # a Saturday; Monday 7 December is a working day
+    monkeypatch.setattr(service, "now_vn", lambda: saturday)
+    monkeypatch.setattr(pages, "now", lambda: saturday + timedelta(minutes=5))
+    told = await (await client.post("/api/ask", json={"text": "gặp cán bộ", "session": "sess-sat"})).json()
+    assert "ngoài giờ làm việc" in told["reply"]["text"] and "07:30 Thứ Hai 07/12/2026" in told["reply"]["text"]
+    await login(client)
+    html = await (await client.get("/staff/conversations")).text()
+    assert "Giờ làm việc: " in html and "7:30" in html
+    assert "Ngoài giờ làm việc</b>: người dùng được hẹn cán bộ trả lời từ 07:30 Thứ Hai 07/12/2026" in html, html
+    assert "đã hẹn trả lời từ 07:30 Thứ Hai 07/12/2026" in html  # the waiting conversation, as its user was told
+    monkeypatch.setattr(pages, "now", lambda: datetime(2026, 12, 7, 9, 0, tzinfo=VN_TZ))
+    html = await (await client.get("/staff/conversations")).text()
+    assert "Đang trong giờ làm việc" in html and "Ngoài giờ làm việc</b>" not in html

@@ -428,11 +428,49 @@ def _conversations(storage: Any) -> list[dict[str, Any]]:
     return sorted(out, key=lambda c: (order[c["status"]], c["at"]))
 
 
+def _talk(request: web.Request) -> Any:
+    """The running bot's handover flow (its office hours), or one on the board's profile."""
+    from ..guide._talk import Talk
+
+    engine = request.config_dict[ENGINE]
+    talk = getattr(getattr(engine, "guide", None), "talk", None)
+    if talk is None:
+        kb = getattr(engine, "kb", None)
+        talk = Talk(_storage(request), None, _calendar(request), getattr(kb, "board", None))
+    return talk
+
+
+def _when(at: datetime) -> str:
+    from ..guide._talk import WEEKDAYS
+
+    return f"{at:%H:%M} {WEEKDAYS['vi'][at.weekday()]} {at:%d/%m/%Y}"
+
+
+def office_hours(talk: Any, moment: datetime) -> dict[str, Any]:
+    """The board's office hours as the queue shows them: the hours, open now or not, and when
+    staff are next at work."""
+    board = getattr(talk, "board", None)
+    hours = getattr(board, "working_hours", "") or "; ".join(f"{a:%H:%M}–{b:%H:%M}" for a, b in talk.hours)
+    open_ = bool(talk.open_now(moment))
+    return {"hours": hours, "open": open_, "next": "" if open_ else _when(talk.next_open(moment))}
+
+
 async def conversations(request: web.Request) -> web.StreamResponse:
     rows = await asyncio.to_thread(_conversations, _storage(request))
+    talk = _talk(request)
     for r in rows:
         r.pop("chat_id")  # staff answer through the ticket; the chat id stays out of the page
-    return render(request, "conversations.html", {"rows": rows})
+        # A conversation handed over outside office hours: the user was told when staff answer.
+        r["promised"] = ""
+        try:
+            since = datetime.fromisoformat(str(r["since"] or r["at"]))
+        except ValueError:
+            continue
+        if since.tzinfo is None:
+            since = since.replace(tzinfo=now().tzinfo)
+        if r["status"] == "waiting" and not talk.open_now(since):
+            r["promised"] = _when(talk.next_open(since))
+    return render(request, "conversations.html", {"rows": rows, "office": office_hours(talk, now())})
 
 
 async def conversation_reply(request: web.Request) -> web.StreamResponse:
