@@ -53,7 +53,7 @@ GRID: dict[str, list[float]] = {
     "CLOSE": [0.6, 0.75],
 }
 HOME = {"SECOND_WEIGHT": _learned, "BLEND_PHRASE": _index, "BLEND_LEARNED": _index, "LEARNED_ALONE": _index, "UNKNOWN_IDF": _learned,
-        "QUESTION_COVERAGE": _index, "LEARNED_SURE": _index, "CONFIDENT": _engine, "SURE_MARGIN": _engine,
+        "QUESTION_COVERAGE": _index, "CONFIDENT": _engine, "SURE_MARGIN": _engine,
         "CLOSE": _engine, "DIRECT": _engine, "DIRECT_GAP": _engine}
 EXAMPLE_FOLDS = 5
 ASKED_RIGHT = 0.6

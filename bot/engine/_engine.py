@@ -46,6 +46,8 @@ SUGGEST = 0.35
 SUGGEST_COVERAGE = 0.85
 # A FAQ question asked nearly word for word (token_set_ratio) wins over a partly named procedure.
 FAQ_SURE = 0.95
+# …and a procedure of another agency asked nearly word for word wins over a partly named one.
+ELSEWHERE_SURE = 0.9
 
 
 @dataclass
@@ -208,10 +210,9 @@ class Engine:
                 return Answer(q, lang, "faq", [], Reply(faq.answer_vi if lang == "vi" else faq.answer_en,
                                                         self._menu_buttons(lang)))
             # So is a procedure of another agency that the question names word for word.
-            other = self._best_of(q, self._elsewhere, strict=True)
+            other = self._best_of(q, self._elsewhere, ELSEWHERE_SURE)
             if other is not None:
-                return Answer(q, lang, "unknown", [], Reply(compose.elsewhere_answer(other, lang, self.kb.board),
-                                                              self._menu_buttons(lang)))
+                return self._elsewhere_answer(q, other, lang)
         if confident:
             best = confident[0]
             listed = [m for m in confident if m.score >= best.score * LISTED][:5]
@@ -224,14 +225,13 @@ class Engine:
             second = found[1].score if len(found) > 1 else 0.0
             # A best candidate without a variant the question asks for ("gia hạn …" when only the
             # issuance exists) is another procedure than the one asked: never answered directly.
-            lacks = bool(self._asked_variants(q) - self.index.proc_mods[self.index.by_code[best.procedure.code]])
+            lacks = bool(self.index.asked_variants(q) - self.index.proc_mods[self.index.by_code[best.procedure.code]])
             if best.score < DIRECT:
                 # Not named in full: a procedure of another agency wins when the question describes
                 # it in words the board's candidate never uses ("gia hạn visa", not the permit).
                 other = self._elsewhere_subject(q, best.procedure)
                 if other is not None:
-                    return Answer(q, lang, "unknown", [], Reply(compose.elsewhere_answer(other, lang, self.kb.board),
-                                                                  self._menu_buttons(lang)))
+                    return self._elsewhere_answer(q, other, lang)
             if (lacks or best.score < DIRECT and second >= DIRECT_GAP * best.score) and not self._distinct_by_question(q, [best]):
                 # Likely, not sure, with another candidate not far behind: a question back with the
                 # likeliest ones.
@@ -252,10 +252,9 @@ class Engine:
             if facet and len(fold(q).split()) <= 8:
                 match = Match(last, float(state.get("last_score", CONFIDENT)))
                 return self._facet(q, facet, last, [match], state, lang)
-        other = self._best_of(q, self._elsewhere, strict=True)
+        other = self._best_of(q, self._elsewhere, ELSEWHERE_SURE)
         if other is not None:  # not a board procedure: "unknown" to the board, with who handles it
-            return Answer(q, lang, "unknown", [], Reply(compose.elsewhere_answer(other, lang, self.kb.board),
-                                                          self._menu_buttons(lang)))
+            return self._elsewhere_answer(q, other, lang)
         faq = self._faq_match(q)
         if faq is not None:
             entry = faq
@@ -309,6 +308,11 @@ class Engine:
         answer.q = q
         return answer
 
+    def _elsewhere_answer(self, q: str, entry: Any, lang: str) -> Answer:
+        """Who handles a procedure of another agency: "unknown" to the board, with the way there."""
+        return Answer(q, lang, "unknown", [], Reply(compose.elsewhere_answer(entry, lang, self.kb.board),
+                                                    self._menu_buttons(lang)))
+
     def _elsewhere_subject(self, q: str, p: Procedure) -> Any | None:
         """The other agency's procedure the question describes, when the words it shares with it
         include one that no name, alias or example of `p` uses."""
@@ -331,16 +335,12 @@ class Engine:
             return codes[0]
         return None
 
-    def _asked_variants(self, q: str) -> frozenset[str]:
-        index = self.index
-        return index.variant_words(" ".join(index.rewriter.rewrite(index.spell(fold(q).split()))))
-
     def _variant_decides(self, q: str, close: list[Match]) -> bool:
         """True when the question names a variant (gia hạn, cấp lại, điều chỉnh…) that the best
         candidate has and none of the others: "work permit extension" is the extension, not the
         first permit that also scored close."""
         index = self.index
-        asked = self._asked_variants(q)
+        asked = self.index.asked_variants(q)
         if not asked:
             return False
         mods = [index.proc_mods[index.by_code[m.procedure.code]] for m in close]
@@ -652,35 +652,25 @@ class Engine:
                 f"{portal} with the code on your receipt, or call the board{hotline}.")
 
     def _faq_match(self, q: str, strict: bool = False) -> FaqEntry | None:
-        """The FAQ entry one of whose questions this one says in other words: close as word sets
-        (token_set_ratio, which forgives extra words on either side) and with most of this
-        question's own words in it ("xin giấy phép kinh doanh xăng dầu" shares "xin giấy phép"
-        with a FAQ question, and "dầu" folds like "đâu", but it is not that question).
-        `strict`: only a question that is nearly one of the FAQ's own, every word of it in the FAQ's."""
-        fq = fold(q)
-        words = self._faq_words(fq)
-        best, best_score = None, 0.0
-        for entry, questions in self._faq:
-            for candidate, candidate_words in questions:
-                score = fuzz.token_set_ratio(fq, candidate) / 100
-                if score <= best_score or score < 0.82:
-                    continue
-                covered = sum(w in candidate_words for w in words) / len(words) if words else 0.0
-                if strict and (score < FAQ_SURE or covered < 1.0):
-                    continue
-                if covered >= 0.75 or (score >= 0.9 and covered >= 0.6):
-                    best, best_score = entry, score
-        return best
+        """The FAQ entry one of whose questions this one says in other words (see `_best_of`);
+        `strict`: only a question that is nearly one of the FAQ's own (FAQ_SURE), every word of it
+        in the FAQ's."""
+        found: FaqEntry | None = self._best_of(q, self._faq, FAQ_SURE if strict else None, needs_subject=False)
+        return found
 
     def _best_of(
-        self, q: str, entries: list[tuple[Any, list[tuple[str, frozenset[str]]]]], strict: bool = False,
+        self, q: str, entries: list[tuple[Any, list[tuple[str, frozenset[str]]]]], sure: float | None = None,
+        needs_subject: bool = True,
     ) -> Any | None:
-        """The entry one of whose texts this question says in other words (as in `_faq_match`);
-        `strict`: every word of the question in that text, and the texts nearly alike."""
+        """The entry one of whose texts this question says in other words: close as word sets
+        (token_set_ratio, which forgives extra words on either side) and with most of this
+        question's own words in it ("xin giấy phép kinh doanh xăng dầu" shares "xin giấy phép"
+        with a FAQ question, and "dầu" folds like "đâu", but it is not that question). `sure`:
+        only texts at least this close that hold every word of the question. `needs_subject`: the
+        question must say what it is about, not only what is asked ("mất bao lâu" names nothing)."""
         fq = fold(q)
         words = self._faq_words(fq)
-        # It must say what it is about, not only what is asked ("mất bao lâu" names nothing).
-        if not self._faq_words(self.index.strip_facets(fq)):
+        if needs_subject and not self._faq_words(self.index.strip_facets(fq)):
             return None
         best, best_score = None, 0.0
         for entry, texts in entries:
@@ -689,7 +679,7 @@ class Engine:
                 if score <= best_score or score < 0.82:
                     continue
                 covered = sum(w in candidate_words for w in words) / len(words) if words else 0.0
-                if strict and (score < 0.9 or covered < 1.0):
+                if sure is not None and (score < sure or covered < 1.0):
                     continue
                 if covered >= 0.75 or (score >= 0.9 and covered >= 0.6):
                     best, best_score = entry, score

@@ -25,7 +25,7 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from ..kb import GlossaryEntry, KnowledgeBase, Procedure, Vocabulary
-from ._learned import LearnedIndex, LearnedMatch
+from ._learned import LearnedIndex
 from ._text import fold, is_vi_syllable
 
 _PARENS_RE = re.compile(r"\([^()]*\)")
@@ -205,6 +205,11 @@ class ProcedureIndex:
         self.courtesy = vocabulary.courtesy
         self.by_code = {p.code: i for i, p in enumerate(self.procedures)}
         self.known = self._known_words(kb)
+        # Words that are not Vietnamese syllables, by first letter: what a typo is corrected to.
+        self._known_by_initial: dict[str, list[str]] = defaultdict(list)
+        for w in sorted(self.known):
+            if len(w) >= 3 and not is_vi_syllable(w):
+                self._known_by_initial[w[0]].append(w)
         self._add_initials()
         self.learned = LearnedIndex(kb, self.analyse)
         # Each procedure's variant words, from its official name (the learned score is marked down
@@ -470,17 +475,6 @@ class ProcedureIndex:
             out.append(found[0] if found else w)
         return out
 
-    @property
-    def _known_by_initial(self) -> dict[str, list[str]]:
-        cached = self.__dict__.get("_kbi")
-        if cached is None:
-            cached = defaultdict(list)
-            for w in sorted(self.known):
-                if len(w) >= 3 and not is_vi_syllable(w):
-                    cached[w[0]].append(w)
-            self.__dict__["_kbi"] = cached
-        return cached
-
     def analyse(self, text: str) -> list[str]:
         """The content words of a text for the learned matcher: folded, typos and texting spellings
         corrected, synonyms rewritten to official wording, facet phrases, stop words and courtesy
@@ -489,52 +483,32 @@ class ProcedureIndex:
         content = self.strip_facets(" ".join(words)).split()
         return [w for w in content if w not in self.stopwords and w not in self.courtesy]
 
-    def candidates(self, question: str) -> list[tuple[int, Match | None, LearnedMatch | None, list[float]]]:
-        """Every procedure either ranking finds, with its features: phrase score and coverage,
-        learned similarity, variant words the question asks for that it lacks and that it has that
-        the question does not say, whether no name of it shares a word with the question, its
-        margins over the best other candidate in each ranking, and the product of the two scores."""
-        phrase_list = self.phrase_search(question, limit=10)
-        learned_list = self.learned.search(question, limit=10)
-        phrase = {self.by_code[m.procedure.code]: m for m in phrase_list}
-        learned = {m.proc: m for m in learned_list}
-        q_mods = self.variant_words(" ".join(self.rewriter.rewrite(self.spell(fold(question).split()))))
-        top_p = [m.score for m in phrase_list[:2]] + [0.0, 0.0]
-        top_l = [m.score for m in learned_list[:2]] + [0.0, 0.0]
-        out = []
-        for i in sorted(set(phrase) | set(learned)):
-            pm, lm = phrase.get(i), learned.get(i)
-            ps = pm.score if pm else 0.0
-            ls = lm.score if lm else 0.0
-            mods = self.proc_mods[i]
-            other_p = top_p[1] if ps >= top_p[0] else top_p[0]
-            other_l = top_l[1] if ls >= top_l[0] else top_l[0]
-            features = [
-                ps, pm.coverage if pm else 0.0, ls, float(len(q_mods - mods)), float(len(mods - q_mods)),
-                1.0 if pm is None else 0.0, ps - other_p, ls - other_l, ps * ls,
-            ]
-            out.append((i, pm, lm, features))
-        return out
+    def asked_variants(self, question: str) -> frozenset[str]:
+        """The variant words a question asks for, read in its rewritten form ("renewed", "bị mất"
+        → gia hạn, cấp lại)."""
+        return self.variant_words(" ".join(self.rewriter.rewrite(self.spell(fold(question).split()))))
 
     def search(self, question: str, limit: int = 5) -> list[Match]:
         """Procedures for a question, best first, with scores in [0, 1] (not thresholded): a
         national code in the question names its procedure; otherwise the phrase ranking and the
-        learned one (examples) are blended. (A logistic ranker over `candidates`' features, fit on
-        held-out examples, ranked no better and was confident less often: measured, then dropped.)"""
+        learned one (examples) are blended. (A logistic ranker over these rankings' scores,
+        margins and variant counts, fit on held-out examples, ranked no better: measured, dropped.)"""
         coded = self._by_code(question)
         if coded is not None:
             return [coded]
+        phrase = {self.by_code[m.procedure.code]: m for m in self.phrase_search(question, limit=10)}
+        learned = {m.proc: m for m in self.learned.search(question, limit=10)}
+        asked = self.asked_variants(question)
         out: list[Match] = []
-        for i, pm, lm, f in self.candidates(question):
+        for i in set(phrase) | set(learned):
+            pm, lm = phrase.get(i), learned.get(i)
             # Only a variant the question asks for and the procedure lacks marks the learned
             # score down: its examples say the procedure's own variant in other words.
-            ls = f[2] * MISSING_MODIFIER ** f[3]
+            ls = lm.score * MISSING_MODIFIER ** len(asked - self.proc_mods[i]) if lm else 0.0
             if pm is None:  # examples alone, no word of its names: a weaker sign
                 ls *= LEARNED_ALONE
-            score = blend(f[0], ls)
+            score = blend(pm.score if pm else 0.0, ls)
             coverage = pm.coverage if pm else 0.0
-            if f[2] >= LEARNED_SURE:  # nearly one of the procedure's own examples: named in full
-                coverage = 1.0
             out.append(Match(self.procedures[i], round(score, 4), round(coverage, 4), lm.case if lm else None))
         out.sort(key=lambda m: (-m.score, m.procedure.code))
         return out[:limit]
@@ -549,9 +523,6 @@ class ProcedureIndex:
 
 # A national procedure code, with or without the portal's ".H.." suffix ("1.009664.000.00.00.H12").
 _CODE_RE = re.compile(r"(?<![\d.])([12]\.\d{6})(?![\d])")
-# Learned similarity at which a procedure counts as fully named (the clarifying question is for
-# candidates only partly named).
-LEARNED_SURE = 1.1
 # The blend: the phrase score where the question names a procedure, raised by the learned
 # similarity where the question describes it in other words.
 BLEND_PHRASE = 0.8
