@@ -146,7 +146,7 @@ def test_supplement_requests_pause_the_dossier_and_move_its_due_date(filled: Sto
 def test_the_readme_example_dossier_exists_and_can_be_looked_up(filled: Storage, calendar: WorkCalendar) -> None:
     from pathlib import Path
 
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    readme = (Path(__file__).resolve().parents[1] / "docs" / "staff.md").read_text(encoding="utf-8")
     assert f"{README_CODE}?secret={README_SECRET}" in readme
     row = filled.get_dossier(README_CODE)
     assert row is not None and row["procedure_code"] == "1.014199"
