@@ -37,9 +37,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bot.core._text import has_vietnamese_marks, is_vi_syllable  # noqa: E402
 from bot.engine import Engine  # noqa: E402
 from bot.engine._compose import CASE_FACETS, PAGE_LIMIT, needs_case  # noqa: E402
-from bot.engine._text import has_vietnamese_marks, is_vi_syllable  # noqa: E402
 from bot.kb import KnowledgeBase, Procedure, default_knowledge_dir, load_knowledge  # noqa: E402
 from bot.kb._model import public_texts  # noqa: E402
 from bot.workdays import WorkCalendar, default_calendar_file  # noqa: E402

@@ -9,6 +9,7 @@ import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 
 def _setting(env: str, default: Any, help: str, secret: bool = False, secret_url: bool = False) -> Any:
@@ -99,8 +100,6 @@ class Settings:
 
     @property
     def knowledge_dir(self) -> Path:
-        from .kb import default_knowledge_dir
-
         return Path(self.knowledge) if self.knowledge else default_knowledge_dir()
 
     def describe(self) -> list[tuple[str, str, str]]:
@@ -108,10 +107,35 @@ class Settings:
         rows = []
         for f in fields(self):
             value = getattr(self, f.name)
-            shown = ("(set)" if value else "(not set)") if f.metadata["secret"] else str(value)
+            text = ("(set)" if value else "(not set)") if f.metadata["secret"] else str(value)
             if f.metadata.get("secret_url"):
-                from .storage import shown as without_password
-
-                shown = without_password(shown)
-            rows.append((f.metadata["env"], shown, f.metadata["help"]))
+                text = shown(text)
+            rows.append((f.metadata["env"], text, f.metadata["help"]))
         return rows
+
+
+def is_postgres(db: str | Path | None) -> bool:
+    """True when `db` (TTHC_DB) names a PostgreSQL database rather than an SQLite file."""
+    return isinstance(db, str) and db.startswith(("postgresql://", "postgres://"))
+
+
+def shown(db: str | Path) -> str:
+    """`db` fit for a log line or a message: a PostgreSQL URL without its password."""
+    text = str(db)
+    if not is_postgres(text):
+        return text
+    parts = urlsplit(text)
+    if parts.password is None:
+        return text
+    host = parts.hostname or ""
+    netloc = f"{parts.username or ''}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+def default_knowledge_dir() -> Path:
+    """The bundled knowledge: inside the installed package, or beside it in a source checkout."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "knowledge", here.parent / "knowledge"):
+        if (candidate / "procedures").is_dir():
+            return candidate
+    return here.parent / "knowledge"

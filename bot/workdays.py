@@ -23,7 +23,7 @@ from __future__ import annotations
 import calendar as _calendar
 import math
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -31,10 +31,9 @@ from typing import Any
 import holidays
 import yaml
 
+from .core._clock import VN_TZ, now_vn, to_vn  # noqa: F401  (part of this module's interface)
 from .kb import TimeLimit
 
-#: Vietnam keeps +07:00 all year (no daylight saving), so a fixed offset is exact.
-VN_TZ = timezone(timedelta(hours=7), "Asia/Ho_Chi_Minh")
 #: The time of day a due date falls at: the close of the working day.
 CLOSE_OF_DAY = time(17, 0)
 CALENDAR_FILE = "calendar.yaml"
@@ -238,18 +237,6 @@ def add_months(day: date, months: int) -> date:
     index = day.month - 1 + months
     year, month = day.year + index // 12, index % 12 + 1
     return date(year, month, min(day.day, _calendar.monthrange(year, month)[1]))
-
-
-def to_vn(moment: datetime) -> datetime:
-    """`moment` in Vietnam time; a naive datetime is taken to be Vietnam time already."""
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=VN_TZ)
-    return moment.astimezone(VN_TZ)
-
-
-def now_vn() -> datetime:
-    """The current time in Vietnam."""
-    return datetime.now(VN_TZ)
 
 
 def default_calendar_file() -> Path:

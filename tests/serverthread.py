@@ -15,8 +15,8 @@ from typing import Any
 from aiohttp import web
 
 from bot.config import Settings
+from bot.server import create_app
 from bot.storage import Storage
-from bot.web import create_app
 from bot.web._runtime import server_options
 
 TELEGRAM_TOKEN = "123456:FUZZ-telegram-token-aaaaaaaaaaaaaaaaaaaa"

@@ -25,10 +25,10 @@ from bot.dossiers._applicant import (
     stop_from_chat,
     zns_phone,
 )
-from bot.dossiers._http import unsubscribe
 from bot.dossiers._notify import PermanentError
 from bot.dossiers._status import STATUSES
 from bot.storage import VN_TZ, Storage
+from bot.web._dossiers import unsubscribe
 from bot.web._keys import STORAGE
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=VN_TZ)
@@ -222,7 +222,7 @@ async def test_stop_from_a_chat(storage: Storage, smtp: tuple[Inbox, int]) -> No
 
 async def test_a_push_with_an_email_sends_it_and_the_served_link_stops_it(
         aiohttp_client: Any, tmp_path: Any, storage: Storage, smtp: tuple[Inbox, int]) -> None:
-    from bot.dossiers._http import NOTIFIER, add_routes
+    from bot.web._dossiers import NOTIFIER, add_routes
     from bot.web._keys import SETTINGS
     from bot.workdays import default_calendar_file
 
@@ -257,7 +257,7 @@ async def test_a_push_with_an_email_sends_it_and_the_served_link_stops_it(
 
 
 def test_dung_thong_bao_through_the_engine(storage: Storage) -> None:
-    from bot.web._app import build_engine
+    from bot.server import build_engine
 
     engine = build_engine(Settings(), storage)
     import_records(storage, [(1, record(2, Email="a@example.vn"))], now=T0)

@@ -313,7 +313,7 @@ def test_templates_are_checked_with_clear_errors(tmp_path: Path) -> None:
 
 def test_the_server_does_not_start_with_a_wrong_templates_file(tmp_path: Path) -> None:
     from bot.config import SettingError
-    from bot.web import create_app
+    from bot.server import create_app
 
     bad = tmp_path / "zns.json"
     bad.write_text('{"statuses": {"5": {"template_id": "312345", "params": {"ma_ho_so": "ma"}}}}', encoding="utf-8")
@@ -325,6 +325,6 @@ def test_the_server_does_not_start_with_a_wrong_templates_file(tmp_path: Path) -
     good.write_text("statuses:\n  5: {template_id: '312345', params: {ma_ho_so: code}}\n", encoding="utf-8")
     app = create_app(Settings(db=str(tmp_path / "bot2.db"), zalo_oa_app_id="1", zalo_oa_secret_key="s",
                               zalo_oa_access_token="a", zns_templates=str(good)))
-    from bot.dossiers._http import APPLICANT, NOTIFIER
+    from bot.web._dossiers import APPLICANT, NOTIFIER
 
     assert app[APPLICANT].zns_statuses == {5} and "zns" in app[NOTIFIER].payload_senders

@@ -24,14 +24,14 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from bot.config import Settings
+from bot.core import Reply
 from bot.dossiers import DossierService, Notifier, import_records
-from bot.dossiers._http import add_routes
 from bot.dossiers._service import MAX_CLIENT_FAILURES
 from bot.engine import Engine
-from bot.engine._reply import Reply
 from bot.guide import Guide
 from bot.kb import KnowledgeBase, default_knowledge_dir, load_knowledge
 from bot.storage import VN_TZ, Storage
+from bot.web._dossiers import add_routes
 from bot.web._keys import SETTINGS, STORAGE
 from bot.workdays import WorkCalendar, default_calendar_file, now_vn
 
@@ -509,7 +509,7 @@ async def test_a_web_visitor_changing_session_ids_is_still_locked_by_address(
 ) -> None:
     """On the web a session id is the visitor's choice: a fresh one per guess must not reset the
     count, so web-chat lookups count against the client's address."""
-    from bot.web import create_app
+    from bot.server import create_app
 
     dossiers.close()  # the server opens the same database file itself
     client = await aiohttp_client(create_app(Settings(db=str(tmp_path / "bot.db"), calendar=str(default_calendar_file()))))

@@ -28,8 +28,8 @@ from bot.channels._telegram import TELEGRAM
 from bot.channels._zalo_bot import ZALO_BOT
 from bot.channels._zalo_oa import ZALO_OA
 from bot.config import Settings
+from bot.server import create_app
 from bot.storage import VN_TZ, Storage
-from bot.web import create_app
 from bot.web._keys import ENGINE, STORAGE
 
 TG_TOKEN = "123456:ATTACK-telegram-token-aaaaaaaaaaaaaaaaa"
@@ -186,8 +186,8 @@ async def test_1_a_chosen_web_session_cannot_take_over_a_users_handover_ticket(
 ) -> None:
     """The attack: a web session whose ticket collides with a Telegram user's (found in 2 s
     against the old 24-bit tickets) asks for staff and reads the staff's replies to the victim."""
-    from bot.dossiers._http import NOTIFIER
     from bot.guide import _talk
+    from bot.web._dossiers import NOTIFIER
 
     assert await live.telegram(tg_update(1, "cho tôi gặp cán bộ")) == 200
     await live.settle()
@@ -576,8 +576,8 @@ def test_12_serve_warns_at_start_when_the_font_is_missing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
 ) -> None:
     from bot import logs
+    from bot import server as _app
     from bot.guide import _picture
-    from bot.web import _app
 
     started: dict[str, Any] = {}
     monkeypatch.setattr(_picture, "fonts_found", lambda: False)

@@ -22,8 +22,8 @@ from bot.dossiers._demo import fill_demo
 from bot.dossiers._digest import build_digest
 from bot.dossiers._report import build_report
 from bot.kb import default_knowledge_dir
+from bot.server import create_app
 from bot.storage import Storage
-from bot.web import create_app
 from bot.workdays import WorkCalendar, default_calendar_file, now_vn
 
 PASSWORD = "mật-khẩu-đủ-dài"

@@ -13,9 +13,9 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from bot.config import Settings
-from bot.dossiers._http import NOTIFIER, add_routes
-from bot.engine._reply import Reply
+from bot.core import Reply
 from bot.storage import Storage
+from bot.web._dossiers import NOTIFIER, add_routes
 from bot.web._keys import SETTINGS, STORAGE
 from bot.workdays import default_calendar_file
 
@@ -183,7 +183,7 @@ async def test_server_delivers_a_pushed_status_change_through_the_subscribed_cha
 async def test_web_chat_user_subscribes_and_the_page_fetches_the_notification(
     aiohttp_client: Any, tmp_path: Path, storage: Storage
 ) -> None:
-    from bot.web import create_app
+    from bot.server import create_app
 
     app = create_app(Settings(sync_token=TOKEN), storage=storage)
     client = await aiohttp_client(app)

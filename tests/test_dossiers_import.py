@@ -208,7 +208,7 @@ def test_read_file_accepts_a_wrapped_json_list_and_utf16_csv(tmp_path: Path) -> 
 def test_progress_bar_on_a_terminal_only() -> None:
     import io
 
-    from bot.dossiers._cli import Progress
+    from bot.cli._dossiers import Progress
 
     class Terminal(io.StringIO):
         def isatty(self) -> bool:

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 import bot
+from bot.core import Reply
 from bot.dossiers import Notifier, import_records
-from bot.engine._reply import Reply
 from bot.storage import VN_TZ, Storage
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=VN_TZ)

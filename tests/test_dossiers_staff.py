@@ -11,11 +11,11 @@ import pytest
 
 from bot.cli import main
 from bot.config import Settings
+from bot.core import Reply
 from bot.dossiers import DossierService, Notifier, import_records
 from bot.dossiers._demo import DEMO_PREFIX, fill_demo
 from bot.dossiers._digest import DigestScheduler, build_digest, digest_text, parse_staff_chats
 from bot.dossiers._report import build_report, report_text
-from bot.engine._reply import Reply
 from bot.storage import VN_TZ, Storage
 from bot.workdays import WorkCalendar, default_calendar_file
 

@@ -14,8 +14,8 @@ from test_zalo_oa import FakeZalo, event, post_event, settings_for, settle
 
 from bot.channels._zalo_bot import ZALO_BOT
 from bot.config import Settings
+from bot.server import create_app
 from bot.storage import Storage
-from bot.web import create_app
 
 PUBLIC = "https://tthc.example.gov.vn"
 ROADMAP_QUESTION = "lộ trình thủ tục từ đăng ký đầu tư đến khi đi vào hoạt động"

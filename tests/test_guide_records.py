@@ -22,8 +22,8 @@ from bot.guide import Guide, mask
 from bot.guide._charts import chart_pngs, months
 from bot.guide._questions import build_questions_report, group, questions_text
 from bot.kb import default_knowledge_dir, load_knowledge
+from bot.server import create_app
 from bot.storage import VN_TZ, Storage
-from bot.web import create_app
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "artifacts"

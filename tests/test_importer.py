@@ -19,7 +19,8 @@ import pytest
 import yaml
 
 from bot.kb import check_knowledge
-from bot.kb._importer import Draft, draft_yaml, parse_documents, parse_legal, parse_record, run_import
+from bot.kb._drafts import parse_record, run_import
+from bot.kb._importer import Draft, draft_yaml, parse_documents, parse_legal
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "dvc" / "sample.jsonl"

@@ -17,7 +17,8 @@ import yaml
 
 from bot.kb import check_knowledge, load_knowledge
 from bot.kb._diff import compare, diff_records
-from bot.kb._importer import parse_record, read_records, run_import
+from bot.kb._drafts import parse_record, run_import
+from bot.kb._importer import read_records
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -25,7 +25,8 @@ from bot.kb import (
     load_knowledge,
     public_texts,
 )
-from bot.kb._importer import ENGLISH_TODO, draft_yaml, parse_record
+from bot.kb._drafts import parse_record
+from bot.kb._importer import ENGLISH_TODO, draft_yaml
 from tests.test_kb_loader import GOOD, make_kb
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -16,8 +16,8 @@ from aiohttp import web
 
 from bot.channels._sessions import Conversations, MemorySessions, silent
 from bot.config import Settings
+from bot.server import build_engine, create_app
 from bot.storage import Storage
-from bot.web import build_engine, create_app
 from bot.web._limits import AnswerGate, Busy, RateLimiter, Verdict
 from bot.web._runtime import RUNTIME, SLOW_DOWN, Runtime
 

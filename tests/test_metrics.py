@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import Settings
-from bot.dossiers._http import NOTIFIER
 from bot.logs import JsonFormatter, configure_logging
+from bot.server import create_app
 from bot.storage import Storage
-from bot.web import create_app
+from bot.web._dossiers import NOTIFIER
 from bot.workdays import now_vn
 
 SAMPLE = re.compile(r'^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*="(\\.|[^"\\])*",?)*\})? -?[0-9.e+-]+(Inf)?$')

@@ -15,8 +15,8 @@ from bot.channels._zalo_bot import ZALO_BOT
 from bot.config import Settings
 from bot.engine import Engine
 from bot.kb import check_knowledge, default_knowledge_dir, load_knowledge
+from bot.server import create_app
 from bot.storage import Storage
-from bot.web import create_app
 
 WORK_PERMIT = "1.014199"
 IRC = "1.009664"  # four cases

@@ -30,8 +30,8 @@ from test_fuzz_http import request, send
 from bot.cli import main
 from bot.config import Settings
 from bot.logs import REDACTED, redact
+from bot.server import create_app
 from bot.storage import Storage
-from bot.web import create_app
 from bot.web._runtime import KEEP_SESSION_PREFIXES, prune
 from bot.workdays import now_vn
 

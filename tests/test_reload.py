@@ -17,8 +17,8 @@ import pytest
 from bot.channels._sessions import conversations
 from bot.config import Settings
 from bot.kb import default_knowledge_dir
+from bot.server import create_app
 from bot.storage import Storage
-from bot.web import create_app
 from bot.web._keys import ENGINE
 from bot.web._runtime import RUNTIME
 
@@ -119,7 +119,7 @@ async def test_staff_command_reload(aiohttp_client: Any, tmp_path: Path) -> None
 
 
 def test_memoized_search_gives_the_same_answers() -> None:
-    from bot.web import build_engine
+    from bot.server import build_engine
     from bot.web._reload import memoize_search
 
     plain = build_engine(Settings(), None)

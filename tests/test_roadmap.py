@@ -19,7 +19,7 @@ from bot.engine import Engine
 from bot.guide import RoadmapGuide, plan_roadmap, roadmap_text
 from bot.guide._picture import fonts_found
 from bot.kb import check_knowledge, default_knowledge_dir, load_knowledge
-from bot.web import create_app
+from bot.server import create_app
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "artifacts"

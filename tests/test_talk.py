@@ -18,8 +18,8 @@ from bot.engine import Engine
 from bot.guide import Guide, staff_reply_command, ticket
 from bot.guide._talk import REF_RE, Talk, parse_hours
 from bot.kb import default_knowledge_dir, load_knowledge
+from bot.server import create_app
 from bot.storage import VN_TZ, Storage
-from bot.web import create_app
 from bot.workdays import calendar_for_settings
 
 STAFF = ("telegram", "-1001234567890")
@@ -153,7 +153,7 @@ def test_handover_without_a_way_back_explains_and_offers_a_complaint(engine: Eng
 
 
 async def test_handover_in_the_web_chat_the_page_fetches_the_staff_reply(aiohttp_client: Any, tmp_path: Path) -> None:
-    from bot.dossiers._http import NOTIFIER
+    from bot.web._dossiers import NOTIFIER
     from bot.web._keys import ENGINE
 
     storage = Storage(tmp_path / "web.db")
@@ -209,7 +209,7 @@ def test_office_hours_and_when_staff_answer(kb: Any, storage: Storage) -> None:
 
 
 async def test_handover_through_zalo_bot_and_the_outbox(aiohttp_server: Any, aiohttp_client: Any, tmp_path: Path) -> None:
-    from bot.dossiers._http import NOTIFIER
+    from bot.web._dossiers import NOTIFIER
     from bot.web._keys import ENGINE
 
     fake = FakeZaloBot()

@@ -24,8 +24,8 @@ from bot.channels._sessions import MemorySessions, hide_in_logs, redact
 from bot.channels._telegram import TELEGRAM, derived_secret
 from bot.config import Settings
 from bot.engine import Button
+from bot.server import create_app
 from bot.storage import Storage
-from bot.web import create_app
 
 TOKEN = "987654:UNIT-token-Wq8s"
 

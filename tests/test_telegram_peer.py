@@ -27,8 +27,8 @@ import aiohttp
 import pytest
 
 from bot.config import Settings
+from bot.server import create_app
 from bot.storage import Storage
-from bot.web import create_app
 
 PEERS = Path(__file__).resolve().parent / "peers"
 SCRIPT = PEERS / "telegram_peer.js"
@@ -272,8 +272,8 @@ async def test_polling_mode_against_the_emulator(
     assert "RuntimeError" in caplog.text
 
     # The dossier outbox delivers notifications through the channel.
-    from bot.dossiers._http import NOTIFIER
     from bot.engine import Reply
+    from bot.web._dossiers import NOTIFIER
 
     await app[NOTIFIER].senders["telegram"](str(CHAT["id"]), Reply("Hồ sơ H42.25-241105-0003 đã có kết quả <OK> & xong"))
     [note] = await user.replies()

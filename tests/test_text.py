@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import unicodedata
 
-from bot.engine import detect_lang, fold, normalize
+from bot.engine import detect_lang as _detect_lang
+from bot.engine import fold, normalize
+from bot.kb._loader import bundled_vocabulary
+
+_VOCABULARY = bundled_vocabulary()
+
+
+def detect_lang(text: str, default: str = "vi") -> str:
+    """The language as the bot detects it with the bundled vocabulary's English words."""
+    assert _VOCABULARY is not None
+    return _detect_lang(text, default, _VOCABULARY.english_words, _VOCABULARY.english_ambiguous)
 
 
 def test_fold_removes_diacritics_case_and_punctuation() -> None:

@@ -14,7 +14,7 @@ import pytest
 from aiohttp import web
 
 from bot.config import Settings
-from bot.web import create_app
+from bot.server import create_app
 
 WORK_PERMIT = "1.014199"
 ANSWER_KEYS = {"q", "lang", "intent", "matches", "reply"}

@@ -14,8 +14,8 @@ from aiohttp import web
 
 from bot.channels._zalo_bot import ZALO_BOT, derived_secret
 from bot.config import Settings
+from bot.server import create_app
 from bot.storage import Storage
-from bot.web import create_app
 
 TOKEN = "1459232241454765289:zalo-bot-TOKEN-x81"
 SECRET = "zalo-bot-webhook-secret-42"
@@ -132,8 +132,8 @@ async def test_conversation(bot: Any, caplog: pytest.LogCaptureFixture) -> None:
 
 
 async def test_notifications_go_out_through_the_outbox_sender(bot: Any) -> None:
-    from bot.dossiers._http import NOTIFIER
     from bot.engine import Button, Reply
+    from bot.web._dossiers import NOTIFIER
 
     fake, _send, client = bot
     sender = client.app[NOTIFIER].senders["zalo_bot"]

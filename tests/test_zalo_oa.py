@@ -21,8 +21,8 @@ from aiohttp import web
 
 from bot.channels._zalo_oa import ZALO_OA, signature
 from bot.config import Settings
+from bot.server import create_app
 from bot.storage import Storage
-from bot.web import create_app
 
 APP_ID = "2553928453557884079"
 OA_ID = "3662729599332560487"
@@ -238,8 +238,8 @@ async def test_conversation_with_buttons_refresh_and_bad_input(
     assert fake.refreshes == 1 and fake.rejected == 1 and len(fake.answers(since=count)) == 1
 
     # The dossier outbox delivers notifications through the channel.
-    from bot.dossiers._http import NOTIFIER
     from bot.engine import Reply
+    from bot.web._dossiers import NOTIFIER
 
     await app2[NOTIFIER].senders["zalo_oa"](USER_ID, Reply("Hồ sơ H42.25-241105-0003 đã có kết quả"))
     assert fake.messages[-1] == {"recipient": {"user_id": USER_ID}, "message": {"text": "Hồ sơ H42.25-241105-0003 đã có kết quả"}}

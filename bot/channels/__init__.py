@@ -9,16 +9,20 @@ are set.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any
 
 from aiohttp import web
 
 from ..config import Settings
+from ..dossiers._applicant import ApplicantChannels
+from ..web._keys import NOTIFIER
 from ._sessions import Conversations, MemorySessions, SessionStore, conversations, hide_in_logs
+from ._zns import load_templates
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Conversations", "MemorySessions", "SessionStore", "enabled_channels", "setup_channels"]
+__all__ = ["Conversations", "MemorySessions", "SessionStore", "applicant_channels", "enabled_channels", "setup_channels"]
 
 
 def enabled_channels(settings: Settings) -> list[str]:
@@ -85,12 +89,22 @@ def setup_channels(app: web.Application, settings: Settings) -> None:
 
 def _register_senders(app: web.Application, senders: dict[str, Any]) -> None:
     """Let the dossier notifier (the outbox) deliver through these channels, when it runs."""
-    try:
-        from ..dossiers._http import NOTIFIER
-    except ImportError:
-        return
     notifier = app.get(NOTIFIER)
     if notifier is None:
         return
     for channel, sender in senders.items():
         notifier.register(channel, sender)
+
+
+def applicant_channels(settings: Settings) -> ApplicantChannels:
+    """The applicant's channels this installation sends notices on: email (bot.dossiers) and,
+    with TTHC_ZNS_TEMPLATES and a configured Zalo OA, ZNS for the templates' statuses. Raises
+    ValueError (SettingError) for a broken setting."""
+    applicant = ApplicantChannels.from_settings(settings)
+    if not settings.zns_templates:
+        return applicant
+    templates = load_templates(settings.zns_templates)
+    if "zalo_oa" not in enabled_channels(settings):
+        log.warning("zns: TTHC_ZNS_TEMPLATES is set but the Zalo OA is not configured: ZNS is off")
+        return applicant
+    return replace(applicant, zns_statuses=frozenset(templates))

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import html
-import re
 from collections.abc import Sequence
 from typing import Any
 
-from ..engine import Button, split_text
+from ..core import Button, split_text
+from ..core._links import DEEP_LINK_RE, procedure_deep_link, start_action  # noqa: F401  (the channels' own)
 
 # Telegram: a message holds at most 4,096 characters (after entity parsing) and callback data
 # at most 64 bytes (https://core.telegram.org/bots/api#sendmessage, #inlinekeyboardbutton).
@@ -29,11 +29,6 @@ ZALO_MAX_BUTTONS = 5
 # message; "oa.query.hide" would send it without showing it in the chat.
 ZALO_BUTTON_TYPE = "oa.query.show"
 
-# Deep-link payloads (t.me/<bot>?start=<payload>) allow only A-Z a-z 0-9 _ - and 64 characters
-# (https://core.telegram.org/bots/features#deep-linking). A procedure is written p_<code with
-# "_" for ".">[_<facet>], e.g. p_1_009664 or p_1_009664_documents.
-DEEP_LINK_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-_PROCEDURE_LINK_RE = re.compile(r"^p_(\d+)_(\d+)(?:_([a-z]+))?$")
 
 # Commands and the engine action each one sends.
 COMMAND_ACTIONS: dict[str, str] = {
@@ -54,23 +49,6 @@ COMMAND_DESCRIPTIONS: dict[str, tuple[str, str]] = {
     "phananh": ("Phản ánh, kiến nghị", "Send a complaint"),
     "lang": ("Đổi ngôn ngữ Việt/Anh", "Switch Vietnamese/English"),
 }
-
-
-def start_action(payload: str | None) -> str:
-    """The engine action for `/start <payload>`: a procedure for p_… links, else the greeting."""
-    if payload and DEEP_LINK_RE.match(payload):
-        m = _PROCEDURE_LINK_RE.match(payload)
-        if m:
-            return f"p:{m.group(1)}.{m.group(2)}:{m.group(3) or 'procedure'}"
-    return "menu:greeting"
-
-
-def procedure_deep_link(code: str, facet: str | None = None) -> str:
-    """The /start payload that opens procedure `code` (the inverse of `start_action`)."""
-    payload = "p_" + code.replace(".", "_") + (f"_{facet}" if facet else "")
-    if not DEEP_LINK_RE.match(payload):
-        raise ValueError(f"not a deep-linkable procedure code: {code!r}")
-    return payload
 
 
 def lang_toggle(state: dict[str, Any]) -> str:

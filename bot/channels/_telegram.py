@@ -46,8 +46,8 @@ from telegram.ext import (
     filters,
 )
 
-from .. import _json
 from ..config import Settings
+from ..core import _json
 from ..web._limits import read_body
 from ._background import mount
 from ._render import (

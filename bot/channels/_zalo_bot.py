@@ -26,8 +26,8 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from .. import _json
 from ..config import Settings
+from ..core import _json
 from ..web._limits import read_body
 from ._background import Background, mount
 from ._render import ZALO_MAX_TEXT, chosen_action, image_address, numbered_choices, zalo_chunks

@@ -46,8 +46,8 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from .. import _json
 from ..config import Settings
+from ..core import _json
 from ..web._limits import read_body
 from ._background import Background, mount
 from ._render import image_address, zalo_button_groups, zalo_chunks

@@ -23,7 +23,7 @@ import json
 import logging
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -31,9 +31,11 @@ from typing import Any
 import aiohttp
 
 from ..config import SettingError
+from ..core import Reply
+from ..dossiers._digest import parse_staff_chats
 from ..dossiers._notify import PermanentError, reply_to_payload
 from ..dossiers._status import STATUSES
-from ..engine._reply import Reply
+from ..web._keys import APPLICANT, NOTIFIER, STORAGE
 from ..workdays import now_vn, to_vn
 
 log = logging.getLogger(__name__)
@@ -264,17 +266,14 @@ def setup_zns(app: Any, settings: Any, oa: Any) -> ZnsSender | None:
     """Deliver "zns" rows of the outbox with the OA's tokens and connection; the templates file
     is checked now (SettingError stops the start)."""
     templates = load_templates(settings.zns_templates)
-    try:
-        from ..dossiers._digest import parse_staff_chats
-        from ..dossiers._http import NOTIFIER
-        from ..web._keys import STORAGE
-    except ImportError:  # pragma: no cover
-        return None
     notifier = app.get(NOTIFIER)
     if notifier is None:
         return None
     staff = parse_staff_chats(settings.staff_chats)
     sender = ZnsSender(settings, templates, oa.tokens, lambda: oa.http, app.get(STORAGE), staff)
     notifier.register_payload(CHANNEL, sender)
+    applicant = app.get(APPLICANT)
+    if applicant is not None:  # the import route queues ZNS notices for these statuses
+        app[APPLICANT] = replace(applicant, zns_statuses=frozenset(templates))
     log.info("zns: templates for statuses %s", ", ".join(str(s) for s in sorted(templates)))
     return sender

@@ -353,8 +353,8 @@ def _send_to_user(storage: Any, channel: str, chat_id: str, text: str, key: str)
     """Queue `text` for a user's chat through the outbox (their own channel)."""
     import uuid
 
+    from ..core import Reply
     from ..dossiers._notify import reply_to_payload
-    from ..engine._reply import Reply
     from ..guide._talk import PUSH_CHANNELS
 
     if channel not in PUSH_CHANNELS or not chat_id:

@@ -27,7 +27,7 @@ from email.utils import formatdate, make_msgid
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from ..engine._reply import Reply
+from ..core import Reply
 from ..storage import Storage
 from ..workdays import now_vn
 from ._notify import PermanentError, status_change_payload, status_change_text
@@ -89,24 +89,14 @@ class ApplicantChannels:
 
     @classmethod
     def from_settings(cls, settings: Any) -> ApplicantChannels:
-        """From TTHC_SMTP_URL / TTHC_MAIL_FROM / TTHC_PUBLIC_URL and TTHC_ZNS_TEMPLATES (with the
-        Zalo OA settings); raises ValueError for a broken setting."""
+        """Email from TTHC_SMTP_URL / TTHC_MAIL_FROM / TTHC_PUBLIC_URL; raises ValueError for a
+        broken setting. ZNS is the Zalo OA channel's to add (`bot.channels.applicant_channels`)."""
         email = bool(getattr(settings, "smtp_url", "")) and bool(getattr(settings, "mail_from", ""))
         if email:
             parse_smtp_url(settings.smtp_url)
             if not getattr(settings, "public_url", ""):
                 raise ValueError("TTHC_SMTP_URL is set but TTHC_PUBLIC_URL is not: emails need it for their unsubscribe link")
-        statuses: frozenset[int] = frozenset()
-        if getattr(settings, "zns_templates", ""):
-            from ..channels import enabled_channels
-            from ..channels._zns import load_templates
-
-            templates = load_templates(settings.zns_templates)
-            if "zalo_oa" in enabled_channels(settings):
-                statuses = frozenset(templates)
-            else:
-                log.warning("zns: TTHC_ZNS_TEMPLATES is set but the Zalo OA is not configured: ZNS is off")
-        return cls(email=email, zns_statuses=statuses)
+        return cls(email=email)
 
     def chain(self, record: dict[str, Any]) -> list[list[str]]:
         """The applicant's channels for this record's status, preferred first: [[channel, address]]."""

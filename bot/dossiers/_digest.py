@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
 
-from ..engine._reply import Reply
+from ..core import Reply
 from ..storage import Storage, from_iso
 from ..workdays import WorkCalendar, now_vn, to_vn
 from ._notify import reply_to_payload

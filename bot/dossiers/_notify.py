@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from ..engine._reply import Button, Reply
+from ..core import Button, Reply
 from ..storage import Storage
 from ..workdays import now_vn, to_vn
 from ._model import Lang

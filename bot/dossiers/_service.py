@@ -28,7 +28,7 @@ from contextvars import ContextVar
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from ..engine._reply import Button, Reply
+from ..core import Button, Reply
 from ..kb import Board
 from ..storage import Storage, from_iso
 from ..workdays import WorkCalendar, now_vn, to_vn

@@ -8,7 +8,7 @@ import re
 from collections.abc import Callable, Iterable
 from datetime import date
 
-from ..engine._reply import Reply
+from ..core import Reply
 from ..storage import Storage
 from ..workdays import now_vn
 from ._applicant import is_stop_request, stop_from_chat

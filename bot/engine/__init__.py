@@ -1,10 +1,20 @@
-"""The answer engine: text in, a channel-agnostic Reply out."""
+"""The answer engine: procedure and FAQ questions in, an `Answer` with a channel-agnostic Reply out."""
 
-from ._engine import Answer, Engine
+from ..core import (
+    DOSSIER_CODE_RE,
+    INTENTS,
+    Answer,
+    Button,
+    Image,
+    Reply,
+    detect_lang,
+    fold,
+    normalize,
+    split_text,
+)
+from ._engine import Engine
 from ._index import Match, ProcedureIndex
-from ._intent import DOSSIER_CODE_RE, INTENTS, IntentRules
-from ._reply import Button, Image, Reply, split_text
-from ._text import detect_lang, fold, normalize
+from ._intent import IntentRules
 
 __all__ = [
     "Answer", "Button", "DOSSIER_CODE_RE", "Engine", "INTENTS", "Image", "Match", "ProcedureIndex",

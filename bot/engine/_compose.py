@@ -15,8 +15,8 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from ..core import Button
 from ..kb import Board, Case, Document, ExternalProcedure, Fee, Procedure, TimeLimit
-from ._reply import Button
 
 # A first reply, and every later page, holds at most this many characters.
 PAGE_LIMIT = 1200

@@ -9,18 +9,17 @@ from __future__ import annotations
 import functools
 import logging
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from rapidfuzz import fuzz
 
+from ..core import DOSSIER_CODE_RE, FACETS, Answer, Button, Reply
+from ..core._text import detect_lang, fold, is_vi_syllable, normalize
 from ..kb import FaqEntry, KnowledgeBase, Procedure
 from ..kb._vocabulary import compile_phrases, matches
 from . import _compose as compose
 from ._index import Match, ProcedureIndex, procedure_phrases
-from ._intent import DOSSIER_CODE_RE, FACETS, IntentRules
-from ._reply import Button, Reply
-from ._text import detect_lang, fold, is_vi_syllable, normalize
+from ._intent import IntentRules
 
 log = logging.getLogger(__name__)
 
@@ -48,32 +47,6 @@ SUGGEST_COVERAGE = 0.85
 FAQ_SURE = 0.95
 # …and a procedure of another agency asked nearly word for word wins over a partly named one.
 ELSEWHERE_SURE = 0.9
-
-
-@dataclass
-class Answer:
-    """The engine's answer: what the bot understood and what it replies."""
-
-    q: str
-    lang: str
-    intent: str
-    matches: list[Match]
-    reply: Reply
-    # Low confidence: the bot asked back which procedure was meant (recorded for staff).
-    unsure: bool = False
-
-    def to_dict(self) -> dict[str, Any]:
-        """The public JSON shape of `tthc-bot ask --json` and `POST /api/ask`."""
-        return {
-            "q": self.q,
-            "lang": self.lang,
-            "intent": self.intent,
-            "matches": [
-                {"id": m.procedure.id, "code": m.procedure.code, "name": m.procedure.name, "score": m.score}
-                for m in self.matches
-            ],
-            "reply": self.reply.to_dict(),
-        }
 
 
 class Engine:

@@ -24,9 +24,9 @@ from dataclasses import dataclass
 import numpy as np
 from rapidfuzz import fuzz, process
 
+from ..core._text import fold, is_vi_syllable
 from ..kb import GlossaryEntry, KnowledgeBase, Procedure, Vocabulary
 from ._learned import LearnedIndex
-from ._text import fold, is_vi_syllable
 
 _PARENS_RE = re.compile(r"\([^()]*\)")
 _CODE_SUFFIX_RE = re.compile(r"\(\s*\d\.\d{6}\s*\)\s*$")

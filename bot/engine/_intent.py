@@ -7,25 +7,13 @@ fee of the procedure talked about.
 
 from __future__ import annotations
 
-import re
-
+from ..core import DOSSIER_CODE_RE
 from ..kb import Vocabulary
 from ..kb._vocabulary import FACET_ORDER, matches
 
-INTENTS = (
-    "procedure", "documents", "time", "fee", "level", "where", "legal", "status", "roadmap",
-    "contact", "greeting", "faq", "staff", "unknown",
-)
-FACETS = ("documents", "time", "fee", "level", "where", "legal")
 # A greeting is only a greeting in a short message ("chào anh, cho em hỏi …" asks something).
 GREETING_WORDS = 5
 
-# Dossier codes as printed on receipts: H42.25-241105-0003, 000.00.27.H42-240312-0011.
-# (The same pattern as bot.dossiers.DOSSIER_CODE_RE, which this package must not import.)
-DOSSIER_CODE_RE = re.compile(
-    r"(?<![\w.-])((?:\d{3}\.\d{2}\.\d{2}\.)?[A-Z]\d{2}(?:\.\d{1,3}){0,3}-\d{6}-\d{4,6})(?![\w-])",
-    re.IGNORECASE,
-)
 
 
 class IntentRules:

@@ -13,9 +13,9 @@ import html
 import re
 from typing import Any
 
+from ..core import Button, Reply
+from ..core._text import fold
 from ..engine import _compose as compose
-from ..engine._reply import Button, Reply
-from ..engine._text import fold
 from ..kb import Document, KnowledgeBase, Procedure
 
 ACTION = "c:"

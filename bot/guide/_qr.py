@@ -13,6 +13,7 @@ import qrcode
 from PIL import Image, ImageDraw
 from qrcode.constants import ERROR_CORRECT_M
 
+from ..core._links import procedure_deep_link
 from ..engine import _compose as compose
 from ..kb import KnowledgeBase
 from ._picture import INK, MUTED, PAPER, font, wrap
@@ -54,8 +55,6 @@ def web_link(public_url: str, code: str | None = None) -> str:
 def plan_codes(kb: KnowledgeBase, settings: Any, codes: list[str] | None = None, lang: str = "vi") -> list[QrCode]:
     """The codes to make for the configured channels: the board on each, then every procedure
     (or those of `codes`) on Telegram and the web (a Zalo OA link cannot open a procedure)."""
-    from ..channels._render import procedure_deep_link
-
     vi = lang == "vi"
     board = kb.board
     board_title = ((board.name if vi else board.name_en) if board else "") or ("Ban Quản lý" if vi else "The board")

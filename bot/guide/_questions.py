@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from ..engine._intent import DOSSIER_CODE_RE
-from ..engine._text import fold
+from ..core import DOSSIER_CODE_RE
+from ..core._text import fold
 
 log = logging.getLogger(__name__)
 

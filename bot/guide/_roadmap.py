@@ -15,9 +15,9 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
+from ..core import Button, Image, Reply
+from ..core._text import fold
 from ..engine import _compose as compose
-from ..engine._reply import Button, Image, Reply
-from ..engine._text import fold
 from ..kb import (
     Case,
     ExternalProcedure,

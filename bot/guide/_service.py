@@ -8,7 +8,7 @@ import dataclasses
 from datetime import datetime
 from typing import Any
 
-from ..engine._reply import Button, Reply
+from ..core import Button, Reply
 from ._questions import QuestionLog, mask
 
 FEEDBACK = "fb:"

@@ -17,8 +17,8 @@ import uuid
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from ..engine._reply import Button, Reply
-from ..engine._text import fold
+from ..core import Button, Reply
+from ..core._text import fold
 from ._questions import mask_secrets
 
 # Channels that can receive a message the user did not ask for (a staff reply).

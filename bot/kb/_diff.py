@@ -31,7 +31,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from ._importer import Draft, _code_hits, clean, parse_record, read_records, record_code
+from ._drafts import parse_record
+from ._importer import Draft, _code_hits, clean, read_records, record_code
 from ._loader import DIFF_FIELDS, check_knowledge
 from ._model import Procedure
 

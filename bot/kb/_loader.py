@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 import yaml
 
+from ..config import default_knowledge_dir  # noqa: F401  (part of this module's interface)
 from ._model import (
     CHANNEL_TYPES,
     ONLINE_LEVELS,
@@ -894,10 +895,3 @@ def bundled_vocabulary() -> Vocabulary | None:
     return read_vocabulary(data, _Checker(str(path), "vocabulary", lines, ()))
 
 
-def default_knowledge_dir() -> Path:
-    """The bundled knowledge: inside the installed package, or beside it in a source checkout."""
-    here = Path(__file__).resolve().parent.parent
-    for candidate in (here / "knowledge", here.parent / "knowledge"):
-        if (candidate / "procedures").is_dir():
-            return candidate
-    return here.parent / "knowledge"

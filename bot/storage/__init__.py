@@ -21,6 +21,7 @@ the server, the importer and the delivery loop can share it.
 
 from __future__ import annotations
 
+from ..core._clock import VN_TZ, from_iso, iso, iso_us
 from ._backends import BUSY_TIMEOUT, POOL_SIZE, is_postgres, shown
 from ._chats import ChatRepository
 from ._dossiers import DossierRepository
@@ -29,7 +30,6 @@ from ._migrations import MIGRATIONS, Migration, Schema
 from ._ops import OpsRepository
 from ._outbox import OPEN_STATES, OutboxRepository
 from ._staff import StaffRepository
-from ._time import VN_TZ, from_iso, iso, iso_us
 
 __all__ = [
     "BUSY_TIMEOUT", "MIGRATIONS", "OPEN_STATES", "POOL_SIZE", "VN_TZ", "Migration", "Schema", "Storage",

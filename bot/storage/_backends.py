@@ -28,9 +28,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from sqlite_utils import Database
+
+from ..config import is_postgres, shown  # noqa: F401  (part of this module's interface)
 
 #: How long a statement waits for another connection's write lock before "database is locked"
 #: (SQLite), or for a free connection of the pool (PostgreSQL).
@@ -39,24 +40,6 @@ BUSY_TIMEOUT = 5.0
 POOL_SIZE = 10
 
 Params = Sequence[Any] | dict[str, Any]
-
-
-def is_postgres(db: str | Path | None) -> bool:
-    """True when `db` (TTHC_DB) names a PostgreSQL database rather than an SQLite file."""
-    return isinstance(db, str) and db.startswith(("postgresql://", "postgres://"))
-
-
-def shown(db: str | Path) -> str:
-    """`db` fit for a log line or a message: a PostgreSQL URL without its password."""
-    text = str(db)
-    if not is_postgres(text):
-        return text
-    parts = urlsplit(text)
-    if parts.password is None:
-        return text
-    host = parts.hostname or ""
-    netloc = f"{parts.username or ''}:***@{host}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
 def lock_key(name: str) -> int:

@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from .. import _json
+from ..core import _json
+from ..core._clock import VN_TZ, iso
 from ._base import StorageBase
-from ._time import VN_TZ, iso
 
 
 class ChatRepository(StorageBase):

@@ -7,8 +7,8 @@ import secrets
 from datetime import datetime
 from typing import Any
 
+from ..core._clock import iso
 from ._base import StorageBase
-from ._time import iso
 
 
 class GuideRepository(StorageBase):

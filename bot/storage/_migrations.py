@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from ..core._clock import VN_TZ, iso
 from ._backends import Backend, Params
-from ._time import VN_TZ, iso
 
 
 class Schema:

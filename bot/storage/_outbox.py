@@ -15,8 +15,8 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
+from ..core._clock import iso, iso_us
 from ._base import StorageBase
-from ._time import iso, iso_us
 
 OPEN_STATES = ("pending", "sending")
 # A row of a thread waits for the older rows of its thread (the same dossier's notices on one

@@ -7,8 +7,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from ..core._clock import iso
 from ._base import StorageBase
-from ._time import iso
 
 
 class StaffRepository(StorageBase):

@@ -1,5 +1,3 @@
-"""The aiohttp server that every face (web chat, API, Telegram, Zalo) mounts on."""
-
-from ._app import build_engine, create_app, run
-
-__all__ = ["build_engine", "create_app", "run"]
+"""The HTTP server's pieces that every face mounts on: typed app state, limits and the answer
+gate, metrics, knowledge reload, the web chat and its JSON API, the dossier and guide routes.
+The application that mounts them all is `bot.server.create_app`."""

@@ -11,14 +11,11 @@ from typing import Any
 
 from aiohttp import web
 
-from .. import _json
-from ..config import Settings
+from ..core import _json
 from ..dossiers import set_client_address
-from ..kb import load_knowledge
-from ._keys import ENGINE, SETTINGS, STORAGE
+from ._keys import ENGINE, STORAGE
 from ._limits import MAX_BODY, SESSION_RE, Busy, Verdict, read_body
-from ._reload import LiveEngine
-from ._runtime import BUSY, RUNTIME, database_problem, install, server_options
+from ._runtime import BUSY, RUNTIME, database_problem
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
@@ -142,33 +139,6 @@ async def errors_middleware(request: web.Request, handler: Any) -> web.StreamRes
         return json_error(500, f"internal error (ref {ref})")
 
 
-def build_engine(settings: Settings, storage: Any | None, reload: Any | None = None) -> Any:
-    """The answer engine on the configured knowledge, with dossier lookups when a Storage is given.
-    `reload` (a callable returning the reply text) enables the staff command /reload."""
-    from ..dossiers import DossierService
-    from ..dossiers._http import board_contact
-    from ..engine import Engine
-    from ..workdays import calendar_for_settings
-
-    kb = load_knowledge(settings.knowledge_dir)
-    calendar = calendar_for_settings(settings)
-    dossiers = staff = guide = None
-    if storage is not None:
-        from ..dossiers._digest import parse_staff_chats
-        from ..dossiers._staff import StaffCommands
-
-        dossiers = DossierService(storage, calendar, board_contact(kb.board))
-        from ..guide import Guide
-
-        staff_chats = parse_staff_chats(settings.handover_chat) or parse_staff_chats(settings.staff_chats)[:1]
-        guide = Guide(storage, staff_chats[0] if staff_chats else None, calendar, kb.board)
-        staff = StaffCommands(storage, parse_staff_chats(settings.staff_chats), reload=reload)
-    return Engine(
-        kb, max_chars=settings.max_question_chars, dossiers=dossiers, calendar=calendar, staff_commands=staff,
-        guide=guide, public_url=settings.public_url,
-    )
-
-
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data: https:; frame-ancestors 'none'",
     "X-Content-Type-Options": "nosniff",
@@ -182,89 +152,9 @@ async def security_headers(request: web.Request, response: web.StreamResponse) -
         response.headers.setdefault(name, value)
 
 
-def create_app(settings: Settings | None = None, engine: Any | None = None, storage: Any | None = None) -> web.Application:
-    """The application factory. Builds the engine from the configured knowledge when not given."""
-    settings = settings or Settings.from_env()
-    own_storage = storage is None
-    if storage is None:
-        from ..storage import Storage
-
-        storage = Storage(settings.db, pool_size=settings.db_pool)
-    live = LiveEngine(engine, lambda: build_engine(settings, storage, reload=live.reload_text))
-    if engine is None:  # the first load: broken knowledge stops the start (KnowledgeError)
-        live.current = build_engine(settings, storage, reload=live.reload_text)
-    app = web.Application(client_max_size=MAX_BODY, middlewares=[errors_middleware])
-    install(app, settings, storage)
-    if storage is not None and hasattr(storage, "try_lead"):
-        # One replica runs the once-only jobs (digest, token refresh, webhook registration).
-        from ..leader import install as install_leader
-
-        install_leader(app, storage, float(settings.leader_interval))
-    app.on_response_prepare.append(security_headers)
-    if own_storage:
-        async def close_storage(app: web.Application) -> None:
-            app[STORAGE].close()
-
-        app.on_cleanup.append(close_storage)
-    app[SETTINGS] = settings
-    app[ENGINE] = live
-    app[STORAGE] = storage
+def add_routes(app: web.Application) -> None:
+    """The web chat page, its static files, the health check and the JSON API."""
     app.router.add_get("/", index)
     app.router.add_get("/healthz", healthz)
     app.router.add_post("/api/ask", api_ask)
     app.router.add_static("/static/", STATIC, show_index=False)
-    try:
-        from ..dossiers import _http as dossiers_http
-
-        add_routes = getattr(dossiers_http, "add_routes", None)
-        if add_routes is not None:
-            add_routes(app)
-    except ImportError:
-        pass
-    from ..guide._http import add_routes as add_guide_routes
-
-    add_guide_routes(app)
-    from ._inbox import add_routes as add_inbox_routes
-
-    add_inbox_routes(app)
-    from ..console import setup_console
-
-    setup_console(app)
-    from ..channels import setup_channels
-
-    setup_channels(app, settings)
-    return app
-
-
-def run(settings: Settings, host: str | None = None, port: int | None = None) -> None:
-    """Run the server until interrupted (`tthc-bot serve`)."""
-    from ..logs import configure_logging
-
-    configure_logging(settings)
-    app = create_app(settings)
-    from ._reload import freeze_heap
-
-    freeze_heap()
-    host = host or settings.host
-    port = port or settings.port
-    print(f"tthc-bot: web chat on http://{host}:{port}/ ({len(app[ENGINE].kb.procedures)} procedures)", flush=True)
-    warn_missing_fonts()
-    from ..dossiers._http import RedactingAccessLogger
-
-    # A short access line (address, request line without the query string, status, time);
-    # idle connections (and clients that never finish their headers) closed after TTHC_IDLE_TIMEOUT.
-    web.run_app(app, host=host, port=port, print=None, access_log_class=RedactingAccessLogger,
-                **server_options(settings))
-
-
-def warn_missing_fonts() -> bool:
-    """Log a WARNING when DejaVu Sans (the font of the roadmap, QR captions and charts) is not
-    installed: Vietnamese letters would be drawn as boxes. True when the fonts are there."""
-    from ..guide._picture import fonts_found
-
-    if fonts_found():
-        return True
-    log.warning("fonts: DejaVu Sans not found: pictures (roadmap, QR captions, charts) will draw Vietnamese "
-                "letters as boxes; install fonts-dejavu-core (Debian/Ubuntu) or dejavu-sans-fonts")
-    return False
-

@@ -11,7 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
-from ..engine._reply import Reply
+from ..core import Reply
 from ._keys import STORAGE
 from ._limits import SESSION_RE
 
@@ -48,7 +48,7 @@ def add_routes(app: web.Application) -> None:
     """Mount GET /api/messages, and let the outbox deliver to web-chat sessions."""
     app.router.add_get("/api/messages", get_messages)
     try:
-        from ..dossiers._http import NOTIFIER
+        from ._keys import NOTIFIER
     except ImportError:  # pragma: no cover - the dossiers package is part of the bot
         return
     notifier = app.get(NOTIFIER)

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from aiohttp import web
 
-if TYPE_CHECKING:
-    from ..config import Settings
+from ..config import Settings
+from ..dossiers import Notifier
+from ..dossiers._applicant import ApplicantChannels
+from ..storage import Storage
+from ._reload import LiveEngine
 
-SETTINGS: web.AppKey[Settings] = web.AppKey("settings")
-# The Storage (bot/storage.py) and the answer engine, typed loosely here to avoid import cycles.
-STORAGE: web.AppKey[Any] = web.AppKey("storage")
-ENGINE: web.AppKey[Any] = web.AppKey("engine")
+SETTINGS: web.AppKey[Settings] = web.AppKey("settings", Settings)
+STORAGE: web.AppKey[Storage] = web.AppKey("storage", Storage)
+#: The engine being served (swapped in place on a knowledge reload).
+ENGINE: web.AppKey[LiveEngine] = web.AppKey("engine", LiveEngine)
+#: The dossier notifier (the outbox's delivery loop): channels register their senders on it.
+NOTIFIER: web.AppKey[Notifier] = web.AppKey("dossiers_notifier", Notifier)
+#: Which of the applicant's own channels (email, ZNS) this installation sends notices on.
+APPLICANT: web.AppKey[ApplicantChannels] = web.AppKey("dossiers_applicant_channels", ApplicantChannels)

@@ -32,6 +32,8 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
+from ._keys import SETTINGS
+
 T = TypeVar("T")
 log = logging.getLogger("bot.web")
 MAX_KEYS = 100_000
@@ -220,10 +222,8 @@ async def read_body(request: Any, timeout: float | None = None) -> bytes:
     None): a client that trickles its body is answered 408 and its connection closed, instead
     of holding a handler for ever. Bodies over MAX_BODY raise 413 as `request.read()` does."""
     if timeout is None:
-        from ._runtime import runtime_of
-
-        runtime = runtime_of(request.app)
-        timeout = float(runtime.settings.body_timeout) if runtime is not None else BODY_TIMEOUT
+        settings = request.app.get(SETTINGS)
+        timeout = float(settings.body_timeout) if settings is not None else BODY_TIMEOUT
     try:
         async with asyncio.timeout(timeout):
             return bytes(await request.read())

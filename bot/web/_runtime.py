@@ -305,7 +305,7 @@ async def _lifetime(app: web.Application) -> AsyncIterator[None]:
     if hasattr(engine, "observer"):
         engine.observer = lambda r: runtime.metrics.reloads.inc("ok" if r.ok else "failed")
     try:
-        from ..dossiers._http import NOTIFIER
+        from ._keys import NOTIFIER
 
         notifier = app.get(NOTIFIER)
         if notifier is not None:

@@ -33,22 +33,21 @@ from typing import Any
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
-from .._json import loads_untrusted
+from ..core._json import loads_untrusted
+from ..dossiers._applicant import UNSUBSCRIBE_PATH, ApplicantChannels, EmailSender, stop_by_token
+from ..dossiers._digest import DigestScheduler
+from ..dossiers._import import import_records
+from ..dossiers._model import Lang, normalize_code
+from ..dossiers._notify import Notifier
+from ..dossiers._service import LOCK_FOR, DossierService, board_contact
 from ..kb import Board, check_knowledge
-from ..web._keys import ENGINE, SETTINGS, STORAGE
-from ..web._limits import read_body
 from ..workdays import calendar_for_settings
-from ._applicant import UNSUBSCRIBE_PATH, ApplicantChannels, EmailSender, stop_by_token
-from ._digest import DigestScheduler
-from ._import import import_records
-from ._model import Lang, normalize_code
-from ._notify import Notifier
-from ._service import LOCK_FOR, DossierService, board_contact
+from ._keys import APPLICANT, ENGINE, NOTIFIER, SETTINGS, STORAGE
+from ._limits import read_body
 
 log = logging.getLogger("bot.dossiers")
 MAX_RECORDS = 5000
 #: The outbox delivery loop of a server with a storage; channels register their senders on it.
-NOTIFIER: web.AppKey[Notifier] = web.AppKey("dossiers_notifier", Notifier)
 
 
 @lru_cache(maxsize=4)
@@ -113,7 +112,7 @@ async def push_dossiers(request: web.Request) -> web.Response:
 
 def _client_address(request: web.Request) -> str:
     """The client's address as the server's limits see it (behind a trusted proxy: the client's)."""
-    from ..web._runtime import RUNTIME
+    from ._runtime import RUNTIME
 
     runtime = request.app.get(RUNTIME)
     return runtime.client_ip(request) if runtime is not None else (request.remote or "unknown")
@@ -174,7 +173,6 @@ def add_routes(app: web.Application) -> None:
         app.on_shutdown.append(loops.close)
 
 
-APPLICANT: web.AppKey[ApplicantChannels] = web.AppKey("dossiers_applicant_channels", ApplicantChannels)
 
 _PAGE = (
     "<!doctype html><html lang=\"vi\"><head><meta charset=\"utf-8\">"

@@ -40,13 +40,13 @@ def register(sub: Any) -> None:
 
 
 def _db(args: argparse.Namespace) -> str:
-    from .config import Settings
+    from ..config import Settings
 
     return str(args.db or Settings.from_env().db)
 
 
 def _migrate(args: argparse.Namespace) -> int:
-    from .storage import MIGRATIONS, Storage, shown
+    from ..storage import MIGRATIONS, Storage, shown
 
     db = _db(args)
     with Storage(db) as storage:
@@ -60,7 +60,7 @@ def _migrate(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
-    from .storage import MIGRATIONS, Storage, is_postgres, shown
+    from ..storage import MIGRATIONS, Storage, is_postgres, shown
 
     db = _db(args)
     if not is_postgres(db) and not Path(db).is_file():
@@ -81,7 +81,7 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _backup(args: argparse.Namespace) -> int:
-    from .storage import Storage, is_postgres, shown
+    from ..storage import Storage, is_postgres, shown
 
     db = _db(args)
     target = Path(args.file)

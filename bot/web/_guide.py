@@ -14,8 +14,8 @@ import re
 
 from aiohttp import web
 
-from ..web._keys import ENGINE
-from ..web._limits import Busy
+from ._keys import ENGINE
+from ._limits import Busy
 
 CACHE = "public, max-age=3600"
 _CASE_RE = re.compile(r"[0-9]{1,2}")
@@ -23,7 +23,7 @@ _CASE_RE = re.compile(r"[0-9]{1,2}")
 
 async def roadmap_png(request: web.Request) -> web.Response:
     """GET /roadmap/{lang}/{key}.png: the roadmap picture ("default", or the answers' digits)."""
-    from ..web._runtime import runtime_of
+    from ._runtime import runtime_of
 
     lang = request.match_info["lang"]
     guide = request.app[ENGINE].roadmap
@@ -46,7 +46,7 @@ async def roadmap_png(request: web.Request) -> web.Response:
 
 async def checklist(request: web.Request) -> web.Response:
     """GET /checklist/{code}[/{case}][?lang=en]: the printable document checklist of a procedure."""
-    from ._precheck import PrecheckGuide
+    from ..guide._precheck import PrecheckGuide
 
     lang = "en" if request.query.get("lang") == "en" else "vi"
     case_text = request.match_info.get("case")
@@ -62,7 +62,7 @@ async def checklist(request: web.Request) -> web.Response:
 
 
 async def checklist_css(request: web.Request) -> web.Response:
-    from ._precheck import CSS
+    from ..guide._precheck import CSS
 
     return web.Response(text=CSS, content_type="text/css", charset="utf-8", headers={"Cache-Control": CACHE})
 

@@ -45,7 +45,7 @@ def _password() -> str:
 
 
 def _hashed() -> str | None:
-    from ._auth import hash_password
+    from ..console._auth import hash_password
 
     try:
         return hash_password(_password())

@@ -6,17 +6,17 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from . import __version__
+from .. import __version__
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser, with every feature's sub-commands."""
-    from . import _ops_cli as ops_cli
-    from .console import _cli as console_cli
-    from .dossiers import _cli as dossiers_cli
-    from .engine import _cli as engine_cli
-    from .guide import _cli as guide_cli
-    from .kb import _cli as kb_cli
+    from . import _ask as engine_cli
+    from . import _console as console_cli
+    from . import _dossiers as dossiers_cli
+    from . import _guide as guide_cli
+    from . import _kb as kb_cli
+    from . import _ops as ops_cli
 
     parser = argparse.ArgumentParser(
         prog="tthc-bot",
@@ -32,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _config(args: argparse.Namespace) -> int:
-    from .config import Settings
+    from ..config import Settings
 
     for env, value, help_ in Settings.from_env().describe():
         print(f"{env:26} {value:24} {help_}")

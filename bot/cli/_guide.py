@@ -40,8 +40,8 @@ def _knowledge() -> Any:
 
 
 def _roadmap(args: argparse.Namespace) -> int:
-    from ._picture import fonts_found
-    from ._roadmap import RoadmapGuide, roadmap_text
+    from ..guide._picture import fonts_found
+    from ..guide._roadmap import RoadmapGuide, roadmap_text
 
     guide = RoadmapGuide(_knowledge())
     digits = args.answers.strip()
@@ -66,7 +66,7 @@ def _qr(args: argparse.Namespace) -> int:
     import dataclasses
 
     from ..config import Settings
-    from ._qr import write_codes
+    from ..guide._qr import write_codes
 
     settings = Settings.from_env()
     settings = dataclasses.replace(
@@ -140,8 +140,8 @@ def _report_questions(args: argparse.Namespace) -> int:
     import json
     from datetime import date, timedelta
 
+    from ..guide._questions import build_questions_report, questions_text
     from ..workdays import now_vn
-    from ._questions import build_questions_report, questions_text
 
     today = now_vn().date()
     try:
@@ -163,7 +163,7 @@ def _report_questions(args: argparse.Namespace) -> int:
 
 
 def _report_charts(args: argparse.Namespace) -> int:
-    from ._charts import write_charts
+    from ..guide._charts import write_charts
 
     storage = _storage(args.db)
     if storage is None:

@@ -1,11 +1,25 @@
-"""Timestamps as stored: ISO 8601 text in Vietnam time (`2026-02-13T09:30:00+07:00`), so they sort
-and compare as text, in SQLite and in PostgreSQL (whose text columns compare byte by byte)."""
+"""The clock: Vietnam time, and timestamps as stored: ISO 8601 text in Vietnam time
+(`2026-02-13T09:30:00+07:00`), so they sort and compare as text, in SQLite and in PostgreSQL
+(whose text columns compare byte by byte)."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+#: Vietnam keeps +07:00 all year (no daylight saving), so a fixed offset is exact.
 VN_TZ = timezone(timedelta(hours=7), "Asia/Ho_Chi_Minh")
+
+
+def now_vn() -> datetime:
+    """The current time in Vietnam."""
+    return datetime.now(VN_TZ)
+
+
+def to_vn(moment: datetime) -> datetime:
+    """`moment` in Vietnam time; a naive datetime is taken to be Vietnam time already."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=VN_TZ)
+    return moment.astimezone(VN_TZ)
 
 
 def iso(moment: datetime) -> str:

@@ -33,7 +33,7 @@ def load_engine() -> Any:
 
     from ..config import Settings
     from ..kb import KnowledgeError
-    from ..web import build_engine
+    from ..server import build_engine
 
     settings = Settings.from_env()
     storage = None
@@ -96,7 +96,7 @@ def _chat(args: argparse.Namespace) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     from ..config import SettingError, Settings
-    from ..web import run
+    from ..server import run
 
     settings = Settings.from_env()
     try:

@@ -134,7 +134,7 @@ class Progress:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from ._import import ReadError, import_records, read_file
+    from ..dossiers._import import ReadError, import_records, read_file
 
     settings = _settings()
     try:
@@ -142,10 +142,11 @@ def _import(args: argparse.Namespace) -> int:
     except ReadError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    from ._applicant import ApplicantChannels
+    from ..channels import applicant_channels
+    from ..dossiers._applicant import ApplicantChannels
 
     try:
-        applicant = ApplicantChannels.from_settings(settings)
+        applicant = applicant_channels(settings)
     except ValueError as exc:
         print(f"warning: no notices to the applicant's phone or email: {exc}", file=sys.stderr)
         applicant = ApplicantChannels()
@@ -208,8 +209,8 @@ def _due(args: argparse.Namespace) -> int:
 
 
 def _digest(args: argparse.Namespace) -> int:
+    from ..dossiers._digest import build_digest, digest_text, parse_staff_chats, queue_digest
     from ..workdays import VN_TZ, calendar_for_settings, now_vn
-    from ._digest import build_digest, digest_text, parse_staff_chats, queue_digest
 
     settings = _settings()
     day = parse_day(args.date) if args.date else _today()
@@ -248,7 +249,7 @@ def _outbox(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from ._report import build_report, report_text
+    from ..dossiers._report import build_report, report_text
 
     settings = _settings()
     try:
@@ -270,8 +271,8 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
+    from ..dossiers._demo import fill_demo
     from ..workdays import calendar_for_settings
-    from ._demo import fill_demo
 
     settings = _settings()
     calendar = calendar_for_settings(settings)

@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from ._loader import check_knowledge
+from ..kb._loader import check_knowledge
 
 
 def register(sub: Any) -> None:
@@ -53,7 +53,7 @@ def register(sub: Any) -> None:
 
 
 def _learn(args: argparse.Namespace) -> int:
-    from ._learn import learn_example
+    from ..kb._learn import learn_example
 
     result = learn_example(_dir(args), args.question, args.code)
     print(result.message, file=sys.stdout if result.ok else sys.stderr)
@@ -99,12 +99,12 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _import_dvc(args: argparse.Namespace) -> int:
-    from ._importer import run_import
+    from ..kb._drafts import run_import
 
     return run_import(Path(args.file), codes=args.code, out=Path(args.out))
 
 
 def _diff(args: argparse.Namespace) -> int:
-    from ._diff import run_diff
+    from ..kb._diff import run_diff
 
     return run_diff(Path(args.file), _dir(args), codes=args.code, show_explained=args.explained, undated=args.date)

@@ -75,14 +75,14 @@ def detect_lang(
     """'vi' or 'en'. Vietnamese marks decide at once; otherwise count words that can only be
     English against words that read as Vietnamese syllables. Undecided text keeps `default`.
     `english_words` and `ambiguous` (English words that also read as Vietnamese: "to", "do") are
-    the vocabulary's, by default the bundled vocabulary's."""
+    the knowledge's vocabulary (knowledge/vocabulary.yaml); without them only the letters decide."""
     if has_vietnamese_marks(text):
         return "vi"
     words = [w for w in tokens(text) if not w.isdigit()]
     if not words:
         return default
-    if english_words is None or ambiguous is None:
-        english_words, ambiguous = _bundled_english()
+    english_words = english_words or frozenset()
+    ambiguous = ambiguous or frozenset()
     en_only_words = english_words - ambiguous
     en = sum(1 for w in words if w in english_words)
     en_only = sum(1 for w in words if w in en_only_words or (not is_vi_syllable(w) and len(w) > 3))
@@ -93,10 +93,3 @@ def detect_lang(
         return "vi"
     return default
 
-
-@lru_cache(maxsize=1)
-def _bundled_english() -> tuple[frozenset[str], frozenset[str]]:
-    from ..kb._loader import bundled_vocabulary  # the bundled language, for callers without a knowledge base
-
-    vocabulary = bundled_vocabulary()
-    return (vocabulary.english_words, vocabulary.english_ambiguous) if vocabulary else (frozenset(), frozenset())
