@@ -37,8 +37,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bot.conversation import Assistant  # noqa: E402
 from bot.core._text import has_vietnamese_marks, is_vi_syllable  # noqa: E402
-from bot.engine import Engine  # noqa: E402
 from bot.engine._compose import CASE_FACETS, PAGE_LIMIT, needs_case  # noqa: E402
 from bot.kb import KnowledgeBase, Procedure, default_knowledge_dir, load_knowledge  # noqa: E402
 from bot.kb._model import public_texts  # noqa: E402
@@ -104,7 +104,7 @@ class Asked:
     pages: list[str]
 
 
-def ask_all(engine: Engine, kb: KnowledgeBase) -> Iterator[Asked]:
+def ask_all(engine: Assistant, kb: KnowledgeBase) -> Iterator[Asked]:
     """Every procedure × facet × language, without a case and then with each case (procedures
     with several), with every page its "More" buttons lead to."""
     for p in kb.procedures:
@@ -131,7 +131,7 @@ def ask_all(engine: Engine, kb: KnowledgeBase) -> Iterator[Asked]:
 
 def measure(kb: KnowledgeBase | None = None) -> dict[str, Any]:
     kb = kb or load_knowledge(default_knowledge_dir())
-    engine = Engine(kb, calendar=WorkCalendar.load(default_calendar_file()))
+    engine = Assistant(kb, calendar=WorkCalendar.load(default_calendar_file()))
     vocabulary = engine.vocabulary.english_words
     notes = curation_notes(kb)
     by_code: dict[str, Procedure] = {p.code: p for p in kb.procedures}

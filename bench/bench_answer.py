@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.engine import Engine  # noqa: E402
+from bot.conversation import Assistant  # noqa: E402
 from bot.kb import KnowledgeBase, default_knowledge_dir, load_knowledge  # noqa: E402
 
 QUESTIONS = [
@@ -70,7 +70,7 @@ def synthetic(base: KnowledgeBase, n: int, seed: int = 7) -> KnowledgeBase:
     return replace(base, procedures=tuple(procs))
 
 
-def latency(engine: Engine, rounds: int) -> tuple[float, float]:
+def latency(engine: Assistant, rounds: int) -> tuple[float, float]:
     samples = []
     for _ in range(rounds):
         for q in QUESTIONS:
@@ -90,13 +90,13 @@ def main() -> int:
     start = time.perf_counter()
     kb = load_knowledge(default_knowledge_dir())
     loaded = time.perf_counter()
-    engine = Engine(kb)
+    engine = Assistant(kb)
     built = time.perf_counter()
     p50, p99 = latency(engine, args.rounds)
 
     big_kb = synthetic(kb, args.procedures)
     start_big = time.perf_counter()
-    big = Engine(big_kb)
+    big = Assistant(big_kb)
     built_big = time.perf_counter() - start_big
     b50, b99 = latency(big, max(3, args.rounds // 4))
 

@@ -36,7 +36,8 @@ sys.path.insert(0, str(SHARED / "tools"))
 
 from eval_questions import hits  # type: ignore[import-not-found]  # noqa: E402
 
-from bot.engine import Engine, _engine, _index, _learned  # noqa: E402
+from bot.conversation import Assistant  # noqa: E402
+from bot.engine import _engine, _index, _learned  # noqa: E402
 from bot.kb import KnowledgeBase, default_knowledge_dir, load_knowledge  # noqa: E402
 
 OWN_SETS = [SHARED / "eval" / "dev_questions.yaml"] + [
@@ -70,7 +71,7 @@ class Item:
     leave_alone: bool = False  # a no-target question that must get no procedure
 
 
-def build(kb: KnowledgeBase) -> tuple[list[Engine], list[Item]]:
+def build(kb: KnowledgeBase) -> tuple[list[Assistant], list[Item]]:
     targets = yaml.safe_load((SHARED / "eval" / "targets.yaml").read_text(encoding="utf-8"))
     items: list[Item] = []
     for path in OWN_SETS:
@@ -85,19 +86,19 @@ def build(kb: KnowledgeBase) -> tuple[list[Engine], list[Item]]:
                 items.append(Item(case["q"], 0, leave_alone=True))
     examples = [(p.code, e) for p in kb.procedures for e in p.examples]
     random.Random(2026).shuffle(examples)
-    engines = [Engine(kb)]
+    engines = [Assistant(kb)]
     for k in range(EXAMPLE_FOLDS):
         held = set(examples[k::EXAMPLE_FOLDS])
         procs = tuple(
             dataclasses.replace(p, examples=tuple(e for e in p.examples if (p.code, e) not in held))
             for p in kb.procedures
         )
-        engines.append(Engine(dataclasses.replace(kb, procedures=procs)))
+        engines.append(Assistant(dataclasses.replace(kb, procedures=procs)))
         items.extend(Item(q, k + 1, code=code) for code, q in examples[k::EXAMPLE_FOLDS])
     return engines, items
 
 
-def outcome(engine: Engine, item: Item) -> tuple[int, int, int]:
+def outcome(engine: Assistant, item: Item) -> tuple[int, int, int]:
     """(right, wrong answered directly, confident where it should not be) for one question."""
     ans = engine.answer(item.q, {})
     top = ans.matches[0].procedure if ans.matches else None

@@ -4,7 +4,7 @@ dossier and guide routes, the staff console, Telegram and Zalo webhooks), and `t
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Callable
 
 from aiohttp import web
 
@@ -12,12 +12,8 @@ from . import logs
 from .channels import setup_channels
 from .config import Settings
 from .console import setup_console
-from .dossiers import DossierService, board_contact
-from .dossiers._digest import parse_staff_chats
-from .dossiers._staff import StaffCommands
-from .engine import Engine
-from .guide import Guide, _picture
-from .kb import load_knowledge
+from .conversation import Assistant, Conversations, build_assistant
+from .guide import _picture
 from .leader import install as install_leader
 from .storage import Storage
 from .web import _reload
@@ -27,47 +23,33 @@ from .web._dossiers import RedactingAccessLogger
 from .web._dossiers import add_routes as add_dossier_routes
 from .web._guide import add_routes as add_guide_routes
 from .web._inbox import add_routes as add_inbox_routes
-from .web._keys import ENGINE, SETTINGS, STORAGE
+from .web._keys import ASSISTANT, CONVERSATIONS, SETTINGS, STORAGE
 from .web._limits import MAX_BODY
-from .web._reload import LiveEngine
-from .web._runtime import install, server_options
-from .workdays import calendar_for_settings
+from .web._reload import LiveAssistant
+from .web._runtime import RUNTIME, install, server_options
 
 log = logging.getLogger(__name__)
 
 
-def build_engine(settings: Settings, storage: Any | None, reload: Any | None = None) -> Any:
-    """The answer engine on the configured knowledge, with dossier lookups when a Storage is given.
-    `reload` (a callable returning the reply text) enables the staff command /reload."""
-
-    kb = load_knowledge(settings.knowledge_dir)
-    calendar = calendar_for_settings(settings)
-    dossiers = staff = guide = None
-    if storage is not None:
-        dossiers = DossierService(storage, calendar, board_contact(kb.board))
-        staff_chats = parse_staff_chats(settings.handover_chat) or parse_staff_chats(settings.staff_chats)[:1]
-        guide = Guide(storage, staff_chats[0] if staff_chats else None, calendar, kb.board)
-        staff = StaffCommands(storage, parse_staff_chats(settings.staff_chats), reload=reload)
-    return Engine(
-        kb, max_chars=settings.max_question_chars, dossiers=dossiers, calendar=calendar, staff_commands=staff,
-        guide=guide, public_url=settings.public_url,
-    )
+def build_engine(settings: Settings, storage: Storage | None, reload: Callable[[str], str] | None = None) -> Assistant:
+    """The assistant on the configured knowledge (`bot.conversation.build_assistant`)."""
+    return build_assistant(settings, storage, reload)
 
 
-def create_app(settings: Settings | None = None, engine: Any | None = None, storage: Any | None = None) -> web.Application:
-    """The application factory. Builds the engine from the configured knowledge when not given."""
+def create_app(settings: Settings | None = None, engine: Assistant | None = None, storage: Storage | None = None) -> web.Application:
+    """The application factory. Builds the assistant from the configured knowledge when not given
+    (`engine`), and a Storage on TTHC_DB when not given."""
     settings = settings or Settings.from_env()
     own_storage = storage is None
     if storage is None:
         storage = Storage(settings.db, pool_size=settings.db_pool)
-    live = LiveEngine(engine, lambda: build_engine(settings, storage, reload=live.reload_text))
+    live = LiveAssistant(engine, lambda: build_assistant(settings, storage, reload=live.reload_text))
     if engine is None:  # the first load: broken knowledge stops the start (KnowledgeError)
-        live.current = build_engine(settings, storage, reload=live.reload_text)
+        live.current = build_assistant(settings, storage, reload=live.reload_text)
     app = web.Application(client_max_size=MAX_BODY, middlewares=[errors_middleware])
     install(app, settings, storage)
-    if storage is not None and hasattr(storage, "try_lead"):
-        # One replica runs the once-only jobs (digest, token refresh, webhook registration).
-        install_leader(app, storage, float(settings.leader_interval))
+    # One replica runs the once-only jobs (digest, token refresh, webhook registration).
+    install_leader(app, storage, float(settings.leader_interval))
     app.on_response_prepare.append(security_headers)
     if own_storage:
         async def close_storage(app: web.Application) -> None:
@@ -75,8 +57,9 @@ def create_app(settings: Settings | None = None, engine: Any | None = None, stor
 
         app.on_cleanup.append(close_storage)
     app[SETTINGS] = settings
-    app[ENGINE] = live
+    app[ASSISTANT] = live
     app[STORAGE] = storage
+    app[CONVERSATIONS] = Conversations(live, storage, app[RUNTIME])
     add_chat_routes(app)
     add_dossier_routes(app)
     add_guide_routes(app)
@@ -93,7 +76,7 @@ def run(settings: Settings, host: str | None = None, port: int | None = None) ->
     _reload.freeze_heap()
     host = host or settings.host
     port = port or settings.port
-    print(f"tthc-bot: web chat on http://{host}:{port}/ ({len(app[ENGINE].kb.procedures)} procedures)", flush=True)
+    print(f"tthc-bot: web chat on http://{host}:{port}/ ({len(app[ASSISTANT].kb.procedures)} procedures)", flush=True)
     warn_missing_fonts()
     # A short access line (address, request line without the query string, status, time);
     # idle connections (and clients that never finish their headers) closed after TTHC_IDLE_TIMEOUT.

@@ -22,7 +22,7 @@ from bot.channels._render import (
     zalo_button_groups,
     zalo_chunks,
 )
-from bot.engine import Engine
+from bot.conversation import Assistant
 from bot.engine._compose import PAGE_LIMIT, case_label, doc_name, needs_case, split_item
 from bot.kb import default_knowledge_dir, load_knowledge
 from bot.workdays import WorkCalendar, default_calendar_file
@@ -47,8 +47,8 @@ def kb() -> Any:
 
 
 @pytest.fixture(scope="module")
-def engine(kb: Any) -> Engine:
-    return Engine(kb, calendar=WorkCalendar.load(default_calendar_file()))
+def engine(kb: Any) -> Assistant:
+    return Assistant(kb, calendar=WorkCalendar.load(default_calendar_file()))
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +57,7 @@ def bench() -> Any:
 
 
 @pytest.fixture(scope="module")
-def asked(engine: Engine, kb: Any, bench: Any) -> list[Any]:
+def asked(engine: Assistant, kb: Any, bench: Any) -> list[Any]:
     """Every procedure × facet × language, without a case and with each case, with its pages."""
     return list(bench.ask_all(engine, kb))
 
@@ -89,7 +89,7 @@ def test_the_notes_check_would_see_a_leak(kb: Any, bench: Any) -> None:
     assert bench.notes_in("(Bản ghi ghi “1 bản chính” dù tên giấy tờ nói nộp bản sao)", []) != []
 
 
-def test_document_notes_for_curators_are_not_shown_but_public_notes_are(engine: Engine, kb: Any) -> None:
+def test_document_notes_for_curators_are_not_shown_but_public_notes_are(engine: Assistant, kb: Any) -> None:
     p = kb.procedure(IRC)
     noted = [(i, n, d) for i, c in enumerate(p.cases, 1) for n, d in enumerate(c.documents, 1) if d.note]
     assert noted, "the IRC entry keeps a curators' note on a document"
@@ -118,7 +118,7 @@ def test_a_procedure_with_several_cases_asks_the_case_first(asked: list[Any], kb
     assert {a.facet for a in first} >= {"documents", "procedure"}
 
 
-def test_case_question_buttons_are_short_labels_people_understand(engine: Engine, kb: Any) -> None:
+def test_case_question_buttons_are_short_labels_people_understand(engine: Assistant, kb: Any) -> None:
     state: dict[str, Any] = {}
     answer = engine.answer("f:documents:1.009664", state)
     assert "Bạn thuộc trường hợp nào?" in answer.reply.text
@@ -136,7 +136,7 @@ def test_case_question_buttons_are_short_labels_people_understand(engine: Engine
                 assert 3 <= len(label) <= 60 and not label.lower().startswith(("trường hợp", "case")), (p.code, label)
 
 
-def test_only_the_chosen_case_is_answered_and_kept_for_follow_ups(engine: Engine, kb: Any) -> None:
+def test_only_the_chosen_case_is_answered_and_kept_for_follow_ups(engine: Assistant, kb: Any) -> None:
     p = kb.procedure(IRC)
     state: dict[str, Any] = {}
     engine.answer("hồ sơ cấp giấy chứng nhận đăng ký đầu tư", state)
@@ -160,16 +160,17 @@ def test_only_the_chosen_case_is_answered_and_kept_for_follow_ups(engine: Engine
     assert "Trường hợp 4/4" in chosen.reply.text and state["case"] == [IRC, 4]
 
 
-def test_the_case_the_question_describes_is_used(engine: Engine, kb: Any) -> None:
+def test_the_case_the_question_describes_is_used(engine: Assistant, kb: Any) -> None:
     """When the matcher says which case the question describes (Match.case), no case question."""
+    from bot.core import ConversationState
     from bot.engine import Match
 
     p = kb.procedure(IRC)
-    answer = engine._facet("dự án đã có chủ trương, hồ sơ IRC", "documents", p, [Match(p, 0.9, 1.0, 1)], {}, "vi")
+    answer = engine.engine._facet("dự án đã có chủ trương, hồ sơ IRC", "documents", p, [Match(p, 0.9, 1.0, 1)], ConversationState(), "vi")
     assert "Trường hợp 2/4" in answer.reply.text
 
 
-def test_same_answer_in_every_case_is_given_at_once(engine: Engine, kb: Any) -> None:
+def test_same_answer_in_every_case_is_given_at_once(engine: Assistant, kb: Any) -> None:
     p = next(p for p in kb.procedures if len(p.cases) > 1 and not needs_case(p, "fee"))
     answer = engine.answer(f"f:fee:{p.code}", {})
     assert "trường hợp nào" not in answer.reply.text and "Như nhau ở mọi trường hợp" in answer.reply.text
@@ -178,7 +179,7 @@ def test_same_answer_in_every_case_is_given_at_once(engine: Engine, kb: Any) -> 
 # -- 2. pages ---------------------------------------------------------------------------------------
 
 
-def test_long_lists_are_paged_between_whole_items(engine: Engine, kb: Any) -> None:
+def test_long_lists_are_paged_between_whole_items(engine: Assistant, kb: Any) -> None:
     p = kb.procedure("1.014199")
     state: dict[str, Any] = {}
     pages = [engine.answer("f:documents:1.014199", state).reply]
@@ -194,7 +195,7 @@ def test_long_lists_are_paged_between_whole_items(engine: Engine, kb: Any) -> No
     assert "Trang 1/" in pages[0].text
 
 
-def test_a_very_long_document_is_listed_by_its_first_words_and_shown_whole_on_request(engine: Engine, kb: Any) -> None:
+def test_a_very_long_document_is_listed_by_its_first_words_and_shown_whole_on_request(engine: Assistant, kb: Any) -> None:
     p = kb.procedure(IRC)
     d = p.cases[0].documents[3]
     assert len(d.name) > 1000
@@ -219,7 +220,7 @@ def test_split_item_cuts_between_sentences_and_marks_the_cut() -> None:
 # -- 2. each channel within its limits ----------------------------------------------------------------
 
 
-def test_every_first_reply_fits_each_channel(asked: list[Any], engine: Engine) -> None:
+def test_every_first_reply_fits_each_channel(asked: list[Any], engine: Assistant) -> None:
     for a in asked:
         state: dict[str, Any] = {}
         reply = engine.answer(f"f:{a.facet}:{a.code}" + (f":{a.case}" if a.case else ""), state, lang=a.lang).reply
@@ -237,7 +238,7 @@ def test_every_first_reply_fits_each_channel(asked: list[Any], engine: Engine) -
 # -- 3. English throughout ----------------------------------------------------------------------------
 
 
-def test_english_replies_are_mostly_english(asked: list[Any], engine: Engine, bench: Any) -> None:
+def test_english_replies_are_mostly_english(asked: list[Any], engine: Assistant, bench: Any) -> None:
     words = total = 0
     for a in asked:
         if a.lang == "en":
@@ -247,7 +248,7 @@ def test_english_replies_are_mostly_english(asked: list[Any], engine: Engine, be
     assert words / total >= 0.85  # the issue's target (bench/answers.py prints the figure)
 
 
-def test_english_word_count_is_honest(engine: Engine, bench: Any) -> None:
+def test_english_word_count_is_honest(engine: Assistant, bench: Any) -> None:
     vocab = engine.vocabulary.english_words
     assert bench.english_words("Documents to file for the investment certificate", vocab) == (7, 7)
     assert bench.english_words("Hồ sơ cần nộp", vocab) == (0, 4)
@@ -255,7 +256,7 @@ def test_english_word_count_is_honest(engine: Engine, bench: Any) -> None:
     assert bench.english_words("see https://dichvucong.gov.vn/x", vocab) == (1, 1)
 
 
-def test_an_english_conversation_is_english_in_buttons_menus_and_questions(engine: Engine) -> None:
+def test_an_english_conversation_is_english_in_buttons_menus_and_questions(engine: Assistant) -> None:
     state: dict[str, Any] = {}
     answer = engine.answer("lang:en", state)
     # Every button in English but the switch back, which names its language in that language.
@@ -274,7 +275,7 @@ def test_an_english_conversation_is_english_in_buttons_menus_and_questions(engin
     assert all(not re.search(r"[ăâđêôơưạ-ỹ]", b.label.lower()) for b in which.reply.buttons if not b.action.startswith("lang:"))
 
 
-def test_english_precheck_uses_english_names(engine: Engine, kb: Any) -> None:
+def test_english_precheck_uses_english_names(engine: Assistant, kb: Any) -> None:
     state: dict[str, Any] = {"lang": "en", "lang_forced": "en"}
     choose = engine.answer("c:1.009664", state)
     assert "Which case is yours?" in choose.reply.text and "New project" in choose.reply.buttons[0].label
@@ -283,7 +284,7 @@ def test_english_precheck_uses_english_names(engine: Engine, kb: Any) -> None:
     assert "Tài liệu về tư cách pháp lý" not in listed.reply.text
 
 
-def test_choices_between_procedures_have_labels_that_differ(engine: Engine) -> None:
+def test_choices_between_procedures_have_labels_that_differ(engine: Assistant) -> None:
     from bot.engine import Match
     from bot.engine._engine import _labels
 
@@ -292,7 +293,7 @@ def test_choices_between_procedures_have_labels_that_differ(engine: Engine) -> N
     assert len(set(labels)) == 2 and all(len(label) <= 64 for label in labels)
 
 
-def test_free_fee_is_said_once(engine: Engine) -> None:
+def test_free_fee_is_said_once(engine: Assistant) -> None:
     text = engine.answer("f:fee:2.001955", {}).reply.text
     assert "Miễn phí" in text and "Miễn phí — Miễn phí" not in text and "Cổng Dịch vụ công quốc gia ghi" not in text
 
@@ -300,7 +301,7 @@ def test_free_fee_is_said_once(engine: Engine) -> None:
 # -- 5. the checklist page and the roadmap picture -------------------------------------------------------
 
 
-def test_checklist_page_has_no_curation_note_and_a_phone_layout(engine: Engine, kb: Any) -> None:
+def test_checklist_page_has_no_curation_note_and_a_phone_layout(engine: Assistant, kb: Any) -> None:
     from bot.guide._precheck import CSS
 
     p = kb.procedure(IRC)

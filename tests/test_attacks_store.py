@@ -24,10 +24,10 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from bot.config import Settings
+from bot.conversation import Assistant
 from bot.core import Reply
 from bot.dossiers import DossierService, Notifier, import_records
 from bot.dossiers._service import MAX_CLIENT_FAILURES
-from bot.engine import Engine
 from bot.guide import Guide
 from bot.kb import KnowledgeBase, default_knowledge_dir, load_knowledge
 from bot.storage import VN_TZ, Storage
@@ -266,7 +266,7 @@ def kb() -> KnowledgeBase:
 def test_a_chat_guessing_through_the_engine_is_locked(kb: KnowledgeBase, dossiers: Storage,
                                                       calendar: WorkCalendar) -> None:
     service = DossierService(dossiers, calendar, "hotline 0200 111 2222")
-    engine = Engine(kb, dossiers=service, guide=Guide(dossiers))
+    engine = Assistant(kb, dossiers=service, guide=Guide(dossiers))
     texts = []
     for i in range(MAX_CLIENT_FAILURES + 2):
         state: dict[str, Any] = {}
@@ -416,11 +416,11 @@ def test_kb_check_refuses_a_yaml_alias_bomb_fast_and_names_the_file(tmp_path: Pa
 def test_reload_keeps_the_last_good_knowledge_when_a_file_is_an_alias_bomb(tmp_path: Path) -> None:
     import tracemalloc
 
-    from bot.web._reload import LiveEngine
+    from bot.web._reload import LiveAssistant
 
     knowledge = tmp_path / "knowledge"
     shutil.copytree(default_knowledge_dir(), knowledge)
-    live = LiveEngine(Engine(load_knowledge(knowledge)), lambda: Engine(load_knowledge(knowledge)))
+    live = LiveAssistant(Assistant(load_knowledge(knowledge)), lambda: Assistant(load_knowledge(knowledge)))
     before = live.current
     (knowledge / "procedures" / "9.999999.yaml").write_text(alias_bomb(), encoding="utf-8")
     tracemalloc.start()
@@ -464,7 +464,7 @@ def test_secrets_in_questions_are_masked_in_the_log_and_the_report(kb: Knowledge
     from bot.guide._questions import build_questions_report, questions_text
 
     import_records(dossiers, [(1, record("H42.25-260213-0002", MaTraCuu="Q7W3E9"))], now=T0)
-    engine = Engine(kb, guide=Guide(dossiers))
+    engine = Assistant(kb, guide=Guide(dossiers))
     for text in (*SENTENCES, "Q7W3E9 không dùng được"):  # the last: a known dossier's secret, alone
         assert engine.answer(text, {}, chat=("telegram", "7001")).intent == "unknown"
     today = now_vn().date()
@@ -477,7 +477,7 @@ def test_secrets_in_questions_are_masked_in_the_log_and_the_report(kb: Knowledge
 
 
 def test_secrets_are_masked_in_votes_complaints_and_messages_to_staff(kb: KnowledgeBase, dossiers: Storage) -> None:
-    engine = Engine(kb, guide=Guide(dossiers, staff_chat=("telegram", "-100200")))
+    engine = Assistant(kb, guide=Guide(dossiers, staff_chat=("telegram", "-100200")))
     chat = ("telegram", "7001")
     # 👎 under an answer to a question that carried a secret
     state: dict[str, Any] = {}

@@ -30,7 +30,7 @@ from bot.channels._zalo_oa import ZALO_OA
 from bot.config import Settings
 from bot.server import create_app
 from bot.storage import VN_TZ, Storage
-from bot.web._keys import ENGINE, STORAGE
+from bot.web._keys import ASSISTANT, STORAGE
 
 TG_TOKEN = "123456:ATTACK-telegram-token-aaaaaaaaaaaaaaaaa"
 TG_SECRET = "attack_telegram_secret"
@@ -209,7 +209,7 @@ async def test_1_a_chosen_web_session_cannot_take_over_a_users_handover_ticket(
     assert live.storage.handover_target(*STAFF, victim_ticket) == ("telegram", str(VICTIM)), "never replaced"
 
     # Staff answer the victim, with personal details; the outbox delivers.
-    staff = live.app[ENGINE].answer(f"/tl {victim_ticket} Số CCCD 001099012345 của anh đã được cập nhật.", {}, chat=STAFF)
+    staff = live.app[ASSISTANT].answer(f"/tl {victim_ticket} Số CCCD 001099012345 của anh đã được cập nhật.", {}, chat=STAFF)
     assert staff.intent == "staff"
     await live.app[NOTIFIER].deliver_once()
     got = await live.client.get("/api/messages", params={"session": "w-220433"})

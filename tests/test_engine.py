@@ -6,16 +6,16 @@ from typing import Any
 
 import pytest
 
-from bot.engine import Engine
+from bot.conversation import Assistant
 from bot.kb import default_knowledge_dir, load_knowledge
 
 
 @pytest.fixture(scope="module")
-def engine() -> Engine:
-    return Engine(load_knowledge(default_knowledge_dir()))
+def engine() -> Assistant:
+    return Assistant(load_knowledge(default_knowledge_dir()))
 
 
-def top(engine: Engine, q: str, state: dict[str, Any] | None = None) -> str | None:
+def top(engine: Assistant, q: str, state: dict[str, Any] | None = None) -> str | None:
     answer = engine.answer(q, state if state is not None else {})
     return answer.matches[0].procedure.code if answer.matches else None
 
@@ -33,7 +33,7 @@ def top(engine: Engine, q: str, state: dict[str, Any] | None = None) -> str | No
         ("đăng ký nội quy lao động", None),
     ],
 )
-def test_vietnamese_with_and_without_diacritics_and_abbreviations(engine: Engine, question: str, code: str | None) -> None:
+def test_vietnamese_with_and_without_diacritics_and_abbreviations(engine: Assistant, question: str, code: str | None) -> None:
     got = top(engine, question)
     if code is None:
         assert got is not None and "nội quy" in engine.by_code[got].name.lower()
@@ -50,7 +50,7 @@ def test_vietnamese_with_and_without_diacritics_and_abbreviations(engine: Engine
         ("What documents do I need for a work permit?", "1.014199", "documents"),
     ],
 )
-def test_english_questions_get_english_answers(engine: Engine, question: str, code: str, intent: str) -> None:
+def test_english_questions_get_english_answers(engine: Assistant, question: str, code: str, intent: str) -> None:
     answer = engine.answer(question, {})
     assert answer.lang == "en" and answer.intent == intent
     assert answer.matches and answer.matches[0].procedure.code == code
@@ -59,7 +59,7 @@ def test_english_questions_get_english_answers(engine: Engine, question: str, co
     assert "Source:" in answer.reply.text
 
 
-def test_facet_answers_lead_with_what_was_asked(engine: Engine) -> None:
+def test_facet_answers_lead_with_what_was_asked(engine: Assistant) -> None:
     time = engine.answer("gia hạn giấy phép lao động mất bao lâu", {})
     assert time.intent == "time"
     assert time.reply.text.startswith("Thời hạn giải quyết")
@@ -72,7 +72,7 @@ def test_facet_answers_lead_with_what_was_asked(engine: Engine) -> None:
     assert fee.intent == "fee" and fee.matches[0].procedure.code == "1.014200"
 
 
-def test_follow_up_reuses_the_last_procedure(engine: Engine) -> None:
+def test_follow_up_reuses_the_last_procedure(engine: Assistant) -> None:
     state: dict[str, Any] = {}
     first = engine.answer("gia hạn giấy phép lao động", state)
     assert first.matches[0].procedure.code == "1.014201"
@@ -86,14 +86,14 @@ def test_follow_up_reuses_the_last_procedure(engine: Engine) -> None:
     assert alone.intent == "fee" and alone.matches == [] and alone.reply.buttons
 
 
-def test_follow_up_naming_another_variant(engine: Engine) -> None:
+def test_follow_up_naming_another_variant(engine: Assistant) -> None:
     state: dict[str, Any] = {}
     engine.answer("cấp giấy phép lao động", state)
     other = engine.answer("còn gia hạn thì sao?", state)
     assert other.matches and other.matches[0].procedure.code in ("1.014201", "1.014198")
 
 
-def test_buttons_open_facets_of_the_procedure(engine: Engine) -> None:
+def test_buttons_open_facets_of_the_procedure(engine: Assistant) -> None:
     answer = engine.answer("giấy phép lao động", {})
     actions = {b.action for b in answer.reply.buttons}
     assert "f:fee:1.014199" in actions
@@ -109,7 +109,7 @@ def test_buttons_open_facets_of_the_procedure(engine: Engine) -> None:
     "question",
     ["hôm nay trời có mưa không", "cách nấu phở bò", "qwerty zxcv", "giá vàng hôm nay", "who won the football match"],
 )
-def test_unknown_questions_claim_no_procedure(engine: Engine, question: str) -> None:
+def test_unknown_questions_claim_no_procedure(engine: Assistant, question: str) -> None:
     answer = engine.answer(question, {})
     assert answer.matches == []
     assert answer.intent == "unknown"
@@ -120,13 +120,13 @@ def test_unknown_questions_claim_no_procedure(engine: Engine, question: str) -> 
     "text",
     ["", "   ", "\n\t", "😀😀😀", "\x00\x01\x02", "a" * 100_000, "'; DROP TABLE dossiers; --", "<script>alert(1)</script>"],
 )
-def test_bad_input_gets_a_polite_reply(engine: Engine, text: str) -> None:
+def test_bad_input_gets_a_polite_reply(engine: Assistant, text: str) -> None:
     answer = engine.answer(text, {})
     assert answer.reply.text
     assert len(answer.q) <= engine.max_chars
 
 
-def test_dossier_codes_mean_status(engine: Engine) -> None:
+def test_dossier_codes_mean_status(engine: Assistant) -> None:
     for q in ("ho so H40.21-250101-0001 xu ly den dau roi", "000.00.27.H42-240312-0011", "where is my dossier",
               "tra cứu tình trạng hồ sơ"):
         answer = engine.answer(q, {})
@@ -138,7 +138,7 @@ def test_dossier_codes_mean_status(engine: Engine) -> None:
     assert "pending" not in state and "dichvucong" in reply
 
 
-def test_greeting_contact_roadmap(engine: Engine) -> None:
+def test_greeting_contact_roadmap(engine: Assistant) -> None:
     assert engine.answer("chào bạn", {}).intent == "greeting"
     assert engine.answer("hi there", {}).lang == "en"
     contact = engine.answer("hotline ban quản lý", {})
@@ -147,14 +147,14 @@ def test_greeting_contact_roadmap(engine: Engine) -> None:
     assert engine.answer("investor roadmap", {}).intent == "roadmap"
 
 
-def test_language_switch_sticks(engine: Engine) -> None:
+def test_language_switch_sticks(engine: Assistant) -> None:
     state: dict[str, Any] = {}
     engine.answer("lang:en", state)
     answer = engine.answer("giấy phép lao động", state)
     assert answer.lang == "en" and "Source:" in answer.reply.text
 
 
-def test_json_shape(engine: Engine) -> None:
+def test_json_shape(engine: Assistant) -> None:
     data = engine.answer("gia hạn gplđ", {}).to_dict()
     assert set(data) == {"q", "lang", "intent", "matches", "reply"}
     assert set(data["matches"][0]) == {"id", "code", "name", "score"}
@@ -163,7 +163,7 @@ def test_json_shape(engine: Engine) -> None:
     assert len(data["matches"]) <= 5
 
 
-def _kb_with(tmp_path: Any, names: list[tuple[str, str, list[str]]]) -> Engine:
+def _kb_with(tmp_path: Any, names: list[tuple[str, str, list[str]]]) -> Assistant:
     """A small knowledge base of procedures (code, name, aliases) sharing one case."""
     from tests.test_kb_loader import BOARD, GOOD
 
@@ -175,7 +175,7 @@ def _kb_with(tmp_path: Any, names: list[tuple[str, str, list[str]]]) -> Engine:
         text = text.replace("name: Thủ tục cấp Giấy chứng nhận đăng ký đầu tư", f"name: {name}")
         text = text.replace("aliases: [GCNĐKĐT, IRC]", f"aliases: [{', '.join(aliases)}]")
         (root / "procedures" / f"{code}.yaml").write_text(text, encoding="utf-8")
-    return Engine(load_knowledge(root))
+    return Assistant(load_knowledge(root))
 
 
 def test_two_close_candidates_make_the_bot_ask_with_buttons(tmp_path: Any) -> None:
@@ -210,7 +210,7 @@ def test_a_question_about_a_missing_variant_is_not_answered_with_a_sibling(tmp_p
 
 
 @pytest.fixture()
-def lookup_engine(engine: Engine) -> Engine:
+def lookup_engine(engine: Assistant) -> Assistant:
     from bot.dossiers import DossierService, import_records
     from bot.storage import Storage
     from bot.workdays import WorkCalendar
@@ -228,10 +228,10 @@ def lookup_engine(engine: Engine) -> Engine:
     result = import_records(storage, enumerate(records, 1))
     assert not result.rejected
     service = DossierService(storage, WorkCalendar.load(), board_contact="hotline 0200")
-    return Engine(engine.kb, dossiers=service)
+    return Assistant(engine.kb, dossiers=service)
 
 
-def test_dossier_lookup_in_chat_with_the_secret(lookup_engine: Engine) -> None:
+def test_dossier_lookup_in_chat_with_the_secret(lookup_engine: Assistant) -> None:
     state: dict[str, Any] = {}
     ask = lookup_engine.answer("hồ sơ H42.25-241105-0003 đến đâu rồi", state)
     assert ask.intent == "status" and "mã tra cứu" in ask.reply.text
@@ -249,13 +249,13 @@ def test_dossier_lookup_in_chat_with_the_secret(lookup_engine: Engine) -> None:
     assert storage.subscribers("H42.25-241105-0003") == []
 
 
-def test_phone_digits_when_the_receipt_has_no_secret(lookup_engine: Engine) -> None:
+def test_phone_digits_when_the_receipt_has_no_secret(lookup_engine: Assistant) -> None:
     state: dict[str, Any] = {}
     lookup_engine.answer("H42.25-241105-0004", state)
     assert "Cấp giấy phép lao động" in lookup_engine.answer("0321", state).reply.text
 
 
-def test_wrong_secret_and_unknown_code_get_the_same_reply_and_lock(lookup_engine: Engine) -> None:
+def test_wrong_secret_and_unknown_code_get_the_same_reply_and_lock(lookup_engine: Assistant) -> None:
     def attempt(code: str, secret: str) -> str:
         state: dict[str, Any] = {}
         lookup_engine.answer(code, state)
@@ -272,20 +272,20 @@ def test_wrong_secret_and_unknown_code_get_the_same_reply_and_lock(lookup_engine
     assert "Cấp giấy phép lao động" in attempt("H42.25-241105-0004", "0321")
 
 
-def test_subscribing_needs_a_successful_lookup_first(lookup_engine: Engine) -> None:
+def test_subscribing_needs_a_successful_lookup_first(lookup_engine: Assistant) -> None:
     answer = lookup_engine.answer("dossier:sub:H42.25-241105-0003", {}, chat=("telegram", "7"))
     assert "tra cứu" in answer.reply.text
     assert lookup_engine.dossiers.storage.subscribers("H42.25-241105-0003") == []  # type: ignore[union-attr]
 
 
-def test_a_question_instead_of_the_secret_is_answered_as_a_question(lookup_engine: Engine) -> None:
+def test_a_question_instead_of_the_secret_is_answered_as_a_question(lookup_engine: Assistant) -> None:
     state: dict[str, Any] = {}
     lookup_engine.answer("H42.25-241105-0003", state)
     answer = lookup_engine.answer("giấy phép lao động cần hồ sơ gì", state)
     assert answer.intent == "documents" and "pending" not in state
 
 
-def test_large_catalogue_shortcut_finds_the_same_procedures(engine: Engine, monkeypatch: Any) -> None:
+def test_large_catalogue_shortcut_finds_the_same_procedures(engine: Assistant, monkeypatch: Any) -> None:
     """On a catalogue of thousands, common words only add to candidates opened by rarer ones;
     forced on the bundled knowledge, that must not change what is found."""
     from bot.engine import _index
@@ -300,7 +300,7 @@ def test_large_catalogue_shortcut_finds_the_same_procedures(engine: Engine, monk
     assert [b[0] for b in before] == [a[0] for a in after]
 
 
-def test_time_answer_says_when_a_dossier_filed_today_is_due(lookup_engine: Engine) -> None:
+def test_time_answer_says_when_a_dossier_filed_today_is_due(lookup_engine: Assistant) -> None:
     import re
 
     from bot.workdays import now_vn
@@ -312,11 +312,11 @@ def test_time_answer_says_when_a_dossier_filed_today_is_due(lookup_engine: Engin
     assert re.search(r"\d{2}/\d{2}/\d{4}", line)
 
 
-def test_staff_report_command_only_in_staff_chats(lookup_engine: Engine) -> None:
+def test_staff_report_command_only_in_staff_chats(lookup_engine: Assistant) -> None:
     from bot.dossiers._staff import StaffCommands
 
     storage = lookup_engine.dossiers.storage  # type: ignore[union-attr]
-    engine = Engine(lookup_engine.kb, dossiers=lookup_engine.dossiers,
+    engine = Assistant(lookup_engine.kb, dossiers=lookup_engine.dossiers,
                     staff_commands=StaffCommands(storage, [("telegram", "-100777")]))
     staff = engine.answer("/baocao 2026-11-01 2026-11-30", {}, chat=("telegram", "-100777"))
     assert staff.intent == "staff"
@@ -336,11 +336,11 @@ def test_staff_report_command_only_in_staff_chats(lookup_engine: Engine) -> None
         ("cho tôi hỏi giờ làm việc", "contact"),
     ],
 )
-def test_everyday_phrasings_of_status_time_and_help(engine: Engine, question: str, intent: str) -> None:
+def test_everyday_phrasings_of_status_time_and_help(engine: Assistant, question: str, intent: str) -> None:
     assert engine.answer(question, {}).intent == intent
 
 
-def test_a_nearly_named_procedure_is_offered_not_claimed(engine: Engine) -> None:
+def test_a_nearly_named_procedure_is_offered_not_claimed(engine: Assistant) -> None:
     """Below the confidence threshold, a question that contains a procedure's name almost whole
     gets a question back with that procedure as a button, never an answer about it."""
     state: dict[str, Any] = {}
@@ -359,7 +359,7 @@ def test_a_nearly_named_procedure_is_offered_not_claimed(engine: Engine) -> None
         assert other.intent == "unknown" and not other.reply.buttons[0].action.startswith("p:"), q
 
 
-def test_circumstance_words_do_not_hide_the_procedure(engine: Engine) -> None:
+def test_circumstance_words_do_not_hide_the_procedure(engine: Assistant) -> None:
     # "trước thời hạn" shares "thời hạn" with the extension of a project's term.
     assert top(engine, "chấm dứt dự án đầu tư trước thời hạn") == "1.009662"
     assert top(engine, "terminate the project early") == "1.009662"
@@ -370,7 +370,7 @@ def test_circumstance_words_do_not_hide_the_procedure(engine: Engine) -> None:
     ["cấp giấy phép lao động cho người Việt Nam đi làm ở Nhật", "xuat khau lao dong sang han quoc",
      "work permit for Vietnamese working in Japan"],
 )
-def test_vietnamese_working_abroad_is_not_the_work_permit_for_foreigners(engine: Engine, question: str) -> None:
+def test_vietnamese_working_abroad_is_not_the_work_permit_for_foreigners(engine: Assistant, question: str) -> None:
     answer = engine.answer(question, {})
     assert answer.matches == [] and answer.intent == "unknown"
     assert ("nước ngoài" in answer.reply.text) if answer.lang == "vi" else ("abroad" in answer.reply.text)
@@ -380,11 +380,11 @@ def test_vietnamese_working_abroad_is_not_the_work_permit_for_foreigners(engine:
     "question",
     ["giấy phép lao động cho chuyên gia Nhật làm việc tại Việt Nam", "kỹ sư Hàn Quốc sang làm việc ở KCN cần giấy phép lao động"],
 )
-def test_foreigners_working_in_vietnam_still_get_the_work_permit(engine: Engine, question: str) -> None:
+def test_foreigners_working_in_vietnam_still_get_the_work_permit(engine: Assistant, question: str) -> None:
     assert top(engine, question) == "1.014199"
 
 
-def test_an_investor_asking_where_to_start_gets_the_roadmap(engine: Engine) -> None:
+def test_an_investor_asking_where_to_start_gets_the_roadmap(engine: Assistant) -> None:
     q = "bên em là công ty Hàn Quốc muốn đầu tư nhà máy vào KCN thì cần xin giấy tờ gì đầu tiên"
     assert engine.answer(q, {}).intent == "roadmap"
     assert engine.answer("where do we start investing in an industrial park", {}).intent == "roadmap"
@@ -397,7 +397,7 @@ def test_an_investor_asking_where_to_start_gets_the_roadmap(engine: Engine) -> N
     ["thứ bảy có tính là ngày làm việc không", "giấy tờ tiếng nước ngoài có cần dịch công chứng không",
      "có được gửi hồ sơ qua bưu điện không", "can I pay the fee online"],
 )
-def test_faq_answers_questions_said_in_other_words(engine: Engine, question: str) -> None:
+def test_faq_answers_questions_said_in_other_words(engine: Assistant, question: str) -> None:
     assert engine.answer(question, {}).intent == "faq"
 
 
@@ -406,12 +406,12 @@ def test_faq_answers_questions_said_in_other_words(engine: Engine, question: str
     ["xin giấy phép kinh doanh xăng dầu",  # shares "xin giấy phép", and "dầu" folds like "đâu"
      "gia hạn thẻ tạm trú cho người nước ngoài", "đăng ký mã số thuế cá nhân"],
 )
-def test_faq_does_not_answer_look_alikes(engine: Engine, question: str) -> None:
+def test_faq_does_not_answer_look_alikes(engine: Assistant, question: str) -> None:
     answer = engine.answer(question, {})
     assert answer.intent == "unknown" and answer.matches == []
 
 
-def test_vietnamese_employees_need_no_work_permit(engine: Engine) -> None:
+def test_vietnamese_employees_need_no_work_permit(engine: Assistant) -> None:
     for q in ("cấp giấy phép lao động cho người Việt Nam làm việc trong công ty nước ngoài",
               "nhân viên Việt Nam có cần giấy phép lao động không"):
         answer = engine.answer(q, {})
@@ -421,7 +421,7 @@ def test_vietnamese_employees_need_no_work_permit(engine: Engine) -> None:
     assert "1.014196" in {m.procedure.code for m in married.matches}
 
 
-def test_asking_whether_a_work_permit_is_needed_offers_the_exemption(engine: Engine) -> None:
+def test_asking_whether_a_work_permit_is_needed_offers_the_exemption(engine: Assistant) -> None:
     answer = engine.answer("do I need a work permit", {})
     codes = [b.action.split(":")[1] for b in answer.reply.buttons if b.action.startswith("p:")]
     assert "1.014196" in codes and "1.014199" in codes
@@ -429,12 +429,12 @@ def test_asking_whether_a_work_permit_is_needed_offers_the_exemption(engine: Eng
     assert "certificate of exemption" in answer.reply.text and "Cấp giấy" not in answer.reply.text
 
 
-def test_what_must_be_submitted_asks_for_the_documents(engine: Engine) -> None:
+def test_what_must_be_submitted_asks_for_the_documents(engine: Assistant) -> None:
     answer = engine.answer("nội quy lao động cần nộp những gì", {})
     assert answer.intent == "documents" and answer.matches[0].procedure.code == "2.001955"
 
 
-def test_a_procedure_of_another_agency_is_answered_as_handled_elsewhere(engine: Engine) -> None:
+def test_a_procedure_of_another_agency_is_answered_as_handled_elsewhere(engine: Assistant) -> None:
     """Asked about a procedure another agency handles, the bot says who handles it and where, and
     never presents it as one of the board's."""
     for q in ("dang ky doanh nghiep o dau", "xin visa cho chuyên gia"):
@@ -446,7 +446,7 @@ def test_a_procedure_of_another_agency_is_answered_as_handled_elsewhere(engine: 
     assert top(engine, "thẩm định thiết kế xây dựng") in {p.code for p in engine.kb.procedures}
 
 
-def test_a_negated_procedure_is_not_the_one_asked(engine: Engine) -> None:
+def test_a_negated_procedure_is_not_the_one_asked(engine: Assistant) -> None:
     """"Không phải xin chủ trương" says the project needs no policy approval: the certificate it
     asks for is the investment registration certificate, not the policy approval."""
     answer = engine.answer("du an cua em khong phai xin chu truong thi cap IRC mat bao lau", {})
@@ -454,12 +454,12 @@ def test_a_negated_procedure_is_not_the_one_asked(engine: Engine) -> None:
     assert "1.009748" not in [m.procedure.code for m in answer.matches[:1]]
 
 
-def test_english_verb_forms_read_like_the_verb(engine: Engine) -> None:
+def test_english_verb_forms_read_like_the_verb(engine: Assistant) -> None:
     answer = engine.answer("How many times can a construction permit be extended?", {})
     assert answer.matches[0].procedure.code == "1.013233"
 
 
-def test_a_yes_to_is_this_the_procedure_answers_it_and_follow_ups_stay_on_it(engine: Engine) -> None:
+def test_a_yes_to_is_this_the_procedure_answers_it_and_follow_ups_stay_on_it(engine: Assistant) -> None:
     state: dict[str, Any] = {}
     first = engine.answer("em chao anh chi, cong ty em la DN FDI trong KCN, muon xin giay phep lao dong "
                           "cho chuyen gia Han Quoc thi can giay to gi a", state)
@@ -474,7 +474,7 @@ def test_a_yes_to_is_this_the_procedure_answers_it_and_follow_ups_stay_on_it(eng
     assert later.intent == "time" and later.matches[0].procedure.code == "1.014199"
 
 
-def test_a_number_picks_an_option_of_the_question_back(engine: Engine) -> None:
+def test_a_number_picks_an_option_of_the_question_back(engine: Assistant) -> None:
     state: dict[str, Any] = {}
     asked = engine.answer("thủ tục cấp giấy chứng nhận đăng ký đầu tư", state)
     if asked.reply.text.startswith("Bạn muốn hỏi"):
@@ -487,7 +487,7 @@ def test_a_number_picks_an_option_of_the_question_back(engine: Engine) -> None:
     "GPLĐ cho chuyên gia Nhật cần hồ sơ gì? Ngoài ra gia hạn giấy phép xây dựng nhà xưởng mất bao lâu?",
     "cấp giấy phép lao động cần gì, ngoài ra cho em hỏi thêm gia hạn giấy phép xây dựng mất bao lâu",
 ])
-def test_two_questions_in_one_message_answer_the_first_and_offer_the_second(engine: Engine, question: str) -> None:
+def test_two_questions_in_one_message_answer_the_first_and_offer_the_second(engine: Assistant, question: str) -> None:
     answer = engine.answer(question, {})
     assert answer.intent == "documents" and answer.matches[0].procedure.code == "1.014199"
     second = answer.reply.buttons[0]

@@ -85,10 +85,10 @@ class FakeTelegramBot:
 
 async def test_telegram_sends_the_roadmap_as_a_photo_then_the_text() -> None:
     from bot.channels._telegram import TelegramChannel
-    from bot.engine import Engine
+    from bot.conversation import Assistant
     from bot.kb import default_knowledge_dir, load_knowledge
 
-    answer = Engine(load_knowledge(default_knowledge_dir())).answer(ROADMAP_QUESTION, {})
+    answer = Assistant(load_knowledge(default_knowledge_dir())).answer(ROADMAP_QUESTION, {})
     channel = TelegramChannel(Settings(telegram_token="123456:telegram-token-for-tests"), None)  # type: ignore[arg-type]
     bot = FakeTelegramBot()
     await channel.send(bot, 42, answer.reply)

@@ -17,7 +17,7 @@ import pytest
 from PIL import Image
 
 from bot.config import Settings
-from bot.engine import Engine
+from bot.conversation import Assistant
 from bot.guide import Guide, mask
 from bot.guide._charts import chart_pngs, months
 from bot.guide._questions import build_questions_report, group, questions_text
@@ -40,8 +40,8 @@ def storage(tmp_path: Path) -> Storage:
 
 
 @pytest.fixture
-def engine(kb: Any, storage: Storage) -> Engine:
-    return Engine(kb, guide=Guide(storage))
+def engine(kb: Any, storage: Storage) -> Assistant:
+    return Assistant(kb, guide=Guide(storage))
 
 
 def _range(storage: Storage) -> Any:
@@ -58,7 +58,7 @@ def test_mask_removes_personal_data() -> None:
     assert len(mask("x " * 1000)) <= 300
 
 
-def test_unknown_and_unsure_questions_are_recorded_confident_ones_not(engine: Engine, storage: Storage) -> None:
+def test_unknown_and_unsure_questions_are_recorded_confident_ones_not(engine: Assistant, storage: Storage) -> None:
     engine.answer("thủ tục khai thác cát sỏi, gọi 0912345678", {}, chat=("telegram", "42"))
     engine.answer("xin phép khai thác cát", {}, chat=("web", "s1"))
     engine.answer("mất bao lâu", {})  # a facet without a procedure: the bot asks which one
@@ -74,7 +74,7 @@ def test_unknown_and_unsure_questions_are_recorded_confident_ones_not(engine: En
     assert "42" not in json.dumps(report.to_dict()).replace("2026", ""), "no chat ids are kept"
 
 
-def test_feedback_buttons_and_votes(engine: Engine, storage: Storage) -> None:
+def test_feedback_buttons_and_votes(engine: Assistant, storage: Storage) -> None:
     state: dict[str, Any] = {}
     answer = engine.answer("gia hạn giấy phép lao động mất bao lâu", state, chat=("telegram", "7"))
     actions = [b.action for b in answer.reply.buttons]
@@ -146,7 +146,7 @@ def test_a_read_only_database_does_not_break_an_answer(kb: Any, tmp_path: Path) 
         def record_unanswered(self, *args: Any) -> None:
             raise OSError("read-only")
 
-    answer = Engine(kb, guide=Guide(Broken())).answer("cách nuôi cá cảnh", {})
+    answer = Assistant(kb, guide=Guide(Broken())).answer("cách nuôi cá cảnh", {})
     assert answer.intent == "unknown"
 
 

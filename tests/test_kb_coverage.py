@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.engine import Engine
+from bot.conversation import Assistant
 from bot.kb import check_knowledge, default_knowledge_dir
 from bot.kb._diff import run_diff
 
@@ -67,7 +67,7 @@ def test_construction_permits_give_the_july_2026_limits(kb, code: str, days: int
 
 
 def test_asked_how_long_a_construction_permit_takes_the_bot_gives_ten_working_days(kb) -> None:
-    engine = Engine(kb)
+    engine = Assistant(kb)
     answer = engine.answer("cấp giấy phép xây dựng mất bao lâu", {})
     assert answer.matches and answer.matches[0].procedure.code == "1.013236"
     assert "10 ngày làm việc" in answer.reply.text and "20 ngày" not in answer.reply.text

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.engine import Engine
+from bot.conversation import Assistant
 from bot.kb import default_knowledge_dir, load_knowledge
 
 
@@ -22,7 +22,7 @@ def _copy(tmp_path: Path) -> Path:
 def test_a_taught_question_is_answered_after_reload(tmp_path: Path) -> None:
     root = _copy(tmp_path)
     question = "bên em định mở xưởng sản xuất giày dép trong khu công nghiệp, phải xin giấy gì trước"
-    before = Engine(load_knowledge(root)).answer(question, {})
+    before = Assistant(load_knowledge(root)).answer(question, {})
     assert [m.procedure.code for m in before.matches][:1] != ["1.009664"] or before.unsure
     run = subprocess.run(
         [sys.executable, "-m", "bot", "kb", "learn", question, "1.009664", str(root)],
@@ -32,7 +32,7 @@ def test_a_taught_question_is_answered_after_reload(tmp_path: Path) -> None:
     assert "1.009664.yaml" in run.stdout
     data = yaml.safe_load((root / "procedures" / "1.009664.yaml").read_text(encoding="utf-8"))
     assert question in data["examples"]
-    after = Engine(load_knowledge(root)).answer(question, {})
+    after = Assistant(load_knowledge(root)).answer(question, {})
     assert [m.procedure.code for m in after.matches][:1] == ["1.009664"]
 
 

@@ -30,7 +30,7 @@ FLOORS: list[tuple[str, ...]] = [
 ]
 FLOOR = {name: level for level, names in enumerate(FLOORS) for name in names}
 #: Upward imports still to be removed (the list only shrinks): (importing module, imported package).
-KNOWN_UPWARD = {("bot.engine._engine", "guide")}
+KNOWN_UPWARD: set[tuple[str, str]] = set()
 
 
 def _module_name(path: Path) -> str:

@@ -165,10 +165,13 @@ class BlockingEngine:
         self.release = threading.Event()
         self.entered = threading.Semaphore(0)
 
-    def answer(self, *args: Any, **kw: Any) -> Any:
+    def reply(self, *args: Any, **kw: Any) -> Any:
         self.entered.release()
         assert self.release.wait(30)
-        return self.inner.answer(*args, **kw)
+        return self.inner.reply(*args, **kw)
+
+    def cheap(self, text: Any, state: Any) -> bool:
+        return False
 
 
 async def test_bounded_concurrency_and_a_free_event_loop(aiohttp_client: Any, tmp_path: Path) -> None:
@@ -209,9 +212,9 @@ async def test_bounded_concurrency_and_a_free_event_loop(aiohttp_client: Any, tm
 
 
 def test_only_answers_from_cached_matches_skip_the_worker_thread() -> None:
-    from bot.web._reload import LiveEngine
+    from bot.web._reload import LiveAssistant
 
-    live = LiveEngine(build_engine(Settings(), None), lambda: None)
+    live = LiveAssistant(build_engine(Settings(), None), lambda: None)
     question = "giấy phép lao động cần hồ sơ gì"
     assert not live.cheap(question, {}), "a new question: its search runs on the worker thread"
     live.answer(question, {})

@@ -13,7 +13,7 @@ from test_zalo_bot import SECRET, TOKEN, FakeZaloBot, update
 
 from bot.channels._zalo_bot import ZALO_BOT
 from bot.config import Settings
-from bot.engine import Engine
+from bot.conversation import Assistant
 from bot.kb import check_knowledge, default_knowledge_dir, load_knowledge
 from bot.server import create_app
 from bot.storage import Storage
@@ -23,17 +23,17 @@ IRC = "1.009664"  # four cases
 
 
 @pytest.fixture(scope="module")
-def engine() -> Engine:
-    return Engine(load_knowledge(default_knowledge_dir()), public_url="https://tthc.example.gov.vn")
+def engine() -> Assistant:
+    return Assistant(load_knowledge(default_knowledge_dir()), public_url="https://tthc.example.gov.vn")
 
 
-def test_documents_answer_offers_the_precheck(engine: Engine) -> None:
+def test_documents_answer_offers_the_precheck(engine: Assistant) -> None:
     answer = engine.answer("giấy phép lao động cần hồ sơ gì", {})
     assert answer.intent == "documents"
     assert f"c:{WORK_PERMIT}" in [b.action for b in answer.reply.buttons]
 
 
-def test_tick_by_buttons_and_by_typing_then_the_result(engine: Engine) -> None:
+def test_tick_by_buttons_and_by_typing_then_the_result(engine: Assistant) -> None:
     state: dict[str, Any] = {}
     first = engine.answer(f"c:{WORK_PERMIT}", state)
     assert first.intent == "precheck" and "☐ 1." in first.reply.text and "Đã có 0/7" in first.reply.text
@@ -56,7 +56,7 @@ def test_tick_by_buttons_and_by_typing_then_the_result(engine: Engine) -> None:
     assert [b.action for b in result.reply.buttons][:2] == ["c:1.014199:1:37", "f:where:1.014199"]
 
 
-def test_all_papers_and_forms_with_links(engine: Engine) -> None:
+def test_all_papers_and_forms_with_links(engine: Assistant) -> None:
     p = engine.by_code[IRC]
     docs = p.cases[0].documents
     everything = (1 << len(docs)) - 1
@@ -69,7 +69,7 @@ def test_all_papers_and_forms_with_links(engine: Engine) -> None:
         assert (f.url or p.source_url) in result.reply.text, "each form with where to download it"
 
 
-def test_a_procedure_with_cases_asks_which_first(engine: Engine) -> None:
+def test_a_procedure_with_cases_asks_which_first(engine: Assistant) -> None:
     answer = engine.answer(f"c:{IRC}", {}, lang="en")
     assert "Which case is yours?" in answer.reply.text
     assert [b.action for b in answer.reply.buttons] == [f"c:{IRC}:{i}" for i in (1, 2, 3, 4)]
@@ -78,11 +78,11 @@ def test_a_procedure_with_cases_asks_which_first(engine: Engine) -> None:
 
 
 @pytest.mark.parametrize("action", ["c:9.999999", "c:1.014199:3", "c:1.014199:1:ff", "c:1.014199:1:zz", "c:1.014199:1:1:no"])
-def test_bad_precheck_buttons(engine: Engine, action: str) -> None:
+def test_bad_precheck_buttons(engine: Assistant, action: str) -> None:
     assert engine.answer(action, {}).intent == "unknown"
 
 
-def test_a_question_leaves_the_checklist(engine: Engine) -> None:
+def test_a_question_leaves_the_checklist(engine: Assistant) -> None:
     state: dict[str, Any] = {}
     engine.answer(f"c:{WORK_PERMIT}", state)
     answer = engine.answer("gia hạn giấy phép xây dựng mất bao lâu", state)

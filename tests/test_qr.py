@@ -20,7 +20,7 @@ from test_webchat_browser import PHONE, Chat, browser, server, shots  # noqa: F4
 
 from bot.channels._render import start_action
 from bot.config import Settings
-from bot.engine import Engine
+from bot.conversation import Assistant
 from bot.guide._qr import plan_codes, render_qr
 from bot.kb import default_knowledge_dir, load_knowledge
 
@@ -80,7 +80,7 @@ def test_plan_covers_the_board_and_every_procedure(kb: Any) -> None:
 
 
 def test_deep_links_open_the_procedure(kb: Any) -> None:
-    engine = Engine(kb)
+    engine = Assistant(kb)
     for item in plan_codes(kb, SETTINGS, ["1.014199", "1.009664"]):
         if item.channel != "telegram" or item.code is None:
             continue

@@ -15,7 +15,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from bot.config import Settings
-from bot.engine import Engine
+from bot.conversation import Assistant
 from bot.guide import RoadmapGuide, plan_roadmap, roadmap_text
 from bot.guide._picture import fonts_found
 from bot.kb import check_knowledge, default_knowledge_dir, load_knowledge
@@ -41,8 +41,8 @@ def kb() -> Any:
 
 
 @pytest.fixture(scope="module")
-def engine(kb: Any) -> Engine:
-    return Engine(kb)
+def engine(kb: Any) -> Assistant:
+    return Assistant(kb)
 
 
 # -- knowledge ------------------------------------------------------------------------------
@@ -116,7 +116,7 @@ def test_knowledge_without_a_roadmap_still_has_the_usual_road(tmp_path: Path) ->
     (root / "roadmap.yaml").unlink()
     kb = load_knowledge(root)
     assert kb.roadmap is None
-    answer = Engine(kb).answer("lộ trình thủ tục đầu tư", {})
+    answer = Assistant(kb).answer("lộ trình thủ tục đầu tư", {})
     assert answer.intent == "roadmap" and "1.009664" in answer.reply.text
 
 
@@ -206,7 +206,7 @@ def test_numbered_text_has_agency_time_level_code_and_total(kb: Any) -> None:
     "các bước thủ tục từ đầu tư đến khi nhà máy hoạt động",
     "lộ trình thủ tục từ đăng ký đầu tư đến khi đi vào hoạt động",
 ])
-def test_plain_question_gets_the_numbered_roadmap_with_its_picture(engine: Engine, question: str) -> None:
+def test_plain_question_gets_the_numbered_roadmap_with_its_picture(engine: Assistant, question: str) -> None:
     answer = engine.answer(question, {})
     assert answer.intent == "roadmap" and answer.matches == []
     reply = answer.reply
@@ -220,7 +220,7 @@ def test_plain_question_gets_the_numbered_roadmap_with_its_picture(engine: Engin
     assert reply.to_dict()["image"]["url"] == reply.image.url
 
 
-def test_guided_conversation_by_buttons_and_typing(engine: Engine) -> None:
+def test_guided_conversation_by_buttons_and_typing(engine: Assistant) -> None:
     state: dict[str, Any] = {}
     first = engine.answer("menu:roadmap", state)
     assert first.intent == "roadmap" and "câu 1/6" in first.reply.text
@@ -241,7 +241,7 @@ def test_guided_conversation_by_buttons_and_typing(engine: Engine) -> None:
     assert last.reply.image is not None and last.reply.image.url == "/roadmap/vi/101121.png"
 
 
-def test_a_question_during_the_flow_leaves_it(engine: Engine) -> None:
+def test_a_question_during_the_flow_leaves_it(engine: Assistant) -> None:
     state: dict[str, Any] = {}
     engine.answer("menu:roadmap", state)
     answer = engine.answer("giấy phép lao động cần hồ sơ gì", state)
@@ -249,7 +249,7 @@ def test_a_question_during_the_flow_leaves_it(engine: Engine) -> None:
 
 
 @pytest.mark.parametrize("action", ["r:9", "r:0000009", "r:abc", "r:0123456789012"])
-def test_bad_roadmap_buttons_are_answered_politely(engine: Engine, action: str) -> None:
+def test_bad_roadmap_buttons_are_answered_politely(engine: Assistant, action: str) -> None:
     answer = engine.answer(action, {})
     assert answer.intent == "unknown" and "không còn hiệu lực" in answer.reply.text
 

@@ -14,7 +14,8 @@ from test_zalo_bot import SECRET, TOKEN, FakeZaloBot, update
 
 from bot.channels._zalo_bot import ZALO_BOT
 from bot.config import Settings
-from bot.engine import Engine
+from bot.conversation import Assistant
+from bot.core import ConversationState
 from bot.guide import Guide, staff_reply_command, ticket
 from bot.guide._talk import REF_RE, Talk, parse_hours
 from bot.kb import default_knowledge_dir, load_knowledge
@@ -37,8 +38,8 @@ def storage(tmp_path: Path) -> Storage:
 
 
 @pytest.fixture
-def engine(kb: Any, storage: Storage) -> Engine:
-    return Engine(kb, guide=Guide(storage, STAFF, calendar_for_settings(Settings()), kb.board))
+def engine(kb: Any, storage: Storage) -> Assistant:
+    return Assistant(kb, guide=Guide(storage, STAFF, calendar_for_settings(Settings()), kb.board))
 
 
 def staff_texts(storage: Storage) -> list[str]:
@@ -48,7 +49,7 @@ def staff_texts(storage: Storage) -> list[str]:
 # -- complaints -----------------------------------------------------------------------------------
 
 
-def test_complaint_form_reference_and_forwarding(engine: Engine, storage: Storage) -> None:
+def test_complaint_form_reference_and_forwarding(engine: Assistant, storage: Storage) -> None:
     state: dict[str, Any] = {}
     first = engine.answer("tôi muốn phản ánh, kiến nghị", state, chat=USER)
     assert first.intent == "complaint" and "bước 1/3" in first.reply.text
@@ -78,7 +79,7 @@ def test_complaint_form_reference_and_forwarding(engine: Engine, storage: Storag
     assert second is not None and second.group(0) != ref and second.group(0).startswith(f"PA-{today:%y%m%d}-")
 
 
-def test_complaint_can_be_cancelled(engine: Engine, storage: Storage) -> None:
+def test_complaint_can_be_cancelled(engine: Assistant, storage: Storage) -> None:
     state: dict[str, Any] = {}
     engine.answer("pa:start", state)
     assert engine.answer("hủy", state).reply.text == "Đã hủy phản ánh." and "pending" not in state
@@ -107,7 +108,7 @@ async def test_complaint_through_the_web_api(aiohttp_client: Any, tmp_path: Path
 # -- handover ---------------------------------------------------------------------------------------
 
 
-def test_handover_forwards_relays_and_ends(engine: Engine, storage: Storage) -> None:
+def test_handover_forwards_relays_and_ends(engine: Assistant, storage: Storage) -> None:
     state: dict[str, Any] = {}
     engine.answer("giấy phép lao động cần hồ sơ gì", state, chat=USER)
     start = engine.answer("cho tôi gặp cán bộ", state, chat=USER)
@@ -143,7 +144,7 @@ def test_handover_forwards_relays_and_ends(engine: Engine, storage: Storage) -> 
     assert engine.answer("giấy phép lao động mất bao lâu", state, chat=USER).intent == "time", "the bot is back"
 
 
-def test_handover_without_a_way_back_explains_and_offers_a_complaint(engine: Engine) -> None:
+def test_handover_without_a_way_back_explains_and_offers_a_complaint(engine: Assistant) -> None:
     # The terminal (and a web request without a session) cannot get a staff reply back.
     for chat in (("cli", "x"), ("web", "")):
         state: dict[str, Any] = {}
@@ -154,7 +155,7 @@ def test_handover_without_a_way_back_explains_and_offers_a_complaint(engine: Eng
 
 async def test_handover_in_the_web_chat_the_page_fetches_the_staff_reply(aiohttp_client: Any, tmp_path: Path) -> None:
     from bot.web._dossiers import NOTIFIER
-    from bot.web._keys import ENGINE
+    from bot.web._keys import ASSISTANT
 
     storage = Storage(tmp_path / "web.db")
     app = create_app(Settings(staff_chats="telegram:-1001234567890"), storage=storage)
@@ -177,7 +178,7 @@ async def test_handover_in_the_web_chat_the_page_fetches_the_staff_reply(aiohttp
     name = ticket("web", "w-abc")
     assert f"💬 #{name}: Hồ sơ cấp GPLĐ của tôi cần bổ sung gì?" in staff_texts(storage)
     assert await fetch() == [], "nothing yet"
-    app[ENGINE].answer(f"/tl {name} Anh bổ sung lý lịch tư pháp nhé.", {}, chat=STAFF)
+    app[ASSISTANT].answer(f"/tl {name} Anh bổ sung lý lịch tư pháp nhé.", {}, chat=STAFF)
     await app[NOTIFIER].deliver_once()
     assert [m["text"] for m in await fetch()] == ["👤 Cán bộ Ban Quản lý: Anh bổ sung lý lịch tư pháp nhé."]
     assert await fetch() == [], "a message is fetched once"
@@ -201,16 +202,15 @@ def test_office_hours_and_when_staff_answer(kb: Any, storage: Storage) -> None:
     assert not talk.open_now(tet) and talk.next_open(tet).date().isoformat() == "2026-02-23"
     text = talk.when_text(saturday, "vi")
     assert "ngoài giờ làm việc" in text and "07:30 Thứ Hai 30/11/2026" in text
-    state: dict[str, Any] = {}
-    _intent, reply = talk.before("gặp cán bộ", state, "vi", USER, saturday)  # type: ignore[misc]
+    _intent, reply = talk.before("gặp cán bộ", ConversationState(), "vi", USER, saturday)  # type: ignore[misc]
     assert "07:30 Thứ Hai 30/11/2026" in reply.text
-    _intent, reply = talk.before("gặp cán bộ", {}, "vi", ("telegram", "7"), monday_9)  # type: ignore[misc]
+    _intent, reply = talk.before("gặp cán bộ", ConversationState(), "vi", ("telegram", "7"), monday_9)  # type: ignore[misc]
     assert "ngoài giờ" not in reply.text
 
 
 async def test_handover_through_zalo_bot_and_the_outbox(aiohttp_server: Any, aiohttp_client: Any, tmp_path: Path) -> None:
     from bot.web._dossiers import NOTIFIER
-    from bot.web._keys import ENGINE
+    from bot.web._keys import ASSISTANT
 
     fake = FakeZaloBot()
     server = await aiohttp_server(fake.app)
@@ -234,7 +234,7 @@ async def test_handover_through_zalo_bot_and_the_outbox(aiohttp_server: Any, aio
     name = ticket("zalo_bot", chat_id)
     assert f"💬 #{name}: Cho hỏi hồ sơ của công ty tôi đến đâu rồi?" in staff_texts(storage)
     # Staff answer in the Telegram group; the outbox delivers it on Zalo Bot.
-    relayed = app[ENGINE].answer(f"/tl {name} Hồ sơ đang được thẩm định, dự kiến xong thứ Sáu.", {}, chat=STAFF)
+    relayed = app[ASSISTANT].answer(f"/tl {name} Hồ sơ đang được thẩm định, dự kiến xong thứ Sáu.", {}, chat=STAFF)
     assert relayed.intent == "staff"
     await app[NOTIFIER].deliver_once()
     assert fake.sent[-1]["text"] == "👤 Cán bộ Ban Quản lý: Hồ sơ đang được thẩm định, dự kiến xong thứ Sáu."

@@ -23,6 +23,7 @@ from bot.channels._render import (
 from bot.channels._sessions import MemorySessions, hide_in_logs, redact
 from bot.channels._telegram import TELEGRAM, derived_secret
 from bot.config import Settings
+from bot.core import ConversationState
 from bot.engine import Button
 from bot.server import create_app
 from bot.storage import Storage
@@ -96,9 +97,9 @@ def test_deep_links() -> None:
 
 
 def test_lang_toggle() -> None:
-    assert lang_toggle({}) == "lang:en"
-    assert lang_toggle({"lang": "vi"}) == "lang:en"
-    assert lang_toggle({"lang": "en"}) == "lang:vi"
+    assert lang_toggle(ConversationState()) == "lang:en"
+    assert lang_toggle(ConversationState(lang="vi")) == "lang:en"
+    assert lang_toggle(ConversationState(lang="en")) == "lang:vi"
 
 
 def test_text_is_escaped_and_split_under_the_limit() -> None:

@@ -11,7 +11,7 @@ import html
 from collections.abc import Sequence
 from typing import Any
 
-from ..core import Button, split_text
+from ..core import Button, ConversationState, split_text
 from ..core._links import DEEP_LINK_RE, procedure_deep_link, start_action  # noqa: F401  (the channels' own)
 
 # Telegram: a message holds at most 4,096 characters (after entity parsing) and callback data
@@ -51,9 +51,9 @@ COMMAND_DESCRIPTIONS: dict[str, tuple[str, str]] = {
 }
 
 
-def lang_toggle(state: dict[str, Any]) -> str:
+def lang_toggle(state: ConversationState) -> str:
     """The action of /lang: the other language than the chat's current one."""
-    return "lang:vi" if state.get("lang") == "en" else "lang:en"
+    return "lang:vi" if state.lang == "en" else "lang:en"
 
 
 # -- Telegram -------------------------------------------------------------------------------

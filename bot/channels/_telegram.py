@@ -387,7 +387,7 @@ class TelegramChannel:
             return
         data = query.data or ""
         if data.startswith("h:"):
-            channel = self.conversations.state(self._key(update.effective_chat.id)).get("channel") or {}
+            channel = self.conversations.state(self._key(update.effective_chat.id)).channel
             data = (channel.get("actions") or {}).get(data, STALE_ACTION)
         await self._reply(update, context, data or STALE_ACTION)
 
@@ -406,7 +406,7 @@ class TelegramChannel:
         chat = update.effective_chat
         if chat.type != ChatType.PRIVATE:
             return
-        lang = self.conversations.state(self._key(chat.id)).get("lang", "vi")
+        lang = self.conversations.state(self._key(chat.id)).lang
         try:
             await context.bot.send_message(chat.id, APOLOGY.get(lang, APOLOGY["vi"]))
         except TelegramError as exc:

@@ -164,7 +164,7 @@ class ZaloBotChannel:
     async def handle(self, chat_id: str, text: str) -> None:
         """Answer one message: a typed number picks from the last numbered list."""
         key = f"zalo-bot:{chat_id}"
-        chosen = chosen_action(text, self.conversations.state(key).get("channel"))
+        chosen = chosen_action(text, self.conversations.state(key).channel)
         answer = await self.conversations.answer(
             key, chosen or text, channel_state=lambda a: {"choices": [b.action for b in a.reply.buttons]},
             chat=(CHANNEL, chat_id),

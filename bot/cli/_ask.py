@@ -1,11 +1,22 @@
-"""`tthc-bot ask`, `chat`, `serve`: the engine's faces on the command line and the server."""
+"""`tthc-bot ask`, `chat`, `serve`: the assistant on the command line, and the server."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import sys
+from pathlib import Path
 from typing import Any
+
+from ..config import SettingError, Settings
+from ..conversation import Assistant, Conversations, MemorySessions, build_assistant
+from ..core import Button, ConversationState
+from ..kb import KnowledgeError
+from ..storage import Storage, is_postgres
+
+#: The terminal's one chat.
+TERMINAL = "cli:terminal"
 
 
 def register(sub: Any) -> None:
@@ -25,36 +36,24 @@ def register(sub: Any) -> None:
     serve.set_defaults(func=_serve)
 
 
-def load_engine() -> Any:
-    """The engine on the configured knowledge, with dossier lookups when the database exists (a
-    PostgreSQL URL, or an SQLite file `tthc-bot demo-data` made); exits listing the problems if
-    knowledge is broken."""
-    from pathlib import Path
-
-    from ..config import Settings
-    from ..kb import KnowledgeError
-    from ..server import build_engine
-
+def load_assistant() -> Assistant:
+    """The assistant on the configured knowledge, with dossier lookups when the database exists
+    (a PostgreSQL URL, or an SQLite file `tthc-bot demo-data` made); exits listing the problems
+    if knowledge is broken."""
     settings = Settings.from_env()
-    storage = None
-    from ..storage import is_postgres
-
-    if is_postgres(settings.db) or Path(settings.db).exists():
-        from ..storage import Storage
-
-        storage = Storage(settings.db)
+    storage = Storage(settings.db) if is_postgres(settings.db) or Path(settings.db).exists() else None
     try:
-        return build_engine(settings, storage)
+        return build_assistant(settings, storage)
     except KnowledgeError as exc:
         print(f"The knowledge in {settings.knowledge_dir} has problems:\n{exc}", file=sys.stderr)
         raise SystemExit(2) from exc
 
 
 def _ask(args: argparse.Namespace) -> int:
-    engine = load_engine()
+    assistant = load_assistant()
 
     def emit(text: str) -> None:
-        answer = engine.answer(text, {}, lang=args.lang)
+        answer = assistant.answer(text, ConversationState(), lang=args.lang)
         if args.json:
             print(json.dumps(answer.to_dict(), ensure_ascii=False), flush=True)
         else:
@@ -72,31 +71,28 @@ def _ask(args: argparse.Namespace) -> int:
 
 
 def _chat(args: argparse.Namespace) -> int:
-    engine = load_engine()
-    state: dict[str, Any] = {}
-    if args.lang:
-        state["lang_forced"] = args.lang
+    conversations = Conversations(load_assistant(), MemorySessions())
     print("tthc-bot — gõ câu hỏi (type a question); số thứ tự để bấm nút (a number presses a button); Ctrl-D để thoát.")
-    buttons: list[Any] = []
-    while True:
-        try:
-            line = input("> ")
-        except EOFError:
-            print()
-            return 0
-        text = line.strip()
-        if text.isdigit() and buttons and 1 <= int(text) <= len(buttons):
-            text = buttons[int(text) - 1].action
-        answer = engine.answer(text, state, chat=("cli", "terminal"))
-        print(answer.reply.text)
-        buttons = list(answer.reply.buttons)
-        for i, b in enumerate(buttons, 1):
-            print(f"  [{i}] {b.label}")
+    buttons: list[Button] = []
+    with asyncio.Runner() as loop:
+        while True:
+            try:
+                line = input("> ")
+            except EOFError:
+                print()
+                return 0
+            text = line.strip()
+            if text.isdigit() and buttons and 1 <= int(text) <= len(buttons):
+                text = buttons[int(text) - 1].action
+            answer = loop.run(conversations.answer(TERMINAL, text, args.lang, chat=("cli", "terminal")))
+            print(answer.reply.text)
+            buttons = list(answer.reply.buttons)
+            for i, b in enumerate(buttons, 1):
+                print(f"  [{i}] {b.label}")
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from ..config import SettingError, Settings
-    from ..server import run
+    from ..server import run  # the server's modules load only for `serve`
 
     settings = Settings.from_env()
     try:

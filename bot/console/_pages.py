@@ -16,7 +16,7 @@ import aiohttp_jinja2
 from aiohttp import web
 from aiohttp_session import get_session, new_session
 
-from ..web._keys import ENGINE, SETTINGS, STORAGE
+from ..web._keys import ASSISTANT, SETTINGS, STORAGE
 from ._auth import check_login, csrf_ok, new_csrf
 
 log = logging.getLogger("bot.console")
@@ -274,20 +274,18 @@ async def questions(request: web.Request) -> web.StreamResponse:
     today_ = now().date()
     start, end, error = period({"from": request.query.get("from") or str(today_ - timedelta(days=30)),
                                 "to": request.query.get("to") or str(today_)})
-    engine = request.config_dict[ENGINE]
-    index = getattr(engine, "index", None)
-    guess = None
-    if index is not None:
-        def guess(text: str) -> list[tuple[str, str, float]]:
-            return [(m.procedure.code, m.procedure.name, m.score) for m in index.search(text, 3)]
+    assistant = request.config_dict[ASSISTANT].current
+    index = assistant.index
+
+    def guess(text: str) -> list[tuple[str, str, float]]:
+        return [(m.procedure.code, m.procedure.name, m.score) for m in index.search(text, 3)]
     storage = _storage(request)
 
     def load() -> tuple[Any, set[str]]:
         report = build_questions_report(storage, start, end, guess)
-        if guess is not None:  # the 👎 groups too: what the bot would answer now
-            for g in report.thumbs_down:
-                if g.text:
-                    g.guesses = guess(g.text)[:3]
+        for g in report.thumbs_down:  # the 👎 groups too: what the bot would answer now
+            if g.text:
+                g.guesses = guess(g.text)[:3]
         return report, taught(storage)
 
     report, done = await asyncio.to_thread(load)
@@ -295,14 +293,14 @@ async def questions(request: web.Request) -> web.StreamResponse:
     # The 👎 answers: the question as asked (a vote without one cannot be taught), the procedure
     # that was answered, and the bot's best guesses now; the first guess other than the answered
     # procedure is proposed.
-    kb = getattr(engine, "kb", None)
+    kb = assistant.kb
     down = []
     for g in report.thumbs_down:
         if not g.text or g.text in done:
             continue
         answered = []
         for code, n in g.codes.most_common(3):
-            proc = kb.procedure(code) if kb is not None and hasattr(kb, "procedure") else None
+            proc = kb.procedure(code)
             answered.append((code, proc.name if proc is not None else "", n))
         proposed = next((c for c, _n, _s in g.guesses if c not in g.codes), g.guesses[0][0] if g.guesses else "")
         down.append({"g": g, "answered": answered, "proposed": proposed})
@@ -317,7 +315,7 @@ async def teach(request: web.Request) -> web.StreamResponse:
     text = str(form.get("text") or "").strip()
     code = (str(form.get("other_code") or "").strip() or str(form.get("code") or "").strip())[:32]
     settings = request.config_dict[SETTINGS]
-    engine = request.config_dict[ENGINE]
+    live = request.config_dict[ASSISTANT]
     session = request[SESSION]
     if not text or not code:
         session["flash"] = "Chọn một thủ tục cho câu hỏi."
@@ -327,10 +325,8 @@ async def teach(request: web.Request) -> web.StreamResponse:
     if learned.ok:
         await audit(request, "teach", f"{code}\t{text}")
         message = f"Đã thêm «{text[:80]}» làm ví dụ của thủ tục {code}."
-        reload = getattr(engine, "reload", None)
-        if reload is not None:
-            result = await asyncio.to_thread(reload)
-            message += " " + result.text()
+        result = await asyncio.to_thread(live.reload)
+        message += " " + result.text()
     else:
         await audit(request, "teach_refused", f"{code}\t{text}\t{message}")
     session["flash"] = message
@@ -432,12 +428,10 @@ def _talk(request: web.Request) -> Any:
     """The running bot's handover flow (its office hours), or one on the board's profile."""
     from ..guide._talk import Talk
 
-    engine = request.config_dict[ENGINE]
-    talk = getattr(getattr(engine, "guide", None), "talk", None)
-    if talk is None:
-        kb = getattr(engine, "kb", None)
-        talk = Talk(_storage(request), None, _calendar(request), getattr(kb, "board", None))
-    return talk
+    assistant = request.config_dict[ASSISTANT].current
+    if assistant.guide is not None:
+        return assistant.guide.talk
+    return Talk(_storage(request), None, _calendar(request), assistant.kb.board)
 
 
 def _when(at: datetime) -> str:
@@ -503,8 +497,7 @@ async def knowledge(request: web.Request) -> web.StreamResponse:
     from ..kb import check_knowledge
 
     settings = request.config_dict[SETTINGS]
-    engine = request.config_dict[ENGINE]
-    kb = engine.kb
+    kb = request.config_dict[ASSISTANT].kb
     procedures = list(kb.procedures)
     examples = sum(len(getattr(p, "examples", ()) or ()) for p in procedures)
     storage = _storage(request)
@@ -523,14 +516,10 @@ async def knowledge(request: web.Request) -> web.StreamResponse:
 async def knowledge_reload(request: web.Request) -> web.StreamResponse:
     if (request[STAFF] or {}).get("role") != "admin":
         raise web.HTTPForbidden(text="admins only")
-    engine = request.config_dict[ENGINE]
-    reload = getattr(engine, "reload", None)
-    if reload is None:
-        request[SESSION]["flash"] = "Bot này không nạp lại được khi đang chạy."
-    else:
-        result = await asyncio.to_thread(reload)
-        await audit(request, "reload", "ok" if result.ok else f"{len(result.problems)} problem(s)")
-        request[SESSION]["flash"] = result.text()
+    reload = request.config_dict[ASSISTANT].reload
+    result = await asyncio.to_thread(reload)
+    await audit(request, "reload", "ok" if result.ok else f"{len(result.problems)} problem(s)")
+    request[SESSION]["flash"] = result.text()
     raise web.HTTPFound("/staff/knowledge")
 
 

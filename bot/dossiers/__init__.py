@@ -11,7 +11,7 @@ from ._model import (
 )
 from ._notify import DeliveryStats, Notifier, Sender
 from ._report import Figures, Report, build_report, report_text
-from ._service import DossierService, board_contact, set_client_address, status_text
+from ._service import DossierService, board_contact, status_text
 from ._status import STATUSES, Status
 
 __all__ = [
@@ -19,5 +19,5 @@ __all__ = [
     "Figures", "ImportResult", "LookupResult", "Notifier", "ReadError", "Rejected", "Report", "STATUSES",
     "Sender", "Status", "board_contact", "build_digest", "build_report", "digest_text", "find_dossier_code",
     "import_records", "normalize_code", "parse_datetime", "parse_staff_chats", "queue_digest", "read_file",
-    "report_text", "set_client_address", "status_text",
+    "report_text", "status_text",
 ]

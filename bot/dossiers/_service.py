@@ -24,7 +24,6 @@ import hmac
 import itertools
 import logging
 import secrets as _secrets
-from contextvars import ContextVar
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -45,28 +44,6 @@ LOCK_FOR = timedelta(minutes=15)
 #: Lookup attempts are kept this long, then pruned.
 KEEP_ATTEMPTS = timedelta(days=2)
 _LOOKUPS = itertools.count()  # lookups in this process, to prune old attempts now and then
-
-
-# Who is asking, for the lookups that follow in this context (a thread or a task): the storage it
-# was set for (so a value left by another database's engine is never used) and the chat.
-_ASKER: ContextVar[tuple[Storage | None, tuple[str, str] | None]] = ContextVar("tthc_lookup_asker", default=(None, None))
-
-
-# The client address of the request being answered (the web chat: its session id is the client's
-# choice, so its lookups count against its address). Set on the event loop; the answer's worker
-# thread runs in a copy of the request's context.
-_ADDRESS: ContextVar[str | None] = ContextVar("tthc_lookup_address", default=None)
-
-
-def set_client_address(address: str | None) -> None:
-    """Say which client address the lookups that follow in this task come from."""
-    _ADDRESS.set(address or None)
-
-
-def set_asker(storage: Storage, chat: tuple[str, str] | None) -> None:
-    """Say which chat the next lookups on `storage` in this thread or task come from (the chat
-    engine's guide calls this before each answer; the engine's lookup does not carry the chat)."""
-    _ASKER.set((storage, (str(chat[0]), str(chat[1])) if chat and chat[1] else None))
 
 
 def client_key(address: str | None = None, chat: tuple[str, str] | None = None) -> str | None:
@@ -275,7 +252,7 @@ class DossierService:
     def lookup(self, code: str, secret: str, now: datetime | None = None, *, address: str | None = None,
                chat: tuple[str, str] | None = None) -> LookupResult:
         """Check `secret` for dossier `code`; the facts when it matches. `address` (the JSON
-        API's client) or `chat` say who asks; without them, the chat set by `set_asker`.
+        API's client) or `chat` say who asks.
 
         Unknown codes and wrong secrets give the same result and both count towards the locks.
         """
@@ -284,12 +261,6 @@ class DossierService:
         self._maybe_prune(now)
         if not code:
             return LookupResult(ok=False, locked=False, code=code)
-        if address is None:
-            address = _ADDRESS.get()
-        if address is None and chat is None:
-            for_storage, chat = _ASKER.get()
-            if for_storage is not self.storage:
-                chat = None
         client = client_key(address, chat)
         if self.client_locked_until(client, now) is not None:
             log.info("lookup %s: the asker is locked", code)

@@ -1,7 +1,9 @@
-"""The answer engine: one question (or button action) and the conversation's state in, an Answer out.
+"""The procedure flow: questions about the board's procedures (and its FAQ, other agencies'
+procedures, greetings and contact) and the buttons of its answers, in; an Answer out.
 
-Channel-agnostic and synchronous (pure CPU, about a millisecond): faces call `Engine.answer`
-and render `Answer.reply`. Conversation state is a small JSON-able dict the caller keeps per chat.
+Channel-agnostic and synchronous (pure CPU, about a millisecond). It is the last flow the
+assistant (bot.conversation) offers a message to, so it answers every message no other flow
+took; intents another flow owns (a dossier's status, the roadmap) it hands over (`Handoff`).
 """
 
 from __future__ import annotations
@@ -13,10 +15,12 @@ from typing import Any
 
 from rapidfuzz import fuzz
 
-from ..core import DOSSIER_CODE_RE, FACETS, Answer, Button, Reply
-from ..core._text import detect_lang, fold, is_vi_syllable, normalize
+from ..core import FACETS, Answer, Button, ConversationState, Pending, Reply, now_vn
+from ..core._flow import Handoff, Message
+from ..core._text import fold, is_vi_syllable
 from ..kb import FaqEntry, KnowledgeBase, Procedure
 from ..kb._vocabulary import compile_phrases, matches
+from ..workdays import WorkCalendar
 from . import _compose as compose
 from ._index import Match, ProcedureIndex, procedure_phrases
 from ._intent import IntentRules
@@ -52,28 +56,23 @@ ELSEWHERE_SURE = 0.9
 class Engine:
     """Answers questions about one knowledge base."""
 
-    def __init__(
-        self, kb: KnowledgeBase, max_chars: int = 500, dossiers: Any | None = None, calendar: Any | None = None,
-        staff_commands: Any | None = None, guide: Any | None = None, public_url: str = "",
-    ) -> None:
-        """`dossiers` is a DossierService (bot.dossiers) for status lookups; without one the bot
-        explains how to look a dossier up on the portal instead. `calendar` (a WorkCalendar)
-        lets time answers say when a dossier filed today would be due."""
+    name = "procedures"
+    actions = ("f:", "p:", "d:", "lang:", "menu:")
+    intents: tuple[str, ...] = ()
+
+    def __init__(self, kb: KnowledgeBase, calendar: WorkCalendar | None = None) -> None:
+        """`calendar` (a WorkCalendar) lets time answers say when a dossier filed today would be due."""
         self.kb = kb
-        self.dossiers = dossiers
-        # (text, chat) -> Reply | None: commands for staff chats (bot.dossiers.StaffCommands).
-        self.staff_commands = staff_commands
-        self.calendar = calendar if calendar is not None else getattr(dossiers, "calendar", None)
+        self.calendar = calendar
         self.index = ProcedureIndex(kb)
         self.vocabulary = self.index.vocabulary
-        self.intents = IntentRules(self.vocabulary)
+        self.intents_rules = IntentRules(self.vocabulary)
         self.stopwords = self.vocabulary.stopwords
         self._out_of_scope = [
             (compile_phrases(t.when, self.vocabulary.classes), compile_phrases(t.unless, self.vocabulary.classes), t.reply, t.reply_en)
             for t in self.vocabulary.out_of_scope
         ]
         self.by_code = {p.code: p for p in kb.procedures}
-        self.max_chars = max_chars
         self._faq = [(entry, [(fold(q), frozenset(self._faq_words(fold(q)))) for q in entry.questions]) for entry in kb.faq]
         # Procedures of other agencies (knowledge/elsewhere.yaml), matched like FAQ questions on
         # their names and examples.
@@ -81,67 +80,23 @@ class Engine:
             (entry, [(fold(t), frozenset(self._faq_words(fold(t)))) for t in (entry.name, entry.name_en, *entry.examples)])
             for entry in kb.elsewhere
         ]
-        from ..guide import PrecheckGuide, RoadmapGuide  # here: bot.guide builds on this package
 
-        self.roadmap = RoadmapGuide(kb)
-        # The document pre-check; `public_url` makes its printable page's link absolute.
-        self.precheck = PrecheckGuide(kb, public_url)
-        # Storage-backed flows (bot.guide.Guide): feedback, complaints, handover, the question log.
-        self.guide = guide
+    # -- the flow ---------------------------------------------------------------------------
 
-    # -- public -----------------------------------------------------------------------------
-
-    def answer(
-        self, text: str, state: dict[str, Any] | None = None, lang: str | None = None,
-        chat: tuple[str, str] | None = None,
-    ) -> Answer:
-        """Answer one message. `state` (mutated) carries the conversation: language, the last
-        procedure, a pending choice or dossier lookup. `lang` forces the reply language ('vi' or
-        'en'). `chat` is (channel, chat id), needed to subscribe to a dossier's notifications."""
-        state = state if state is not None else {}
-        q = normalize(text if isinstance(text, str) else "", self.max_chars)
-        is_action = q.startswith(ACTION_PREFIXES)
-        if lang not in ("vi", "en"):
-            # A pressed button carries no language of its own: keep the conversation's.
-            lang = state.get("lang_forced") or (
-                state.get("lang", "vi") if is_action
-                else detect_lang(q, state.get("lang", "vi"), self.vocabulary.english_words,
-                                   self.vocabulary.english_ambiguous)
-            )
-        state["lang"] = lang
-        if not q or not fold(q) and not DOSSIER_CODE_RE.search(q):
-            return Answer(q, lang, "unknown", [], self._empty(lang))
-        if self.guide is not None:
-            taken = self.guide.before(q, state, lang, chat)
-            if taken is not None:
-                return Answer(q, lang, taken[0], [], taken[1])
-        if is_action:
-            action = self._action(q, state, lang, chat)
-            if action is not None:
-                return action
-        if self.staff_commands is not None:
-            staff_reply = self.staff_commands(q, chat)
-            if staff_reply is not None:
-                return Answer(q, lang, "staff", [], staff_reply)
-        pending = state.get("pending") or {}
-        if pending.get("kind") == "secret" and self._looks_like_secret(q):
-            return self._lookup(q, pending["code"], state, lang, chat)
-        if pending.get("kind") == "choose":
+    def take(self, msg: Message, state: ConversationState) -> Answer | Handoff:
+        """The answer to a button of a procedure answer, a reply to the bot's own question
+        ("which procedure?", "which case?"), or a question; or a hand-off of a question whose
+        intent another flow answers."""
+        q, lang = msg.text, msg.lang
+        if msg.action:
+            return self._action(q, state, lang)
+        pending = state.pending
+        if pending is not None and pending.kind == "choose":
             picked = self._chosen(q, pending)
             if picked is not None:
                 p = self.by_code[picked]
-                return self._facet(q, pending.get("facet", "procedure"), p, [Match(p, 1.0)], state, lang)
-        if pending.get("kind") == "roadmap":
-            step = self.roadmap.typed(q, state, lang)
-            if step is not None:
-                return Answer(q, lang, "roadmap", [], step)
-            state.pop("pending", None)
-        if pending.get("kind") == "check":
-            ticked = self.precheck.typed(q, state, lang)
-            if ticked is not None:
-                return Answer(q, lang, "precheck", [], ticked)
-            state.pop("pending", None)
-        if pending.get("kind") == "case":
+                return self._facet(q, pending.facet or "procedure", p, [Match(p, 1.0)], state, lang)
+        if pending is not None and pending.kind == "case":
             chosen = self._typed_case(q, pending)
             if chosen is not None:
                 return self._facet(q, chosen[1], chosen[0], [Match(chosen[0], 1.0)], state, lang, chosen[2])
@@ -149,9 +104,13 @@ class Engine:
         if changed is not None:
             return self._facet(q, changed[1], changed[0], [Match(changed[0], 1.0)], state, lang, changed[2])
         answer = self._two_questions(q, state, lang) or self._question(q, state, lang)
-        if self.guide is not None:
-            self.guide.after(answer, state, chat)
+        if isinstance(answer, Answer):
+            answer.question = True
         return answer
+
+    def empty(self, lang: str) -> Reply:
+        """The reply to an empty message (or one of signs only)."""
+        return self._empty(lang)
 
     # -- internals --------------------------------------------------------------------------
 
@@ -159,11 +118,11 @@ class Engine:
         """A question folded, with texting spellings replaced: the form intents are read from."""
         return " ".join(self.index.words(q))
 
-    def _question(self, q: str, state: dict[str, Any], lang: str) -> Answer:
+    def _question(self, q: str, state: ConversationState, lang: str) -> Answer | Handoff:
         folded = self.folded(q)
         for pattern, unless, vi, en in self._out_of_scope:
             if matches(pattern, folded) and not matches(unless, folded):
-                state.pop("pending", None)
+                state.pending = None
                 return Answer(q, lang, "unknown", [], Reply(vi if lang == "vi" else en, self._menu_buttons(lang)))
         found = self.index.search(q)
         confident = [m for m in found if m.score >= CONFIDENT]
@@ -173,8 +132,10 @@ class Engine:
             # Below the threshold but far ahead of every other candidate: a long message scores
             # low on every procedure, and the gap says which one it is about.
             confident = [found[0]]
-        intent = self.intents.detect(q, folded, has_procedure=bool(confident))
-        if intent in ("status", "roadmap", "greeting", "contact") and not (intent == "contact" and confident):
+        intent = self.intents_rules.detect(q, folded, has_procedure=bool(confident))
+        if intent in ("status", "roadmap"):
+            return Handoff(intent)
+        if intent in ("greeting", "contact") and not (intent == "contact" and confident):
             return self._general(q, intent, state, lang)
         if confident and confident[0].score < 1.0:
             # The FAQ's own question, asked nearly word for word, is not a procedure's look-alike.
@@ -212,8 +173,8 @@ class Engine:
                 return self._clarify(q, intent, options, options, state, lang)
             return self._facet(q, intent, best.procedure, listed, state, lang)
         # No procedure named: a follow-up on the last one, or a general question.
-        facet = self.intents.facet_of(folded)
-        last = self.by_code.get(state.get("last", ""))
+        facet = self.intents_rules.facet_of(folded)
+        last = self.by_code.get(state.last or "")
         if last is not None:
             retry = self._in_context(q, last)
             if retry is not None:
@@ -223,7 +184,7 @@ class Engine:
             return self._suggest(q, facet or "procedure", suggested, state, lang)
         if last is not None:
             if facet and len(fold(q).split()) <= 8:
-                match = Match(last, float(state.get("last_score", CONFIDENT)))
+                match = Match(last, state.last_score if state.last_score is not None else CONFIDENT)
                 return self._facet(q, facet, last, [match], state, lang)
         other = self._best_of(q, self._elsewhere, ELSEWHERE_SURE)
         if other is not None:  # not a board procedure: "unknown" to the board, with who handles it
@@ -250,7 +211,7 @@ class Engine:
                 return found[0]
         return None
 
-    def _two_questions(self, q: str, state: dict[str, Any], lang: str) -> Answer | None:
+    def _two_questions(self, q: str, state: ConversationState, lang: str) -> Answer | None:
         """A message with two questions about two procedures ("… GPLĐ cần gì? Ngoài ra gia hạn
         GPXD thế nào?"): the first is answered and the second offered as a button."""
         parts = [p for p in _QUESTION_BREAK_RE.split(q) if p and p.strip()]
@@ -271,10 +232,12 @@ class Engine:
         if not one or not two or one[0].procedure.code == two[0].procedure.code:
             return None
         answer = self._question(first, state, lang)
+        if isinstance(answer, Handoff):
+            return None
         if not answer.matches or answer.matches[0].procedure.code != one[0].procedure.code:
             return answer if answer.matches else None
         p2 = two[0].procedure
-        facet = self.intents.facet_of(self.folded(rest)) or "procedure"
+        facet = self.intents_rules.facet_of(self.folded(rest)) or "procedure"
         label = ("Câu hỏi thứ hai: " if lang == "vi" else "Your second question: ") + _display_name(p2, lang, 30)
         reply = answer.reply
         answer.reply = Reply(reply.text, (Button(label, f"p:{p2.code}:{facet}"), *reply.buttons), reply.image)
@@ -297,14 +260,14 @@ class Engine:
         asked = set(self._faq_words(self.index.strip_facets(fold(q))))
         return other if (asked & theirs) - own else None
 
-    def _chosen(self, q: str, pending: dict[str, Any]) -> str | None:
+    def _chosen(self, q: str, pending: Pending) -> str | None:
         """The option a reply to "which procedure do you mean?" picks: its number ("2"), or a yes
         ("có", "đúng rồi", "yes") when one option was offered."""
-        codes = [c for c in pending.get("codes", []) if c in self.by_code]
+        codes = [c for c in pending.codes if c in self.by_code]
         folded = self.folded(q)
         if folded.isdigit() and folded.isascii() and 1 <= int(folded) <= len(codes):
             return codes[int(folded) - 1]
-        if len(codes) == 1 and len(folded.split()) <= 4 and self.intents.is_yes(folded):
+        if len(codes) == 1 and len(folded.split()) <= 4 and self.intents_rules.is_yes(folded):
             return codes[0]
         return None
 
@@ -325,24 +288,24 @@ class Engine:
         return any(m.procedure.code in q for m in close)
 
     def _facet(
-        self, q: str, intent: str, p: Procedure, matches: list[Match], state: dict[str, Any], lang: str,
+        self, q: str, intent: str, p: Procedure, matches: list[Match], state: ConversationState, lang: str,
         case: int | None = None, page: int = 1,
     ) -> Answer:
         """The answer about one facet of a procedure. With several cases, for one case: `case`
         (1-based; 0 asks again), else the case the question names or describes, else the one
         chosen earlier in the conversation; none known and the answer depends on it: which case?"""
-        state["last"] = p.code
-        state["last_score"] = matches[0].score if matches else CONFIDENT
-        state.pop("pending", None)
+        state.last = p.code
+        state.last_score = matches[0].score if matches else CONFIDENT
+        state.pending = None
         facet = intent if intent in FACETS else "procedure"
-        state["facet"] = facet
+        state.facet = facet
         n = self._case_for(q, p, matches, state, case)
         if n is None and compose.needs_case(p, facet):
-            state.pop("case", None)
-            state["pending"] = {"kind": "case", "code": p.code, "facet": facet}
+            state.case = None
+            state.pending = Pending("case", code=p.code, facet=facet)
             return Answer(q, lang, facet, matches, Reply(compose.case_question(p, facet, lang), self._case_buttons(p, facet, lang)))
         if n is not None:
-            state["case"] = [p.code, n]
+            state.case = (p.code, n)
         expected = self._expected(p, lang, n) if facet == "time" else None
         pages = compose.answer(p, facet, lang, self.kb.board, n, expected).pages()
         page = min(max(page, 1), len(pages))
@@ -366,7 +329,7 @@ class Engine:
         return Answer(q, lang, facet, matches, Reply(pages[page - 1], buttons))
 
     def _case_for(
-        self, q: str, p: Procedure, matches: list[Match], state: dict[str, Any], case: int | None,
+        self, q: str, p: Procedure, matches: list[Match], state: ConversationState, case: int | None,
     ) -> int | None:
         """The case (1-based) an answer is about: pressed, named ("trường hợp 2"), described
         (the matcher's `Match.case`), or kept from earlier in the conversation; None when unknown."""
@@ -380,15 +343,15 @@ class Engine:
         for m in matches[:1]:
             if m.procedure.code == p.code and m.case is not None and 0 <= m.case < len(p.cases):
                 return m.case + 1
-        kept = state.get("case")
-        if isinstance(kept, list) and len(kept) == 2 and kept[0] == p.code and isinstance(kept[1], int):
+        kept = state.case
+        if kept is not None and kept[0] == p.code:
             return kept[1] if 1 <= kept[1] <= len(p.cases) else None
         return None
 
-    def _typed_case(self, q: str, pending: dict[str, Any]) -> tuple[Procedure, str, int] | None:
+    def _typed_case(self, q: str, pending: Pending) -> tuple[Procedure, str, int] | None:
         """A typed answer to "which case?": its number ("2", "trường hợp 2", "case 2")."""
-        p = self.by_code.get(str(pending.get("code", "")))
-        facet = str(pending.get("facet", "procedure"))
+        p = self.by_code.get(pending.code)
+        facet = pending.facet or "procedure"
         if p is None or facet not in (*FACETS, "procedure"):
             return None
         t = q.strip().rstrip(".").strip()
@@ -397,15 +360,15 @@ class Engine:
             return p, facet, int(named.group(1))
         return None
 
-    def _case_follow_up(self, q: str, state: dict[str, Any]) -> tuple[Procedure, str, int] | None:
+    def _case_follow_up(self, q: str, state: ConversationState) -> tuple[Procedure, str, int] | None:
         """A short follow-up naming another case of the last procedure by its number ("còn
         trường hợp 1 thì sao?", "case 3?"): the last facet, for that case."""
-        last = self.by_code.get(str(state.get("last", "")))
+        last = self.by_code.get(state.last or "")
         named = _CASE_NUMBER_RE.search(q)
         if last is None or named is None or len(last.cases) < 2 or len(fold(q).split()) > 7:
             return None
         n = int(named.group(1))
-        facet = str(state.get("facet", "procedure"))
+        facet = state.facet or "procedure"
         if not 1 <= n <= len(last.cases) or facet not in (*FACETS, "procedure"):
             return None
         return last, facet, n
@@ -417,13 +380,13 @@ class Engine:
         labels = compose.FACET_LABELS[lang]
         return buttons + tuple(Button(labels[f], f"f:{f}:{p.code}") for f in ("where", "level", "legal") if f != facet)
 
-    def _detail(self, q: str, p: Procedure, case: int, n: int, page: int, state: dict[str, Any], lang: str) -> Answer | None:
+    def _detail(self, q: str, p: Procedure, case: int, n: int, page: int, state: ConversationState, lang: str) -> Answer | None:
         """One document of a case in full, paged."""
         if not 1 <= case <= len(p.cases) or not 1 <= n <= len(p.cases[case - 1].documents):
             return None
-        state["last"] = p.code
+        state.last = p.code
         if len(p.cases) > 1:
-            state["case"] = [p.code, case]
+            state.case = (p.code, case)
         pages = compose.document_detail(p, case, n, lang).pages()
         page = min(max(page, 1), len(pages))
         vi = lang == "vi"
@@ -435,23 +398,23 @@ class Engine:
         buttons += (Button("← Danh sách hồ sơ" if vi else "← All documents", f"f:documents:{p.code}{suffix}"),)
         return Answer(q, lang, "documents", [Match(p, 1.0)], Reply(pages[page - 1], buttons))
 
-    def _clarify(self, q: str, intent: str, close: list[Match], listed: list[Match], state: dict[str, Any], lang: str) -> Answer:
+    def _clarify(self, q: str, intent: str, close: list[Match], listed: list[Match], state: ConversationState, lang: str) -> Answer:
         facet = intent if intent in FACETS else "procedure"
-        state["pending"] = {"kind": "choose", "codes": [m.procedure.code for m in close], "facet": facet}
+        state.pending = Pending("choose", codes=tuple(m.procedure.code for m in close), facet=facet)
         if len(close) == 1:
             head = "Có phải bạn hỏi về thủ tục này?" if lang == "vi" else "Is this the procedure you mean?"
             # A follow-up ("còn lệ phí?") is about it unless the user says otherwise.
-            state["last"] = close[0].procedure.code
-            state["last_score"] = close[0].score
+            state.last = close[0].procedure.code
+            state.last_score = close[0].score
         else:
             head = "Bạn muốn hỏi thủ tục nào?" if lang == "vi" else "Which procedure do you mean?"
         lines = [head] + [f"{i}. {_display_name(m.procedure, lang, 200)} ({m.procedure.code})" for i, m in enumerate(close, 1)]
         buttons = tuple(Button(label, f"p:{m.procedure.code}:{facet}") for m, label in zip(close, _labels(close, lang), strict=True))
         return Answer(q, lang, intent if intent in FACETS else "procedure", listed, Reply("\n".join(lines), buttons), unsure=True)
 
-    def _suggest(self, q: str, facet: str, suggested: list[Match], state: dict[str, Any], lang: str) -> Answer:
+    def _suggest(self, q: str, facet: str, suggested: list[Match], state: ConversationState, lang: str) -> Answer:
         """Not sure enough to answer: offer the procedures the question nearly names."""
-        state.pop("pending", None)
+        state.pending = None
         vi = lang == "vi"
         name = functools.partial(_display_name, lang=lang)
         lines = ["Tôi chưa chắc bạn hỏi về thủ tục nào. Có phải bạn muốn hỏi:" if vi
@@ -462,16 +425,9 @@ class Engine:
         buttons = tuple(Button(label, f"p:{m.procedure.code}:{facet}") for m, label in zip(suggested, _labels(suggested, lang), strict=True))
         return Answer(q, lang, facet, [], Reply("\n".join(lines), buttons), unsure=True)
 
-    def _action(self, q: str, state: dict[str, Any], lang: str, chat: tuple[str, str] | None) -> Answer | None:
+    def _action(self, q: str, state: ConversationState, lang: str) -> Answer:
         parts = q.split(":")
         kind = parts[0]
-        if kind == "dossier" and len(parts) == 3 and parts[1] == "sub":
-            return self._subscribe(q, parts[2], state, lang, chat)
-        if kind == "dossier" and len(parts) == 3 and parts[1] == "unsub" and self.dossiers and chat:
-            self.dossiers.unsubscribe(parts[2], chat[0], chat[1])
-            text = (f"Đã hủy nhận thông báo của hồ sơ {parts[2]}." if lang == "vi"
-                    else f"You will no longer get notifications for dossier {parts[2]}.")
-            return Answer(q, lang, "status", [], Reply(text))
         if kind == "f" and 3 <= len(parts) <= 5 and parts[1] in (*FACETS, "procedure") and all(_SMALL_NUMBER_RE.fullmatch(x) for x in parts[3:]):
             # f:<facet>:<code>[:<case, 0 = ask again>[:<page>]]
             p = self.by_code.get(parts[2])
@@ -492,29 +448,19 @@ class Engine:
             if p is not None:
                 return self._facet(q, facet, p, [Match(p, 1.0)], state, lang)
         if kind == "lang" and len(parts) == 2 and parts[1] in ("vi", "en"):
-            state["lang_forced"] = state["lang"] = parts[1]
+            state.lang_forced = state.lang = parts[1]
             return self._general(q, "greeting", state, parts[1])
-        if kind == "c":
-            checked = self.precheck.action(q, state, lang)
-            if checked is not None:
-                return Answer(q, lang, "precheck", [], checked)
-        if kind == "r":
-            step = self.roadmap.action(q, state, lang)
-            if step is not None:
-                return Answer(q, lang, "roadmap", [], step)
-        if kind == "menu" and parts[1:] == ["roadmap"]:
-            return Answer(q, lang, "roadmap", [], self.roadmap.start(state, lang))
-        if kind == "menu" and len(parts) == 2 and parts[1] in ("status", "roadmap", "contact", "greeting"):
+        if kind == "menu" and len(parts) == 2 and parts[1] in ("contact", "greeting"):
             return self._general(q, parts[1], state, lang)
         # An old or foreign button: answer politely instead of guessing.
         return Answer(q, lang, "unknown", [], Reply(
             "Nút này không còn hiệu lực. Bạn hãy gõ câu hỏi nhé." if lang == "vi"
             else "That button is no longer valid. Please type your question.", self._menu_buttons(lang)))
 
-    def _general(self, q: str, intent: str, state: dict[str, Any], lang: str) -> Answer:
+    def _general(self, q: str, intent: str, state: ConversationState, lang: str) -> Answer:
         vi = lang == "vi"
         board = self.kb.board
-        if intent == "greeting" and self.intents.is_thanks(self.folded(q)):
+        if intent == "greeting" and self.intents_rules.is_thanks(self.folded(q)):
             text = ("Rất vui được giúp bạn! Bạn cần hỏi thêm thủ tục nào cứ nhắn nhé." if vi
                     else "You're welcome! Ask me about any other procedure whenever you need.")
             return Answer(q, lang, "greeting", [], Reply(text, self._menu_buttons(lang)))
@@ -530,40 +476,13 @@ class Engine:
                 "or “how long does a work permit extension take”. I can also look up a dossier's status."
             )
             return Answer(q, lang, "greeting", [], Reply(text, self._menu_buttons(lang)))
-        if intent == "contact":
-            return Answer(q, lang, "contact", [], Reply(compose.contact(board, lang), self._menu_buttons(lang)))
-        if intent == "roadmap":
-            return Answer(q, lang, "roadmap", [], self.roadmap.default(lang))
-        # status
-        code = DOSSIER_CODE_RE.search(q)
-        if self.dossiers is None:
-            state.pop("pending", None)
-            return Answer(q, lang, "status", [], Reply(self._no_lookup_text(code.group(0).upper() if code else None, lang)))
-        if code:
-            state["pending"] = {"kind": "secret", "code": code.group(0).upper()}
-            text = (
-                f"Để tra cứu hồ sơ {code.group(0).upper()}, bạn hãy gửi mã tra cứu in trên giấy tiếp nhận hồ sơ "
-                "(nếu giấy không có mã tra cứu, gửi 4 số cuối số điện thoại của người nộp)."
-                if vi else
-                f"To look up dossier {code.group(0).upper()}, please send the lookup code printed on your receipt "
-                "(if the receipt has none, the last 4 digits of the applicant's phone number)."
-            )
-        else:
-            state["pending"] = {"kind": "code"}
-            text = (
-                "Bạn hãy gửi mã hồ sơ in trên giấy tiếp nhận (ví dụ H42.25-241105-0003) để tra cứu tình trạng hồ sơ."
-                if vi else
-                "Please send the dossier code printed on your receipt (e.g. H42.25-241105-0003) to check its status."
-            )
-        return Answer(q, lang, "status", [], Reply(text))
+        return Answer(q, lang, "contact", [], Reply(compose.contact(board, lang), self._menu_buttons(lang)))
 
     def _expected(self, p: Procedure, lang: str, only: int | None = None) -> str | None:
         """'Filed today, due on …' for each case with a fixed limit (working-day calendar);
         `only`: for that case (1-based) alone."""
         if self.calendar is None:
             return None
-        from ..workdays import now_vn
-
         now = now_vn()
         dues: dict[str, list[int]] = {}
         for i, case in enumerate(p.cases, 1):
@@ -577,52 +496,6 @@ class Engine:
         if lang == "vi":
             return f"Nếu hồ sơ hợp lệ được tiếp nhận hôm nay ({today}), hạn trả kết quả dự kiến: {'; '.join(parts)}."
         return f"If a complete dossier is received today ({today}), the result is due by: {'; '.join(parts)}."
-
-    @staticmethod
-    def _looks_like_secret(q: str) -> bool:
-        """A reply to "send the lookup secret": one short token, not a question or a code."""
-        return len(q) <= 32 and len(q.split()) <= 2 and not DOSSIER_CODE_RE.search(q) and "?" not in q
-
-    def _lookup(self, secret: str, code: str, state: dict[str, Any], lang: str, chat: tuple[str, str] | None) -> Answer:
-        assert self.dossiers is not None
-        state.pop("pending", None)
-        result = self.dossiers.lookup(code, secret)
-        if result.ok:
-            state["looked_up"] = result.facts.code
-        # Notifications go out on Telegram, Zalo and the web chat (fetched by the page): no
-        # "subscribe" button elsewhere.
-        can_notify = chat is not None and chat[0] != "cli" and bool(chat[1])
-        reply = self.dossiers.reply(result, "en" if lang == "en" else "vi", subscribed=not can_notify)
-        # The secret is not kept in the answer's echo of the question.
-        return Answer("(mã tra cứu)" if lang == "vi" else "(lookup secret)", lang, "status", [], reply)
-
-    def _subscribe(self, q: str, code: str, state: dict[str, Any], lang: str, chat: tuple[str, str] | None) -> Answer:
-        vi = lang == "vi"
-        if self.dossiers is None or state.get("looked_up") != code:
-            text = ("Hãy tra cứu hồ sơ (mã hồ sơ và mã tra cứu) trước khi đăng ký nhận thông báo."
-                    if vi else "Please look the dossier up (code and lookup secret) before subscribing.")
-            return Answer(q, lang, "status", [], Reply(text))
-        if chat is None or chat[0] == "cli" or not chat[1]:
-            text = ("Thông báo thay đổi trạng thái hồ sơ được gửi qua Telegram hoặc Zalo của Ban Quản lý; "
-                    "trên trang web, bạn tra cứu lại bất cứ lúc nào."
-                    if vi else "Status notifications are sent on the board's Telegram or Zalo; on the web, "
-                    "look the dossier up again at any time.")
-            return Answer(q, lang, "status", [], Reply(text))
-        self.dossiers.subscribe(code, chat[0], chat[1], "en" if lang == "en" else "vi")
-        text = self.dossiers.subscribed_text(code, "en" if lang == "en" else "vi")
-        if chat[0] == "web":
-            text += (" Tin nhắn hiện trên trang này khi trang đang mở, hoặc khi bạn mở lại trang trên trình duyệt này."
-                     if vi else " Messages show on this page while it is open, or when you open it again in this browser.")
-        return Answer(q, lang, "status", [], Reply(text))
-
-    def _no_lookup_text(self, code: str | None, lang: str) -> str:
-        portal = self.kb.board.portal_url if self.kb.board else "https://dichvucong.gov.vn"
-        hotline = f" ({self.kb.board.hotline})" if self.kb.board else ""
-        if lang == "vi":
-            return (f"Tra cứu hồ sơ{' ' + code if code else ''} chưa được bật trên máy chủ này. Bạn có thể tra cứu "
-                    f"tại {portal} bằng số hồ sơ trên phiếu tiếp nhận, hoặc gọi Ban Quản lý{hotline}.")
-        return (f"Dossier lookup{' of ' + code if code else ''} is not enabled on this server. You can look it up at "
-                f"{portal} with the code on your receipt, or call the board{hotline}.")
 
     def _faq_match(self, q: str, strict: bool = False) -> FaqEntry | None:
         """The FAQ entry one of whose questions this one says in other words (see `_best_of`);
@@ -720,7 +593,6 @@ def _display_name(p: Procedure, lang: str, limit: int) -> str:
 # Where one question ends and another may start.
 _QUESTION_BREAK_RE = re.compile(r"(?<=[?;])\s+|\n+")
 # Button actions start with these (see Button.action); anything else is a question.
-ACTION_PREFIXES = ("f:", "p:", "d:", "lang:", "menu:", "dossier:", "r:", "fb:", "c:", "pa:", "ho:")
 # Case and page numbers in actions: ASCII digits only, small.
 _SMALL_NUMBER_RE = re.compile(r"[0-9]{1,2}")
 # "trường hợp 2", "TH 2", "case 2": the case a question names by its number.

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import math
 import re
-from collections import defaultdict
+import threading
+from collections import OrderedDict, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -58,6 +59,8 @@ QUESTION_COVERAGE = 0.5
 # say, by the second (the question may mean the plain procedure).
 MISSING_MODIFIER = 0.5
 EXTRA_MODIFIER = 0.62
+#: Questions whose procedure search is remembered, per knowledge version.
+SEARCH_CACHE = 4096
 
 
 @dataclass(frozen=True)
@@ -189,8 +192,15 @@ def procedure_phrases(p: Procedure) -> list[tuple[str, str]]:
 class ProcedureIndex:
     """A ranking of procedures for a question, built once per knowledge base."""
 
-    def __init__(self, kb: KnowledgeBase) -> None:
+    def __init__(self, kb: KnowledgeBase, cache: int = SEARCH_CACHE) -> None:
+        """`cache`: how many questions' searches are remembered (an LRU; 0: none)."""
         self.procedures = list(kb.procedures)
+        # The search is a pure function of the index and the text, the costly part of an answer,
+        # and popular questions repeat; the event loop peeks (`cached`), the worker thread fills.
+        self._cache: OrderedDict[tuple[str, int], tuple[Match, ...]] = OrderedDict()
+        self.cache_size = cache
+        self._cache_lock = threading.Lock()
+        self.cache_hits = self.cache_misses = 0
         vocabulary = kb.vocabulary or Vocabulary()
         self.vocabulary = vocabulary
         self.stopwords = vocabulary.stopwords
@@ -489,6 +499,29 @@ class ProcedureIndex:
         return self.variant_words(" ".join(self.rewriter.rewrite(self.spell(fold(question).split()))))
 
     def search(self, question: str, limit: int = 5) -> list[Match]:
+        """Procedures for a question, best first, with scores in [0, 1] (not thresholded),
+        remembered for the next time it is asked (a fresh list each time; Matches are frozen)."""
+        key = (question, limit)
+        with self._cache_lock:
+            found = self._cache.get(key)
+            if found is not None:
+                self._cache.move_to_end(key)
+                self.cache_hits += 1
+                return list(found)
+        result = tuple(self._search(question, limit))
+        with self._cache_lock:
+            self.cache_misses += 1
+            if self.cache_size:
+                self._cache[key] = result
+                while len(self._cache) > self.cache_size:
+                    self._cache.popitem(last=False)
+        return list(result)
+
+    def cached(self, question: str) -> bool:
+        """True when the search for `question` is remembered (answering it is cheap)."""
+        return (question, 5) in self._cache
+
+    def _search(self, question: str, limit: int = 5) -> list[Match]:
         """Procedures for a question, best first, with scores in [0, 1] (not thresholded): a
         national code in the question names its procedure; otherwise the phrase ranking and the
         learned one (examples) are blended. (A logistic ranker over these rankings' scores,

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import html
 import re
-from typing import Any
 
-from ..core import Button, Reply
+from ..core import Button, ConversationState, Pending, Reply
 from ..core._text import fold
 from ..engine import _compose as compose
 from ..kb import Document, KnowledgeBase, Procedure
@@ -64,7 +63,7 @@ class PrecheckGuide:
 
     # -- the chat flow ----------------------------------------------------------------------------
 
-    def action(self, q: str, state: dict[str, Any], lang: str) -> Reply | None:
+    def action(self, q: str, state: ConversationState, lang: str) -> Reply | None:
         """A pressed pre-check button; None when malformed (an old or foreign button)."""
         m = _ACTION_RE.match(q)
         if m is None:
@@ -83,22 +82,22 @@ class PrecheckGuide:
         if mask >> len(p.cases[case - 1].documents):
             return None
         if m.group(4):
-            state.pop("pending", None)
+            state.pending = None
             return self._result(p, case, mask, lang)
         return self._list(p, case, mask, state, lang)
 
-    def typed(self, q: str, state: dict[str, Any], lang: str) -> Reply | None:
+    def typed(self, q: str, state: ConversationState, lang: str) -> Reply | None:
         """Typed numbers ("1 3 4") tick papers of the pending list; "xong" shows the result."""
-        pending = state.get("pending") or {}
-        p = self.by_code.get(str(pending.get("code", "")))
-        if pending.get("kind") != "check" or p is None:
+        pending = state.pending
+        p = self.by_code.get(pending.code) if pending is not None and pending.kind == "check" else None
+        if pending is None or p is None:
             return None
-        case, mask = int(pending.get("case", 1)), int(pending.get("mask", 0))
+        case, mask = pending.case or 1, pending.mask
         if not 1 <= case <= len(p.cases):
             return None
         f = fold(q).strip(" .!")
         if f in _DONE:
-            state.pop("pending", None)
+            state.pending = None
             return self._result(p, case, mask, lang)
         numbers = re.findall(r"\d+", f)
         count = len(p.cases[case - 1].documents)
@@ -116,11 +115,11 @@ class PrecheckGuide:
         buttons = tuple(Button(f"{i}. {compose.case_label(c, lang, 40)}", f"{ACTION}{p.code}:{i}") for i, c in enumerate(p.cases, 1))
         return Reply("\n".join(lines), buttons)
 
-    def _list(self, p: Procedure, case: int, mask: int, state: dict[str, Any], lang: str) -> Reply:
+    def _list(self, p: Procedure, case: int, mask: int, state: ConversationState, lang: str) -> Reply:
         vi = lang == "vi"
         c = p.cases[case - 1]
         docs = c.documents[:MAX_DOCUMENTS]
-        state["pending"] = {"kind": "check", "code": p.code, "case": case, "mask": mask}
+        state.pending = Pending("check", code=p.code, case=case, mask=mask)
         lines = [(f"Kiểm tra hồ sơ — {compose.short_name(p, 160)} (mã {p.code})" if vi
                   else f"Document check — {p.name_en} (code {p.code})")]
         if len(p.cases) > 1:

@@ -13,9 +13,8 @@ import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any
 
-from ..core import Button, Image, Reply
+from ..core import Button, ConversationState, Image, Pending, Reply
 from ..core._text import fold
 from ..engine import _compose as compose
 from ..kb import (
@@ -426,35 +425,37 @@ class RoadmapGuide:
 
     # -- the engine's entry points --------------------------------------------------------------
 
-    def action(self, q: str, state: dict[str, Any], lang: str) -> Reply | None:
+    def action(self, q: str, state: ConversationState, lang: str) -> Reply | None:
         """A pressed roadmap button ("r:", "r:01", "r:*"); None for a malformed one."""
         m = _ACTION_RE.match(q)
         if m is None:
             return None
         digits = m.group(1)
         if digits == "*":
-            state.pop("pending", None)
+            state.pending = None
             return self.default(lang)
         if decode(self.roadmap, digits) is None:
             return None
         if len(digits) < len(self.roadmap.questions):
-            state["pending"] = {"kind": "roadmap", "at": digits}
+            state.pending = Pending("roadmap", at=digits)
             return self.ask(digits, lang)
-        state.pop("pending", None)
+        state.pending = None
         plan = self.plan(digits, lang)
         return self.result(plan) if plan is not None else None
 
-    def start(self, state: dict[str, Any], lang: str) -> Reply:
+    def start(self, state: ConversationState, lang: str) -> Reply:
         """The roadmap menu: the guided questions when the knowledge has some, else the roadmap."""
         if not self.roadmap.questions:
             return self.default(lang)
         return self.action(ACTION, state, lang) or self.default(lang)
 
-    def typed(self, q: str, state: dict[str, Any], lang: str) -> Reply | None:
+    def typed(self, q: str, state: ConversationState, lang: str) -> Reply | None:
         """A typed answer to the pending question ("có", "không", "2"); None when `q` is not one."""
-        pending = state.get("pending") or {}
-        digits = str(pending.get("at", ""))
-        if pending.get("kind") != "roadmap" or not _KEY_RE.fullmatch(digits) and digits != "":
+        pending = state.pending
+        if pending is None or pending.kind != "roadmap":
+            return None
+        digits = pending.at
+        if not _KEY_RE.fullmatch(digits) and digits != "":
             return None
         if len(digits) >= len(self.roadmap.questions):
             return None

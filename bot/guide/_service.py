@@ -1,14 +1,14 @@
 """The guide's services that keep records (in the Storage): the log of questions answered with low
 confidence, 👍 / 👎 under answers, complaints and the handover to staff (bot/guide/_talk.py). The
-engine calls `before` (flows that take a message over) and `after` (on every answered question)."""
+talk flow (bot/guide/_flows.py) calls `before` (flows that take a message over) and `after` (on
+every answered question)."""
 
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime
 from typing import Any
 
-from ..core import Button, Reply
+from ..core import Answer, Asked, Button, ConversationState, Reply, now_vn
 from ._questions import QuestionLog, mask
 
 FEEDBACK = "fb:"
@@ -24,12 +24,6 @@ SORRY = {
 }
 
 
-def now_vn() -> datetime:
-    from ..storage import VN_TZ
-
-    return datetime.now(VN_TZ)
-
-
 class Guide:
     """Storage-backed flows around the engine."""
 
@@ -43,25 +37,20 @@ class Guide:
 
     # -- the engine's hooks -----------------------------------------------------------------------
 
-    def before(self, q: str, state: dict[str, Any], lang: str, chat: tuple[str, str] | None) -> tuple[str, Reply] | None:
+    def before(self, q: str, state: ConversationState, lang: str, chat: tuple[str, str] | None) -> tuple[str, Reply] | None:
         """A message some flow of the guide takes over (a 👍/👎 press …): (intent, reply), else None."""
-        # The engine's dossier lookup does not carry the chat: say here who is asking, for the
-        # lock on a guessing chat (bot/dossiers/_service.py).
-        from ..dossiers._service import set_asker
-
-        set_asker(self.storage, chat)
-        if q.startswith(FEEDBACK) and "handover" not in state:
+        if q.startswith(FEEDBACK) and state.handover is None:
             return self._feedback(q, state, lang, chat)
         return self.talk.before(q, state, lang, chat, now_vn())
 
-    def after(self, answer: Any, state: dict[str, Any], chat: tuple[str, str] | None) -> None:
+    def after(self, answer: Answer, state: ConversationState, chat: tuple[str, str] | None) -> None:
         """Every answered question: record it when the answer was unsure; put 👍 / 👎 under a
         confident answer about a procedure or from the FAQ."""
         self.questions.record(answer, chat)
-        state.pop("asked", None)
-        if answer.intent in RATED and not getattr(answer, "unsure", False) and (answer.matches or answer.intent == "faq"):
+        state.asked = None
+        if answer.intent in RATED and not answer.unsure and (answer.matches or answer.intent == "faq"):
             code = answer.matches[0].procedure.code if answer.matches else "-"
-            state["asked"] = {"q": mask(answer.q, self.storage), "intent": answer.intent, "code": code}
+            state.asked = Asked(mask(answer.q, self.storage), answer.intent, code)
             vi = answer.lang == "vi"
             buttons = (
                 Button("👍 Hữu ích" if vi else "👍 Helpful", f"{FEEDBACK}+:{answer.intent}:{code}"),
@@ -71,15 +60,15 @@ class Guide:
 
     # -- 👍 / 👎 ---------------------------------------------------------------------------------
 
-    def _feedback(self, q: str, state: dict[str, Any], lang: str, chat: tuple[str, str] | None) -> tuple[str, Reply] | None:
+    def _feedback(self, q: str, state: ConversationState, lang: str, chat: tuple[str, str] | None) -> tuple[str, Reply] | None:
         parts = q.split(":")
         if len(parts) != 4 or parts[1] not in ("+", "-") or parts[2] not in RATED:
             return None
         vote = 1 if parts[1] == "+" else -1
         code = parts[3] if parts[3] != "-" else None
-        asked = state.pop("asked", None) or {}
-        same = asked.get("intent") == parts[2] and asked.get("code") == parts[3]
-        text = asked.get("q") if same else None
+        asked, state.asked = state.asked, None
+        same = asked is not None and asked.intent == parts[2] and asked.code == parts[3]
+        text = asked.q if asked is not None and same else None
         try:
             self.storage.add_feedback(now_vn(), chat[0] if chat else "cli", vote, parts[2], code, text)
         except Exception:

@@ -17,10 +17,14 @@ import uuid
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from ..core import Button, Reply
+from ..core import Button, ConversationState, Handover, Pending, Reply
 from ..core._text import fold
 from ._questions import mask_secrets
 
+#: The buttons of complaints ("pa:start", "pa:t:<topic>", "pa:skip", "pa:cancel") and of the
+#: handover ("ho:start", "ho:end").
+COMPLAINT_ACTION = "pa:"
+HANDOVER_ACTION = "ho:"
 # Channels that can receive a message the user did not ask for (a staff reply).
 PUSH_CHANNELS = ("telegram", "zalo_oa", "zalo_bot", "web")  # web: fetched by the page (bot/web/_inbox.py)
 MAX_TEXT = 2000
@@ -128,19 +132,18 @@ class Talk:
 
     # -- the engine's hook --------------------------------------------------------------------------
 
-    def before(self, q: str, state: dict[str, Any], lang: str, chat: tuple[str, str] | None, now: datetime) -> tuple[str, Reply] | None:
+    def before(self, q: str, state: ConversationState, lang: str, chat: tuple[str, str] | None, now: datetime) -> tuple[str, Reply] | None:
         f = fold(q).strip(" .!?")
         staff = self._staff_command(q, chat, now)
         if staff is not None:
             return staff
-        if "handover" in state:
+        if state.handover is not None:
             return self._in_handover(q, f, state, lang, chat, now)
-        if q.startswith("ho:"):
+        if q.startswith(HANDOVER_ACTION):
             return self._start_handover(state, lang, chat, now) if q == "ho:start" else None
-        if q.startswith("pa:"):
+        if q.startswith(COMPLAINT_ACTION):
             return self._complaint_action(q, state, lang, chat, now)
-        pending = state.get("pending") or {}
-        if pending.get("kind") == "complaint":
+        if state.pending is not None and state.pending.kind == "complaint":
             return self._complaint_typed(q, f, state, lang, chat, now)
         ref = REF_RE.search(q)
         if ref and len(f.split()) <= 8:
@@ -174,8 +177,7 @@ class Talk:
         from ..dossiers._notify import reply_to_payload
 
         text = m.group(2).strip()[:MAX_TEXT]
-        state = self.storage.get_session(_session_key(*target)) or {}
-        lang = "en" if state.get("lang") == "en" else "vi"
+        lang = ConversationState.from_dict(self.storage.get_session(_session_key(*target))).lang
         head = "👤 Cán bộ Ban Quản lý:" if lang == "vi" else "👤 Board staff:"
         key = f"handover-reply:{m.group(1)}:{uuid.uuid4().hex}"
         self.storage.enqueue(key, target[0], target[1], reply_to_payload(Reply(f"{head} {text}")), now)
@@ -183,7 +185,7 @@ class Talk:
 
     # -- handover ---------------------------------------------------------------------------------
 
-    def _start_handover(self, state: dict[str, Any], lang: str, chat: tuple[str, str] | None, now: datetime) -> tuple[str, Reply]:
+    def _start_handover(self, state: ConversationState, lang: str, chat: tuple[str, str] | None, now: datetime) -> tuple[str, Reply]:
         vi = lang == "vi"
         if chat is None or chat[0] not in PUSH_CHANNELS or not chat[1] or self.staff_chat is None:
             return "handover", Reply(self._no_handover_text(lang), (
@@ -194,9 +196,9 @@ class Talk:
         if name is None:  # pragma: no cover - every candidate taken by other chats
             return "handover", Reply(self._no_handover_text(lang), (
                 Button("Phản ánh, kiến nghị" if vi else "Send a complaint", "pa:start"),))
-        state["handover"] = {"ticket": name, "since": now.isoformat(timespec="seconds"), "told": False}
-        state.pop("pending", None)
-        asked = (state.get("asked") or {}).get("q")
+        state.handover = Handover(name, now.isoformat(timespec="seconds"))
+        state.pending = None
+        asked = state.asked.q if state.asked is not None else None
         staff_text = (f"🙋 #{name} ({chat[0]}, {'tiếng Việt' if vi else 'English'}) cần gặp cán bộ."
                       + (f"\nCâu hỏi gần nhất: {asked}" if asked else "")
                       + f"\nTrả lời: trả lời (reply) vào tin này, hoặc /tl {name} <nội dung>.")
@@ -228,13 +230,14 @@ class Talk:
                 return name
         return None
 
-    def _in_handover(self, q: str, f: str, state: dict[str, Any], lang: str, chat: tuple[str, str] | None,
+    def _in_handover(self, q: str, f: str, state: ConversationState, lang: str, chat: tuple[str, str] | None,
                      now: datetime) -> tuple[str, Reply]:
         vi = lang == "vi"
-        info = state["handover"]
-        name = str(info.get("ticket", ""))
+        info = state.handover
+        assert info is not None
+        name = info.ticket
         if q == "ho:end" or f in _END:
-            state.pop("handover", None)
+            state.handover = None
             self._to_staff(f"handover-end:{name}:{uuid.uuid4().hex}", f"✔ #{name} đã kết thúc trò chuyện với cán bộ.", now)
             return "handover", Reply(
                 "Đã kết thúc trò chuyện với cán bộ. Trợ lý tự động tiếp tục trả lời bạn." if vi
@@ -248,9 +251,9 @@ class Talk:
                 (Button("Kết thúc" if vi else "End", "ho:end"),))
         key = f"handover-msg:{name}:{uuid.uuid4().hex}"  # each message once, even the same words twice
         self._to_staff(key, f"💬 #{name}: {mask_secrets(q[:MAX_TEXT], self.storage)}", now)
-        if info.get("told"):
+        if info.told:
             return "handover", Reply("")  # forwarded: nothing to say each time
-        info["told"] = True
+        info.told = True
         return "handover", Reply(
             "✓ Đã chuyển tới cán bộ. Gõ «kết thúc» khi xong." if vi else "✓ Passed on to staff. Type “end” when done.",
             (Button("Kết thúc" if vi else "End", "ho:end"),))
@@ -267,40 +270,41 @@ class Talk:
 
     # -- complaints -------------------------------------------------------------------------------
 
-    def _complaint_action(self, q: str, state: dict[str, Any], lang: str, chat: tuple[str, str] | None,
+    def _complaint_action(self, q: str, state: ConversationState, lang: str, chat: tuple[str, str] | None,
                           now: datetime) -> tuple[str, Reply] | None:
         vi = lang == "vi"
         parts = q.split(":")
         cancel = Button("Hủy" if vi else "Cancel", "pa:cancel")
         if q == "pa:start":
-            state["pending"] = {"kind": "complaint", "step": "topic"}
+            state.pending = Pending("complaint", step="topic")
             text = ("Phản ánh, kiến nghị — bước 1/3: bạn muốn phản ánh về việc gì?" if vi
                     else "Complaint — step 1/3: what is it about?")
             buttons = tuple(Button(v if vi else e, f"pa:t:{k}") for k, v, e in TOPICS) + (cancel,)
             return "complaint", Reply(text, buttons)
         if q == "pa:cancel":
-            state.pop("pending", None)
+            state.pending = None
             return "complaint", Reply("Đã hủy phản ánh." if vi else "Complaint cancelled.")
         if len(parts) == 3 and parts[1] == "t" and parts[2] in {k for k, _v, _e in TOPICS}:
-            state["pending"] = {"kind": "complaint", "step": "text", "topic": parts[2]}
+            state.pending = Pending("complaint", step="text", topic=parts[2])
             return "complaint", Reply(
                 "Bước 2/3: bạn hãy gõ nội dung phản ánh, kiến nghị trong một tin nhắn (nêu rõ sự việc, thời gian, "
                 "thủ tục hoặc mã hồ sơ nếu có)." if vi else
                 "Step 2/3: type your complaint in one message (what happened, when, and the procedure or dossier code if any).",
                 (cancel,))
         if q == "pa:skip":
-            pending = state.get("pending") or {}
-            if pending.get("kind") == "complaint" and pending.get("step") == "contact":
+            pending = state.pending
+            if pending is not None and pending.kind == "complaint" and pending.step == "contact":
                 return self._save(state, lang, chat, now, None)
         return None
 
-    def _complaint_typed(self, q: str, f: str, state: dict[str, Any], lang: str, chat: tuple[str, str] | None,
+    def _complaint_typed(self, q: str, f: str, state: ConversationState, lang: str, chat: tuple[str, str] | None,
                          now: datetime) -> tuple[str, Reply] | None:
         vi = lang == "vi"
-        pending = state["pending"]
+        pending = state.pending
+        assert pending is not None
         if f in _CANCEL:
             return self._complaint_action("pa:cancel", state, lang, chat, now)
-        step = pending.get("step")
+        step = pending.step
         if step == "topic":  # a typed topic: its number or its name
             for i, (k, v, e) in enumerate(TOPICS, 1):
                 if f in (str(i), fold(v), fold(e)):
@@ -311,7 +315,7 @@ class Talk:
                 return "complaint", Reply("Nội dung hơi ngắn, bạn hãy viết rõ hơn một chút nhé." if vi
                                           else "That is a little short: please say a bit more.",
                                           (Button("Hủy" if vi else "Cancel", "pa:cancel"),))
-            pending.update(step="contact", text=mask_secrets(q[:MAX_TEXT], self.storage))
+            pending.step, pending.text = "contact", mask_secrets(q[:MAX_TEXT], self.storage)
             return "complaint", Reply(
                 "Bước 3/3: số điện thoại hoặc email để cán bộ liên hệ lại (không bắt buộc: bấm «Bỏ qua»)." if vi
                 else "Step 3/3: a phone number or e-mail for staff to reply to (optional: press “Skip”).",
@@ -320,12 +324,13 @@ class Talk:
             return self._save(state, lang, chat, now, q.strip()[:200] or None)
         return None
 
-    def _save(self, state: dict[str, Any], lang: str, chat: tuple[str, str] | None, now: datetime,
+    def _save(self, state: ConversationState, lang: str, chat: tuple[str, str] | None, now: datetime,
               contact: str | None) -> tuple[str, Reply]:
         vi = lang == "vi"
-        pending = state.pop("pending", None) or {}
-        topic = str(pending.get("topic", "other"))
-        text = str(pending.get("text", ""))
+        pending = state.pending
+        state.pending = None
+        topic = (pending.topic if pending is not None else "") or "other"
+        text = pending.text if pending is not None else ""
         channel, chat_id = chat if chat else ("cli", "")
         ref = self.storage.add_complaint(f"PA-{now:%y%m%d}-", now, channel, chat_id, lang, topic, text, contact)
         label = next((v for k, v, _e in TOPICS if k == topic), topic)

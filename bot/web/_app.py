@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import secrets
 import time
@@ -12,9 +11,8 @@ from typing import Any
 from aiohttp import web
 
 from ..core import _json
-from ..dossiers import set_client_address
-from ._keys import ENGINE, STORAGE
-from ._limits import MAX_BODY, SESSION_RE, Busy, Verdict, read_body
+from ._keys import ASSISTANT, CONVERSATIONS
+from ._limits import MAX_BODY, SESSION_RE, Busy, read_body
 from ._runtime import BUSY, RUNTIME, database_problem
 
 log = logging.getLogger(__name__)
@@ -34,27 +32,14 @@ async def healthz(request: web.Request) -> web.Response:
     """200 {"status": "ok"} when the knowledge is loaded and the database answers (a cheap
     query each time, SQLite's quick_check every minute); 503 when the database is unreadable
     or corrupt, so a supervisor or load balancer stops sending users to this process."""
-    engine = request.app[ENGINE]
+    live = request.app[ASSISTANT]
     problem = await database_problem(request.app)
     if problem is not None:
         log.warning("healthz: database check failed (%s)", problem)
         return web.json_response({"status": "unhealthy", "database": "failed"}, status=503,
                                  headers={"Cache-Control": "no-store"})
-    return web.json_response({"status": "ok", "procedures": len(engine.kb.procedures)},
+    return web.json_response({"status": "ok", "procedures": len(live.kb.procedures)},
                              headers={"Cache-Control": "no-store"})
-
-
-def _load_state(app: web.Application, session: str) -> dict[str, Any]:
-    return dict(app[STORAGE].get_session(f"web:{session}") or {})
-
-
-def _save_state(app: web.Application, session: str, state: dict[str, Any]) -> None:
-    app[STORAGE].save_session(f"web:{session}", state)
-
-
-def _answer(app: web.Application, text: str, state: dict[str, Any], session: str | None, lang: str | None) -> Any:
-    """The engine's answer (CPU: run on the answer gate's worker thread unless known cheap)."""
-    return app[ENGINE].answer(text, state, lang=lang, chat=("web", session or ""))
 
 
 def _answer_json(answer: Any) -> web.Response:
@@ -87,37 +72,19 @@ async def api_ask(request: web.Request) -> web.Response:
     if lang is not None and lang not in ("vi", "en"):
         return json_error(400, "\"lang\" must be \"vi\" or \"en\"")
     runtime = request.app[RUNTIME]
-    if session and await runtime.user_limit.check(f"web:{session}") is not Verdict.OK:
-        # Over the chat's limit: the web page shows "slow down" like any answer.
-        runtime.metrics.limited.inc("user")
-        return _answer_json(runtime.limited_answer(text, lang or _load_state(request.app, session).get("lang")))
     started = time.perf_counter()
-    # The session is read and written here, the matching runs on the worker thread: the event
-    # loop stays free, and the worker never waits on SQLite while holding the interpreter. A
-    # database across the network (PostgreSQL) is asked from a thread, never from the loop.
-    remote = bool(getattr(request.app[STORAGE], "shared", False))
-    if not session:
-        state = {}
-    elif remote:
-        state = await asyncio.to_thread(_load_state, request.app, session)
-    else:
-        state = _load_state(request.app, session)
-    engine = request.app[ENGINE]
-    inline = hasattr(engine, "cheap") and engine.cheap(text, state)
-    # A web session id is the client's choice: dossier lookups count against its address.
-    set_client_address(runtime.client_ip(request))
+    client = runtime.client_ip(request)
     try:
-        answer = await runtime.answer(f"ip:{runtime.client_ip(request)}", "web", _answer, request.app, text, state,
-                                      session, lang, inline=inline)
+        # Without a session, a one-off question: no state kept. A web session id is the
+        # client's choice: dossier lookups count their attempts against its address.
+        answer = await request.app[CONVERSATIONS].answer(
+            f"web:{session}" if session else None, text, lang, chat=("web", session or ""),
+            client=f"ip:{client}", address=client)
     except Busy as exc:
         message = BUSY["en" if lang == "en" else "vi"]
         if exc.scope == "client":
             return web.json_response({"error": "too many requests at once", "message": message}, status=429, headers={"Retry-After": "1"})
         return web.json_response({"error": "busy", "message": message}, status=503, headers={"Retry-After": "1"})
-    if session and remote:
-        await asyncio.to_thread(_save_state, request.app, session, state)
-    elif session:
-        _save_state(request.app, session, state)
     elapsed = (time.perf_counter() - started) * 1000
     # Intents and latency are counted in /metrics; the per-request line is for debugging only
     # (the access log already has one line a request).

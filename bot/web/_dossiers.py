@@ -42,7 +42,7 @@ from ..dossiers._notify import Notifier
 from ..dossiers._service import LOCK_FOR, DossierService, board_contact
 from ..kb import Board, check_knowledge
 from ..workdays import calendar_for_settings
-from ._keys import APPLICANT, ENGINE, NOTIFIER, SETTINGS, STORAGE
+from ._keys import APPLICANT, ASSISTANT, NOTIFIER, SETTINGS, STORAGE
 from ._limits import read_body
 
 log = logging.getLogger("bot.dossiers")
@@ -61,7 +61,7 @@ def _service(request: web.Request) -> DossierService | None:
     if storage is None:
         return None
     settings = request.app[SETTINGS]
-    engine = request.app.get(ENGINE)
+    engine = request.app.get(ASSISTANT)
     board = getattr(getattr(engine, "kb", None), "board", None)
     if board is None:
         board = _board_from_dir(str(settings.knowledge_dir))

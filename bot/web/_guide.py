@@ -14,7 +14,7 @@ import re
 
 from aiohttp import web
 
-from ._keys import ENGINE
+from ._keys import ASSISTANT
 from ._limits import Busy
 
 CACHE = "public, max-age=3600"
@@ -26,7 +26,7 @@ async def roadmap_png(request: web.Request) -> web.Response:
     from ._runtime import runtime_of
 
     lang = request.match_info["lang"]
-    guide = request.app[ENGINE].roadmap
+    guide = request.app[ASSISTANT].current.roadmap
     digits = guide.parse_key(request.match_info["key"])
     if lang not in ("vi", "en") or digits is None:
         raise web.HTTPNotFound(text="no such roadmap")
@@ -46,15 +46,12 @@ async def roadmap_png(request: web.Request) -> web.Response:
 
 async def checklist(request: web.Request) -> web.Response:
     """GET /checklist/{code}[/{case}][?lang=en]: the printable document checklist of a procedure."""
-    from ..guide._precheck import PrecheckGuide
-
     lang = "en" if request.query.get("lang") == "en" else "vi"
     case_text = request.match_info.get("case")
     case = int(case_text) if case_text is not None and _CASE_RE.fullmatch(case_text) else None
     if case_text is not None and case is None:
         raise web.HTTPNotFound(text="no such case")
-    engine = request.app[ENGINE]
-    guide = getattr(engine, "precheck", None) or PrecheckGuide(engine.kb)
+    guide = request.app[ASSISTANT].current.precheck
     page = guide.page(request.match_info["code"], case, lang)
     if page is None:
         raise web.HTTPNotFound(text="no such procedure")

@@ -1,10 +1,10 @@
-"""Knowledge reload without a restart: the served engine is swapped only for a valid new one.
+"""Knowledge reload without a restart: the served assistant is swapped only for a valid new one.
 
-`LiveEngine` stands where the Engine stood (`app[ENGINE]`): it passes every call and attribute
-to the current Engine, so the channels, the API and the staff commands see a reloaded engine
-at their next message. `reload()` builds a new Engine from the knowledge directory; when a
-file fails validation the current engine keeps serving and each problem is logged with its
-file, line, entry and field. SIGHUP and the staff command `/reload` both call it.
+`LiveAssistant` (`app[ASSISTANT]`) holds the assistant being served, so the channels, the API and
+the staff commands see a reloaded one at their next message. `reload()` builds a new Assistant
+from the knowledge directory; when a file fails validation the current one keeps serving and each
+problem is logged with its file, line, entry and field. SIGHUP and the staff command `/reload`
+both call it.
 """
 
 from __future__ import annotations
@@ -12,60 +12,16 @@ from __future__ import annotations
 import gc
 import logging
 import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..kb import KnowledgeError
+from ..conversation import Assistant
+from ..core import Answer
+from ..kb import KnowledgeBase, KnowledgeError
 
 log = logging.getLogger("bot.reload")
 MAX_LISTED = 10
-#: Questions whose procedure search is remembered, per knowledge version.
-SEARCH_CACHE = 4096
-
-
-class SearchCache:
-    """An LRU of the engine's procedure search, by (question, limit); shared by the event loop
-    (which only peeks) and the worker thread."""
-
-    def __init__(self, search: Callable[..., list[Any]], size: int = SEARCH_CACHE) -> None:
-        self.search = search
-        self.size = size
-        self.hits = self.misses = 0
-        self._data: OrderedDict[tuple[str, int], tuple[Any, ...]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def __call__(self, question: str, limit: int = 5) -> list[Any]:
-        key = (question, limit)
-        with self._lock:
-            found = self._data.get(key)
-            if found is not None:
-                self._data.move_to_end(key)
-                self.hits += 1
-                return list(found)  # a fresh list each time (the Matches are frozen)
-        result = tuple(self.search(question, limit))
-        with self._lock:
-            self.misses += 1
-            self._data[key] = result
-            while len(self._data) > self.size:
-                self._data.popitem(last=False)
-        return list(result)
-
-    def __contains__(self, question: object) -> bool:
-        return (question, 5) in self._data
-
-
-def memoize_search(engine: Any) -> Any:
-    """Remember the engine's procedure search by question (an LRU of SEARCH_CACHE): a pure
-    function of the index and the text, the costly part of an answer, and popular questions
-    repeat. A reload builds a new index, so a new cache. Returns the engine."""
-    index: Any = getattr(engine, "index", None)
-    search = getattr(index, "search", None)
-    if search is None or isinstance(search, SearchCache):
-        return engine
-    index.search = SearchCache(search)
-    return engine
 
 
 @dataclass
@@ -90,50 +46,39 @@ class ReloadResult:
         return "\n".join(lines)
 
 
-class LiveEngine:
-    """The engine being served; `reload()` swaps it for a freshly built one when that is valid."""
+class LiveAssistant:
+    """The assistant being served; `reload()` swaps it for a freshly built one when that is valid."""
 
-    def __init__(self, engine: Any, build: Callable[[], Any]) -> None:
-        self._current = memoize_search(engine)
+    def __init__(self, assistant: Assistant | None, build: Callable[[], Assistant]) -> None:
+        self._current = assistant
         self._build = build
         self._lock = threading.Lock()
         #: Called with each ReloadResult (metrics).
         self.observer: Callable[[ReloadResult], None] | None = None
 
     @property
-    def current(self) -> Any:
-        """The Engine being served."""
+    def current(self) -> Assistant:
+        """The Assistant being served."""
+        assert self._current is not None, "no assistant built yet"
         return self._current
 
     @current.setter
-    def current(self, engine: Any) -> None:
-        self._current = memoize_search(engine)
+    def current(self, assistant: Assistant) -> None:
+        self._current = assistant
 
-    def __getattr__(self, name: str) -> Any:
-        # Only for attributes LiveEngine itself lacks: kb, index, dossiers, …
-        if name.startswith("_"):
-            raise AttributeError(name)
-        return getattr(self._current, name)
+    @property
+    def kb(self) -> KnowledgeBase:
+        """The knowledge being served."""
+        return self.current.kb
 
-    def answer(self, *args: Any, **kwargs: Any) -> Any:
-        """The current engine's answer."""
-        return self.current.answer(*args, **kwargs)
+    def answer(self, text: str, state: Any = None, lang: str | None = None, chat: tuple[str, str] | None = None,
+               address: str | None = None) -> Answer:
+        """The current assistant's answer."""
+        return self.current.answer(text, state, lang, chat, address)
 
-    def cheap(self, text: Any, state: dict[str, Any]) -> bool:
-        """True when answering `text` needs no procedure search that is not cached yet and no
-        dossier (no lookup in progress, no dossier code or action): then the answer is a fraction
-        of a millisecond of CPU, and the server gives it without a trip to the worker thread.
-        A guess: wrong, it only costs one search on the caller's thread."""
-        from ..engine import DOSSIER_CODE_RE, normalize
-
-        engine = self._current
-        search = getattr(getattr(engine, "index", None), "search", None)
-        if not isinstance(search, SearchCache) or not isinstance(text, str) or state.get("pending"):
-            return False
-        q = normalize(text, getattr(engine, "max_chars", 500))
-        if q.startswith("dossier:") or DOSSIER_CODE_RE.search(q):
-            return False
-        return q in search
+    def cheap(self, text: Any, state: Any) -> bool:
+        """The current assistant's guess that answering `text` is cheap."""
+        return self.current.cheap(text, state)
 
     def reload(self) -> ReloadResult:
         """Build a new engine from the knowledge directory and serve it, or keep the current one
@@ -141,7 +86,7 @@ class LiveEngine:
         event loop."""
         with self._lock:
             try:
-                engine = self._build()
+                assistant = self._build()
             except KnowledgeError as exc:
                 for p in exc.problems:
                     log.error("knowledge reload refused: %s (file=%s line=%s entry=%s field=%s)",
@@ -151,13 +96,13 @@ class LiveEngine:
                 log.exception("knowledge reload failed")
                 result = ReloadResult(False, problems=[f"{type(exc).__name__}: {exc}"])
             else:
-                self.current = engine
+                self.current = assistant
                 if gc.isenabled() and gc.get_freeze_count():
                     # The server froze the old engine's objects (see `freeze_heap`): let the old
                     # one go, and freeze the new one.
                     gc.unfreeze()
                     freeze_heap()
-                result = ReloadResult(True, procedures=len(engine.kb.procedures))
+                result = ReloadResult(True, procedures=len(assistant.kb.procedures))
                 log.info("knowledge reloaded: %d procedures", result.procedures)
             if not result.ok:
                 log.error("knowledge reload: %d problem(s); still serving the previous knowledge", len(result.problems))

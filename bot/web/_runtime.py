@@ -30,7 +30,8 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
 from ..config import Settings
-from ._keys import ENGINE, STORAGE
+from ..core import Answer, Reply
+from ._keys import ASSISTANT, STORAGE
 from ._limits import MAX_BODY, AnswerGate, Busy, RateLimiter, Verdict, rate_limiter
 from ._metrics import Metrics
 
@@ -115,12 +116,22 @@ class Runtime:
 
     # -- answers ----------------------------------------------------------------------------
 
-    def limited_answer(self, text: str, lang: str | None, quiet: bool = False) -> Any:
+    def limited_answer(self, text: str, lang: str | None, quiet: bool = False) -> Answer:
         """The answer to a message over the chat's limit: "slow down", or nothing at all."""
-        from ..engine import Answer, Reply
-
         lang = lang if lang in ("vi", "en") else "vi"
         return Answer(text if isinstance(text, str) else "", lang, "limited", [], Reply("" if quiet else SLOW_DOWN[lang]))
+
+    async def limit_user(self, key: str, text: str, lang: Callable[[], str | None], repeat: bool = False) -> Answer | None:
+        """None while chat `key` is within TTHC_USER_MESSAGES_PER_MINUTE; over it, "slow down"
+        (in the chat's language, `lang()`) once, then a silent answer; or, with `repeat` (a web
+        page shows every answer), "slow down" each time. Counted in the metrics."""
+        verdict = await self.user_limit.check(key)
+        if verdict is Verdict.OK:
+            return None
+        self.metrics.limited.inc("user")
+        if verdict is Verdict.DROP and not repeat:
+            return self.limited_answer(text, None, quiet=True)
+        return self.limited_answer(text, lang())
 
     def record(self, channel: str, answer: Any, seconds: float) -> None:
         """Count one answer (by channel and intent) and its time."""
@@ -238,7 +249,7 @@ async def metrics_handler(request: web.Request) -> web.Response:
         else:
             for state in ("pending", "sending", "sent", "dead"):
                 m.outbox.set(state, value=counts.get(state, 0))
-    engine = request.app.get(ENGINE)
+    engine = request.app.get(ASSISTANT)
     kb = getattr(engine, "kb", None)
     if kb is not None:
         m.procedures.set(value=len(kb.procedures))
@@ -252,7 +263,7 @@ async def metrics_handler(request: web.Request) -> web.Response:
 
 async def reload_knowledge(app: web.Application) -> Any:
     """Reload the knowledge off the event loop; the ReloadResult (None when not reloadable)."""
-    engine: Any = app.get(ENGINE)
+    engine: Any = app.get(ASSISTANT)
     if not hasattr(engine, "reload"):
         log.warning("knowledge reload: this engine cannot be reloaded")
         return None
@@ -301,7 +312,7 @@ async def _maintenance(app: web.Application, stop: asyncio.Event) -> None:
 
 async def _lifetime(app: web.Application) -> AsyncIterator[None]:
     runtime = app[RUNTIME]
-    engine: Any = app.get(ENGINE)
+    engine: Any = app.get(ASSISTANT)
     if hasattr(engine, "observer"):
         engine.observer = lambda r: runtime.metrics.reloads.inc("ok" if r.ok else "failed")
     try:
