@@ -42,7 +42,7 @@ class Settings:
     staff_chats: str = _setting("TTHC_STAFF_CHATS", "", "Staff chats for the daily digest, comma-separated channel:chat_id (e.g. telegram:-1001234567890)")
     digest_time: str = _setting("TTHC_DIGEST_TIME", "08:00", "Time (Vietnam, HH:MM) the staff digest is sent on working days")
     digest_days: int = _setting("TTHC_DIGEST_DAYS", 3, "The digest lists dossiers due within this many working days, and overdue ones")
-    # Channels: Zalo Official Account (OA API v3) and Zalo Bot (README: Chat channels).
+    # Channels: Telegram, Zalo Official Account (OA API v3) and Zalo Bot (docs/channels.md).
     zalo_oa_app_id: str = _setting("ZALO_OA_APP_ID", "", "Zalo app ID linked to the OA (Zalo for Developers); Zalo OA is off when empty")
     zalo_oa_secret_key: str = _setting("ZALO_OA_SECRET_KEY", "", "OA secret key of the app (Webhook page): checks X-ZEvent-Signature", secret=True)
     zalo_oa_access_token: str = _setting("ZALO_OA_ACCESS_TOKEN", "", "OA access token (optional: one is made from the refresh token)", secret=True)
@@ -54,7 +54,7 @@ class Settings:
     zalo_bot_token: str = _setting("ZALO_BOT_TOKEN", "", "Zalo Bot token from Zalo Bot Creator; Zalo Bot is off when empty", secret=True)
     zalo_bot_webhook_secret: str = _setting("ZALO_BOT_WEBHOOK_SECRET", "", "Secret (8-256 characters) Zalo Bot sends in X-Bot-Api-Secret-Token", secret=True)
     zalo_bot_api_base: str = _setting("ZALO_BOT_API_BASE", "https://bot-api.zaloplatforms.com", "Zalo Bot API base URL (tests point it elsewhere)")
-    # Limits, privacy and operations (README: "Security and privacy", "Running in production").
+    # Limits, privacy and operations (docs/operators.md: "Security and privacy", "Running it").
     user_messages_per_minute: int = _setting("TTHC_USER_MESSAGES_PER_MINUTE", 20, "Messages one chat (any channel, or a web session) may send per minute; more get a polite 'slow down' (0: no limit)")
     api_requests_per_minute: int = _setting("TTHC_API_REQUESTS_PER_MINUTE", 60, "Requests one IP address may make per minute to POST /api/ask and GET /api/dossiers/{code}; more get 429 (0: no limit)")
     api_concurrency_per_ip: int = _setting("TTHC_API_CONCURRENCY_PER_IP", 8, "Questions from one IP address being answered at the same time; more get 429")
@@ -74,10 +74,10 @@ class Settings:
     handover_chat: str = _setting("TTHC_HANDOVER_CHAT", "", "Staff chat (channel:chat_id, e.g. telegram:-1001234567890) for handovers and complaints; default: the first of TTHC_STAFF_CHATS")
     # Staff console (/staff/, bot/console).
     staff_secret: str = _setting("TTHC_STAFF_SECRET", "", "Key of the staff console's encrypted session cookies (any long random text, the same on every replica); default: one generated and kept in the database", secret=True)
-    # Notices that reach the applicant (README: "Notices to the applicant"): email and ZNS.
+    # Notices that reach the applicant (docs/staff.md: "Notices to the applicant"): email and ZNS.
     smtp_url: str = _setting("TTHC_SMTP_URL", "", "Mail server for status emails to the applicant: smtp://user:password@host:port (STARTTLS when offered) or smtps://… (TLS); email is off when empty", secret=True)
     mail_from: str = _setting("TTHC_MAIL_FROM", "", "Sender of status emails, e.g. \"Ban Quản lý KCN <motcua@example.gov.vn>\" (needed with TTHC_SMTP_URL)")
-    zns_templates: str = _setting("TTHC_ZNS_TEMPLATES", "", "YAML or JSON file of the board's approved ZNS templates: template id and parameters per status (README); ZNS is off when empty (needs the Zalo OA settings)")
+    zns_templates: str = _setting("TTHC_ZNS_TEMPLATES", "", "YAML or JSON file of the board's approved ZNS templates: template id and parameters per status (docs/staff.md); ZNS is off when empty (needs the Zalo OA settings)")
     zns_api_base: str = _setting("ZALO_ZNS_API_BASE", "https://business.openapi.zalo.me", "Zalo ZNS API base URL (tests point it elsewhere)")
 
     @classmethod

@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from typing import Protocol
 
 from aiohttp import web
 
@@ -27,10 +27,23 @@ INTERVAL = 5.0
 Callback = Callable[[], Awaitable[None]]
 
 
+class Leases(Protocol):
+    """Where the lease is kept (bot.storage's `Storage` fits)."""
+
+    #: True when replicas share the database (PostgreSQL): several can try to lead.
+    shared: bool
+
+    def try_lead(self, name: str) -> bool:
+        """Take or renew lease `name`: True while this process holds it."""
+
+    def resign(self, name: str) -> None:
+        """Give the lease up (at shutdown)."""
+
+
 class Leader:
     """Whether this replica leads, and what to do each time it becomes the leader."""
 
-    def __init__(self, storage: Any, interval: float = INTERVAL, name: str = NAME) -> None:
+    def __init__(self, storage: Leases, interval: float = INTERVAL, name: str = NAME) -> None:
         self.storage = storage
         self.interval = max(0.05, float(interval))
         self.name = name
@@ -67,7 +80,7 @@ class Leader:
             leading = False
         if leading and not self.is_leader:
             self.is_leader = True
-            if getattr(self.storage, "shared", False):
+            if self.storage.shared:
                 log.info("leader: this replica now runs the digest, token refresh and webhook registration")
             for callback in list(self._callbacks):
                 self._spawn(callback)
@@ -99,7 +112,7 @@ class Leader:
 LEADER: web.AppKey[Leader] = web.AppKey("leader", Leader)
 
 
-def install(app: web.Application, storage: Any, interval: float = INTERVAL) -> Leader:
+def install(app: web.Application, storage: Leases, interval: float = INTERVAL) -> Leader:
     """Put a Leader in `app` (before the channels and dossier loops, so they can ask it): it asks
     for the lead once before the server takes requests, then every `interval` seconds."""
     leader = Leader(storage, interval)

@@ -85,17 +85,11 @@ class SeenEvents:
         self._seen[key] = None
         while len(self._seen) > self.limit:
             self._seen.popitem(last=False)
-        if self.store is not None and getattr(self.store, "persistent", True):
+        if self.store is not None and self.store.persistent:
             try:
-                record = getattr(self.store, "first_delivery", None)
-                verdict = record(self.namespace, key) if record is not None else None
+                verdict = self.store.first_delivery(self.namespace, key)
                 if verdict is not None:
-                    return bool(verdict)
-                # A store without an inbox: the sessions table (not atomic across processes).
-                seen_key = f"seen:{self.namespace}:{key}"
-                if self.store.get_session(seen_key) is not None:
-                    return False
-                self.store.save_session(seen_key, {"seen": True})
+                    return verdict
             except Exception as exc:
                 log.warning("sessions: could not record a seen event (%s)", type(exc).__name__)
         return True

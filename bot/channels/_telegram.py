@@ -48,6 +48,7 @@ from telegram.ext import (
 
 from ..config import Settings
 from ..core import _json
+from ..core._links import start_action
 from ..web._limits import read_body
 from ._background import mount
 from ._render import (
@@ -57,7 +58,6 @@ from ._render import (
     keyboard_rows,
     lang_toggle,
     long_actions,
-    start_action,
     telegram_chunks,
 )
 from ._sessions import Conversations, SeenEvents, chat_ref, hide_in_logs, silent

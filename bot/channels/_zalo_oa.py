@@ -249,7 +249,7 @@ class ZaloOAChannel:
 
     async def start(self) -> None:
         self.http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=20))
-        if not getattr(self.conversations.store, "persistent", True):
+        if not self.conversations.store.persistent:
             log.warning("zalo-oa: no database attached: a refreshed refresh token is lost at restart")
         log.info("zalo-oa: webhook at %s", WEBHOOK_PATH)
         self._ahead = asyncio.create_task(self._refresh_ahead(), name="zalo-oa-refresh")

@@ -1,5 +1,5 @@
 """ZNS (Zalo Notification Service): a status change sent to the applicant's phone as an approved
-template message (README: "Notices to the applicant").
+template message (docs/staff.md: "Notices to the applicant").
 
 - Send: POST {ZALO_ZNS_API_BASE}/message/template, header access_token (the OA's), JSON
   {"phone": "84…", "template_id", "template_data": {param: text}, "tracking_id"}; success is
@@ -31,12 +31,11 @@ from typing import Any
 import aiohttp
 
 from ..config import SettingError
-from ..core import Reply
+from ..core import Reply, now_vn, to_vn
 from ..dossiers._digest import parse_staff_chats
 from ..dossiers._notify import PermanentError, reply_to_payload
 from ..dossiers._status import STATUSES
 from ..web._keys import APPLICANT, NOTIFIER, STORAGE
-from ..workdays import now_vn, to_vn
 
 log = logging.getLogger(__name__)
 
@@ -253,7 +252,7 @@ class ZnsSender:
                                 channel, chat, reply_to_payload(Reply(text)), now)
 
         try:
-            if getattr(storage, "shared", False):
+            if storage.shared:
                 await asyncio.to_thread(queue)
             else:
                 queue()

@@ -55,7 +55,7 @@ def _hashed() -> str | None:
 
 
 def _now() -> Any:
-    from ..workdays import now_vn
+    from ..core import now_vn
 
     return now_vn()
 

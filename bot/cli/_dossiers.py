@@ -101,7 +101,7 @@ def _storage(args: argparse.Namespace, settings: Any) -> Any:
 
 
 def _today() -> date:
-    from ..workdays import now_vn
+    from ..core import now_vn
 
     return now_vn().date()
 
@@ -167,8 +167,9 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _due(args: argparse.Namespace) -> int:
+    from ..core import VN_TZ
     from ..kb import check_knowledge
-    from ..workdays import VN_TZ, CalendarError, calendar_for_settings
+    from ..workdays import CalendarError, calendar_for_settings
 
     settings = _settings()
     try:
@@ -209,8 +210,9 @@ def _due(args: argparse.Namespace) -> int:
 
 
 def _digest(args: argparse.Namespace) -> int:
+    from ..core import VN_TZ, now_vn
     from ..dossiers._digest import build_digest, digest_text, parse_staff_chats, queue_digest
-    from ..workdays import VN_TZ, calendar_for_settings, now_vn
+    from ..workdays import calendar_for_settings
 
     settings = _settings()
     day = parse_day(args.date) if args.date else _today()
@@ -234,7 +236,7 @@ def _outbox(args: argparse.Namespace) -> int:
     settings = _settings()
     from datetime import timedelta
 
-    from ..workdays import now_vn
+    from ..core import now_vn
 
     with _storage(args, settings) as storage:
         counts = storage.outbox_counts()

@@ -140,8 +140,8 @@ def _report_questions(args: argparse.Namespace) -> int:
     import json
     from datetime import date, timedelta
 
+    from ..core import now_vn
     from ..guide._questions import build_questions_report, questions_text
-    from ..workdays import now_vn
 
     today = now_vn().date()
     try:

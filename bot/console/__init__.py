@@ -35,7 +35,7 @@ CONSOLE: web.AppKey[web.Application] = web.AppKey("console", web.Application)
 def setup_console(app: web.Application) -> web.Application | None:
     """Mount the console under /staff/ (nothing without a storage); return the sub-app."""
     storage = app.get(STORAGE)
-    if storage is None or not hasattr(storage, "staff_account"):
+    if storage is None:
         return None
     settings = app[SETTINGS]
     key = cookie_key(storage, settings.staff_secret, now())

@@ -36,7 +36,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def now() -> datetime:
-    from ..workdays import now_vn
+    from ..core import now_vn
 
     return now_vn()
 

@@ -22,13 +22,23 @@ MAX_MEMORY_SESSIONS = 10_000
 
 @runtime_checkable
 class SessionStore(Protocol):
-    """Where per-chat state is kept (bot.storage's sessions repository fits)."""
+    """Where per-chat state is kept (bot.storage's `Storage` fits; `MemorySessions` without a
+    database)."""
+
+    #: False when the state is lost at a restart (memory).
+    persistent: bool
+    #: True when replicas share it (PostgreSQL): then it is asked from a thread, never the loop.
+    shared: bool
 
     def get_session(self, key: str) -> dict[str, Any] | None:
         """The saved state of a chat, or None."""
 
     def save_session(self, key: str, state: dict[str, Any]) -> None:
         """Save (replace) the state of a chat."""
+
+    def first_delivery(self, source: str, event_id: str) -> bool | None:
+        """True the first time event `event_id` of `source` is recorded, False for a redelivery;
+        None when this store keeps no record of events."""
 
 
 class MemorySessions:
@@ -56,6 +66,9 @@ class MemorySessions:
             self._data.move_to_end(key)
             while len(self._data) > self.limit:
                 self._data.popitem(last=False)
+
+    def first_delivery(self, source: str, event_id: str) -> bool | None:
+        return None  # the channels' own memory of recent events is all there is
 
 
 class Gate(Protocol):
@@ -142,7 +155,7 @@ class Conversations:
             limited = await gate.limit_user(key, text, lambda: lang or self.state(key).lang, repeat=client is not None)
             if limited is not None:
                 return limited
-        remote = bool(getattr(self.store, "shared", False))
+        remote = self.store.shared
         channel = chat[0] if chat else (key or "web").partition(":")[0]
         async with self._lock(key) if key is not None else contextlib.nullcontext():
             if key is None:

@@ -1,14 +1,9 @@
 """Dossiers (hồ sơ): import from the one-stop system, lookup with a secret, notifications, figures."""
 
+from ..core import DOSSIER_CODE_RE, find_dossier_code, normalize_code
 from ._digest import Digest, DigestScheduler, build_digest, digest_text, parse_staff_chats, queue_digest
 from ._import import ImportResult, ReadError, Rejected, import_records, parse_datetime, read_file
-from ._model import (
-    DOSSIER_CODE_RE,
-    DossierFacts,
-    LookupResult,
-    find_dossier_code,
-    normalize_code,
-)
+from ._model import DossierFacts, LookupResult
 from ._notify import DeliveryStats, Notifier, Sender
 from ._report import Figures, Report, build_report, report_text
 from ._service import DossierService, board_contact, status_text

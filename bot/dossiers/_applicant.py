@@ -27,9 +27,8 @@ from email.utils import formatdate, make_msgid
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from ..core import Reply
+from ..core import Reply, now_vn
 from ..storage import Storage
-from ..workdays import now_vn
 from ._notify import PermanentError, status_change_payload, status_change_text
 from ._status import STATUSES
 
@@ -278,7 +277,7 @@ class EmailSender:
         notice = payload.get("notice")
         if not isinstance(notice, dict):
             raise PermanentError("an email row without a notice")
-        if getattr(self.storage, "shared", False):
+        if self.storage.shared:
             token = await asyncio.to_thread(self.storage.notice_token, notice["code"])
         else:
             token = self.storage.notice_token(notice["code"])

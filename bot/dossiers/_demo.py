@@ -11,7 +11,7 @@ They look like real ones where it matters for trying the bot:
   a new due date, processed, handed over, each step on a working day in office hours and replayed
   through the importer at its own moment, so the status history, supplement requests and figures
   are spread over weeks (not all stamped with the moment the command runs);
-- the dossier of the README's lookup example (H99.99-261112-0001, secret DEMO01, a work permit
+- the dossier of the lookup example in docs/staff.md (H99.99-261112-0001, secret DEMO01, a work permit
   received on 12/11/2026) is among them whenever that date has passed.
 """
 
@@ -24,9 +24,10 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
+from ..core import VN_TZ, now_vn
 from ..kb import TimeLimit, check_knowledge
 from ..storage import Storage
-from ..workdays import VN_TZ, WorkCalendar, now_vn
+from ..workdays import WorkCalendar
 from ._import import import_records
 from ._status import STATUSES
 
@@ -83,7 +84,7 @@ SUPPLEMENTS = {
 }
 # (status, weight): the mix of where dossiers stand; returned results (10) are the most common.
 STATUS_MIX = ((1, 2), (2, 3), (4, 12), (5, 4), (6, 1), (3, 1), (7, 1), (8, 1), (9, 4), (10, 11))
-# The dossier of the README's lookup example.
+# The dossier of the lookup example in docs/staff.md ("Try it with demo data").
 README_CODE = "H99.99-261112-0001"
 README_SECRET = "DEMO01"
 README_RECEIVED = datetime(2026, 11, 12, 9, 30, tzinfo=VN_TZ)

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
 
-from ..core import Reply
+from ..core import Reply, now_vn, to_vn
 from ..storage import Storage, from_iso
-from ..workdays import WorkCalendar, now_vn, to_vn
+from ..workdays import WorkCalendar
 from ._notify import reply_to_payload
 from ._status import ACTIVE
 

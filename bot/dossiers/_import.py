@@ -35,10 +35,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from ..core import CODE_CHARS_RE, VN_TZ, normalize_code, now_vn
 from ..storage import Storage, from_iso, iso
-from ..workdays import VN_TZ, now_vn
 from ._applicant import ApplicantChannels, parse_consent, queue_status_notices
-from ._model import CODE_CHARS_RE, normalize_code
 from ._status import STATUSES
 
 log = logging.getLogger("bot.dossiers")

@@ -34,10 +34,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from ..core import Button, Reply
+from ..core import Button, Lang, Reply, now_vn, to_vn
 from ..storage import Storage
-from ..workdays import now_vn, to_vn
-from ._model import Lang
 from ._status import STATUSES
 
 log = logging.getLogger("bot.dossiers")
@@ -161,7 +159,7 @@ class Notifier:
     async def _db(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """A storage call: on a worker thread for a database across the network (PostgreSQL),
         here for SQLite (a local file, microseconds)."""
-        if getattr(self.storage, "shared", False):
+        if self.storage.shared:
             return await asyncio.to_thread(fn, *args, **kwargs)
         return fn(*args, **kwargs)
 

@@ -16,8 +16,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from ..core import VN_TZ, to_vn
 from ..storage import Storage, from_iso
-from ..workdays import VN_TZ, to_vn
 from ._status import FINISHED, PAUSED
 
 UNKNOWN = "(không rõ)"

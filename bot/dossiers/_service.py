@@ -27,11 +27,11 @@ import secrets as _secrets
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from ..core import Button, Reply
+from ..core import Button, Lang, Reply, normalize_code, normalize_secret, now_vn, to_vn
 from ..kb import Board
 from ..storage import Storage, from_iso
-from ..workdays import WorkCalendar, now_vn, to_vn
-from ._model import DossierFacts, Lang, LookupResult, normalize_code, normalize_secret
+from ..workdays import WorkCalendar
+from ._model import DossierFacts, LookupResult
 from ._status import ACTIVE, FINISHED, STATUSES, WAITING
 
 log = logging.getLogger("bot.dossiers")

@@ -8,9 +8,8 @@ import re
 from collections.abc import Callable, Iterable
 from datetime import date
 
-from ..core import Reply
+from ..core import Reply, now_vn
 from ..storage import Storage
-from ..workdays import now_vn
 from ._applicant import is_stop_request, stop_from_chat
 from ._report import build_report, report_text
 

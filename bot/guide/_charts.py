@@ -24,8 +24,8 @@ def months(last: date, n: int) -> list[tuple[date, date]]:
 
 def monthly(storage: Any, n: int, today: date | None = None) -> list[tuple[str, Any]]:
     """(label "11/2026", Figures) for each of the last `n` months, this one so far included."""
+    from ..core import now_vn
     from ..dossiers._report import build_report
-    from ..workdays import now_vn
 
     today = today or now_vn().date()
     rows = []

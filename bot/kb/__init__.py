@@ -1,10 +1,10 @@
 """The knowledge base: procedures a board handles, its profile, glossary and FAQ."""
 
+from ..config import default_knowledge_dir
 from ._loader import (
     KnowledgeError,
     Problem,
     check_knowledge,
-    default_knowledge_dir,
     load_knowledge,
     nfc,
 )

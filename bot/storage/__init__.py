@@ -21,8 +21,9 @@ the server, the importer and the delivery loop can share it.
 
 from __future__ import annotations
 
+from ..config import is_postgres, shown
 from ..core._clock import VN_TZ, from_iso, iso, iso_us
-from ._backends import BUSY_TIMEOUT, POOL_SIZE, is_postgres, shown
+from ._backends import BUSY_TIMEOUT, POOL_SIZE
 from ._chats import ChatRepository
 from ._dossiers import DossierRepository
 from ._guide import GuideRepository

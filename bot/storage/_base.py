@@ -7,7 +7,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from ._backends import BUSY_TIMEOUT, Backend, Params, Result, is_postgres, open_backend, shown
+from ..config import is_postgres, shown
+from ._backends import BUSY_TIMEOUT, Backend, Params, Result, open_backend
 from ._migrations import MIGRATIONS, Migration, migrate, schema_version
 
 
@@ -22,6 +23,8 @@ class StorageBase:
         self.path = str(path) if not is_postgres(str(path)) else shown(str(path))
         #: True when replicas on several machines can share this database (PostgreSQL).
         self.shared = self.backend.shared
+        #: Kept across restarts (a database, unlike the channels' memory without one).
+        self.persistent = True
         self.dialect = self.backend.dialect
         try:
             self.applied = migrate(self.backend, MIGRATIONS if migrations is None else migrations)

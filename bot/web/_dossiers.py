@@ -33,11 +33,11 @@ from typing import Any
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
+from ..core import Lang, normalize_code
 from ..core._json import loads_untrusted
 from ..dossiers._applicant import UNSUBSCRIBE_PATH, ApplicantChannels, EmailSender, stop_by_token
 from ..dossiers._digest import DigestScheduler
 from ..dossiers._import import import_records
-from ..dossiers._model import Lang, normalize_code
 from ..dossiers._notify import Notifier
 from ..dossiers._service import LOCK_FOR, DossierService, board_contact
 from ..kb import Board, check_knowledge
@@ -57,14 +57,16 @@ def _board_from_dir(knowledge_dir: str) -> Board | None:
 
 
 def _service(request: web.Request) -> DossierService | None:
+    """The served assistant's dossier service; on an app with routes but no assistant (a tool's,
+    a test's), one on its storage and the configured knowledge's board."""
+    live = request.app.get(ASSISTANT)
+    if live is not None:
+        return live.current.dossiers
     storage = request.app.get(STORAGE)
     if storage is None:
         return None
     settings = request.app[SETTINGS]
-    engine = request.app.get(ASSISTANT)
-    board = getattr(getattr(engine, "kb", None), "board", None)
-    if board is None:
-        board = _board_from_dir(str(settings.knowledge_dir))
+    board = _board_from_dir(str(settings.knowledge_dir))
     return DossierService(storage, calendar_for_settings(settings), board_contact(board))
 
 

@@ -32,6 +32,7 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
+from ..storage import Storage
 from ._keys import SETTINGS
 
 T = TypeVar("T")
@@ -155,10 +156,10 @@ class SharedRateLimiter(RateLimiter):
         return await asyncio.to_thread(self.hit, key)
 
 
-def rate_limiter(per_minute: int, storage: Any | None, scope: str) -> RateLimiter:
+def rate_limiter(per_minute: int, storage: Storage | None, scope: str) -> RateLimiter:
     """A limiter counted in the database when `storage` is shared by replicas (PostgreSQL),
     else in this process's memory."""
-    if storage is not None and getattr(storage, "shared", False) and hasattr(storage, "rate_hit"):
+    if storage is not None and storage.shared:
         return SharedRateLimiter(per_minute, storage, scope)
     return RateLimiter(per_minute)
 

@@ -22,7 +22,7 @@ import logging
 import signal
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -30,10 +30,12 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
 from ..config import Settings
-from ..core import Answer, Reply
-from ._keys import ASSISTANT, STORAGE
+from ..core import Answer, Reply, now_vn
+from ..storage import Storage
+from ._keys import ASSISTANT, NOTIFIER, STORAGE
 from ._limits import MAX_BODY, AnswerGate, Busy, RateLimiter, Verdict, rate_limiter
 from ._metrics import Metrics
+from ._reload import ReloadResult
 
 log = logging.getLogger("bot.web")
 
@@ -241,7 +243,7 @@ async def metrics_handler(request: web.Request) -> web.Response:
             return _json(401, {"error": "unauthorized"}, {"WWW-Authenticate": 'Bearer realm="tthc-bot metrics"'})
     m = runtime.metrics
     storage = request.app.get(STORAGE)
-    if storage is not None and hasattr(storage, "outbox_counts"):
+    if storage is not None:
         try:
             counts = await asyncio.to_thread(storage.outbox_counts)
         except Exception as exc:
@@ -249,10 +251,9 @@ async def metrics_handler(request: web.Request) -> web.Response:
         else:
             for state in ("pending", "sending", "sent", "dead"):
                 m.outbox.set(state, value=counts.get(state, 0))
-    engine = request.app.get(ASSISTANT)
-    kb = getattr(engine, "kb", None)
-    if kb is not None:
-        m.procedures.set(value=len(kb.procedures))
+    live = request.app.get(ASSISTANT)
+    if live is not None:
+        m.procedures.set(value=len(live.kb.procedures))
     m.queue.set(value=runtime.gate.waiting)
     return web.Response(text=m.render(), content_type="text/plain", charset="utf-8",
                         headers={"Cache-Control": "no-store"})
@@ -261,41 +262,30 @@ async def metrics_handler(request: web.Request) -> web.Response:
 # -- background: reload on SIGHUP, pruning, orderly stop ----------------------------------------
 
 
-async def reload_knowledge(app: web.Application) -> Any:
-    """Reload the knowledge off the event loop; the ReloadResult (None when not reloadable)."""
-    engine: Any = app.get(ASSISTANT)
-    if not hasattr(engine, "reload"):
-        log.warning("knowledge reload: this engine cannot be reloaded")
-        return None
-    return await asyncio.to_thread(engine.reload)
+async def reload_knowledge(app: web.Application) -> ReloadResult:
+    """Reload the knowledge off the event loop; the ReloadResult."""
+    return await asyncio.to_thread(app[ASSISTANT].reload)
 
 
-def prune(storage: Any, settings: Settings) -> tuple[int, int, int]:
+def prune(storage: Storage, settings: Settings) -> tuple[int, int, int]:
     """Delete conversation state older than TTHC_KEEP_DAYS, lookup attempts older than a day and
     recorded questions older than TTHC_KEEP_QUESTIONS_DAYS: (sessions and web messages never
     fetched, lookups, questions)."""
-    from ..storage import VN_TZ
-
-    now = datetime.now(VN_TZ)
+    now = now_vn()
     sessions = storage.prune_sessions(now - timedelta(days=max(settings.keep_days, 1)), keep=KEEP_SESSION_PREFIXES)
     lookups = storage.prune_lookups(now - KEEP_LOOKUPS)
-    questions = 0
-    if hasattr(storage, "prune_questions"):
-        questions = storage.prune_questions(now - timedelta(days=max(settings.keep_questions_days, 1)))
-    if hasattr(storage, "prune_web_messages"):
-        sessions += storage.prune_web_messages(now - timedelta(days=max(settings.keep_days, 1)))
-    if hasattr(storage, "prune_inbox"):
-        storage.prune_inbox(now - KEEP_INBOX)
-    if hasattr(storage, "prune_rate_limits"):
-        storage.prune_rate_limits(time.time() - KEEP_BUCKETS)
-    if hasattr(storage, "prune_deliveries"):  # notice delivery results, kept as long as questions
-        storage.prune_deliveries(now - timedelta(days=max(settings.keep_questions_days, 1)))
+    questions = storage.prune_questions(now - timedelta(days=max(settings.keep_questions_days, 1)))
+    sessions += storage.prune_web_messages(now - timedelta(days=max(settings.keep_days, 1)))
+    storage.prune_inbox(now - KEEP_INBOX)
+    storage.prune_rate_limits(time.time() - KEEP_BUCKETS)
+    # Notice delivery results are kept as long as questions.
+    storage.prune_deliveries(now - timedelta(days=max(settings.keep_questions_days, 1)))
     return sessions, lookups, questions
 
 
 async def _maintenance(app: web.Application, stop: asyncio.Event) -> None:
     storage = app.get(STORAGE)
-    if storage is None or not hasattr(storage, "prune_lookups"):
+    if storage is None:
         return
     settings = app[RUNTIME].settings
     while not stop.is_set():
@@ -312,17 +302,12 @@ async def _maintenance(app: web.Application, stop: asyncio.Event) -> None:
 
 async def _lifetime(app: web.Application) -> AsyncIterator[None]:
     runtime = app[RUNTIME]
-    engine: Any = app.get(ASSISTANT)
-    if hasattr(engine, "observer"):
-        engine.observer = lambda r: runtime.metrics.reloads.inc("ok" if r.ok else "failed")
-    try:
-        from ._keys import NOTIFIER
-
-        notifier = app.get(NOTIFIER)
-        if notifier is not None:
-            notifier.observer = runtime.metrics.delivery
-    except ImportError:  # pragma: no cover
-        pass
+    live = app.get(ASSISTANT)
+    if live is not None:
+        live.observer = lambda r: runtime.metrics.reloads.inc("ok" if r.ok else "failed")
+    notifier = app.get(NOTIFIER)
+    if notifier is not None:
+        notifier.observer = runtime.metrics.delivery
     loop = asyncio.get_running_loop()
     tasks: set[asyncio.Task[Any]] = set()
 
@@ -373,7 +358,7 @@ async def database_problem(app: web.Application) -> str | None:
     call, SQLite's quick_check at most every HEALTH_FULL_EVERY seconds; both off the event
     loop and within HEALTH_TIMEOUT seconds."""
     storage = app.get(STORAGE)
-    if storage is None or not hasattr(storage, "health"):
+    if storage is None:
         return None
     runtime = runtime_of(app)
     now = time.monotonic()
