@@ -1,7 +1,7 @@
 """Chat channels (Telegram, Zalo Official Account, Zalo Bot): thin adapters on the one aiohttp server.
 
-Each adapter turns a platform's incoming message into text for the engine and renders the
-engine's Reply back; none holds domain logic. Per-chat state goes through `Conversations`
+Each adapter turns a platform's incoming message into text for the assistant and renders the
+assistant's Reply back; none holds domain logic. Per-chat state goes through `Conversations`
 (SQLite when the app has a Storage). `setup_channels` mounts only the channels whose tokens
 are set.
 """

@@ -1,6 +1,6 @@
-"""Rendering a channel-agnostic `Reply` for each channel, and mapping channel input to engine text.
+"""Rendering a channel-agnostic `Reply` for each channel, and mapping channel input to the assistant's text.
 
-No domain logic here: the engine decides what to say; these functions only escape, split and
+No domain logic here: the assistant decides what to say; these functions only escape, split and
 lay out its text and buttons within each platform's limits.
 """
 
@@ -25,12 +25,12 @@ ZALO_MAX_TEXT = 2000
 ZALO_MAX_BUTTON_TITLE = 100
 ZALO_MAX_BUTTON_PAYLOAD = 1000
 ZALO_MAX_BUTTONS = 5
-# oa.query.show: pressing the button sends its payload (our engine action) as the user's visible
+# oa.query.show: pressing the button sends its payload (our action) as the user's visible
 # message; "oa.query.hide" would send it without showing it in the chat.
 ZALO_BUTTON_TYPE = "oa.query.show"
 
 
-# Commands and the engine action each one sends.
+# Commands and the assistant action each one sends.
 COMMAND_ACTIONS: dict[str, str] = {
     "help": "menu:greeting",
     "tracuu": "menu:status",

@@ -68,7 +68,7 @@ class SeenEvents:
     event is not answered twice.
 
     In memory for speed, and in the Storage's inbox table when there is one (one atomic
-    INSERT, bot/storage.py), so another process or a restarted one recognises the event too.
+    INSERT, bot/storage/_chats.py), so another process or a restarted one recognises the event too.
     """
 
     def __init__(self, store: SessionStore | None, namespace: str, limit: int = MAX_SEEN_EVENTS) -> None:

@@ -10,7 +10,7 @@ Two ways to receive updates, chosen by the settings:
   (https://core.telegram.org/bots/api#setwebhook).
 - long polling (no public URL, e.g. on a laptop): the Application's own Updater.
 
-Every handler forwards text to the engine and renders its Reply: HTML-escaped text split under
+Every handler forwards text to the assistant and renders its Reply: HTML-escaped text split under
 4,096 characters, buttons as an inline keyboard. Outgoing calls go through `AIORateLimiter`
 (https://docs.python-telegram-bot.org/en/stable/telegram.ext.aioratelimiter.html), which waits
 and retries on RetryAfter (flood control). The bot token is kept out of every log record.
@@ -70,7 +70,7 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 # setWebhook's secret_token: 1-256 characters, only A-Z, a-z, 0-9, _ and -.
 SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 ALLOWED_UPDATES = ["message", "callback_query"]
-STALE_ACTION = "menu:stale"  # the engine answers unknown menu actions "this button is no longer valid"
+STALE_ACTION = "menu:stale"  # the assistant answers unknown menu actions "this button is no longer valid"
 BOOT_RETRY_MAX = 60.0
 
 TELEGRAM: web.AppKey[TelegramChannel] = web.AppKey("telegram_channel")
@@ -258,7 +258,7 @@ class TelegramChannel:
         return f"tg:{chat_id}"
 
     async def _reply(self, update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
-        """Send `text` to the engine for this chat and render its answer."""
+        """Send `text` to the assistant for this chat and render its answer."""
         chat = update.effective_chat
         if chat is None:
             return
@@ -326,18 +326,18 @@ class TelegramChannel:
         await self._reply(update, context, lang_toggle(self.conversations.state(self._key(chat.id))))
 
     async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Any other text (including unknown commands) is a question for the engine."""
+        """Any other text (including unknown commands) is a question for the assistant."""
         message = update.effective_message
         if message is not None and message.text:
             await self._reply(update, context, message.text)
 
     async def on_other(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Stickers, photos, voice…: the engine's answer to an empty question (a hint to type)."""
+        """Stickers, photos, voice…: the assistant's answer to an empty question (a hint to type)."""
         await self._reply(update, context, "")
 
     async def on_group_reply(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """In the staff group, a reply to a message the bot forwarded there (a handed-over user's
-        message): the engine relays it to that user. Other group messages are ignored."""
+        message): the assistant relays it to that user. Other group messages are ignored."""
         from ..guide import staff_reply_command
 
         message = update.effective_message
@@ -364,7 +364,7 @@ class TelegramChannel:
             return  # a command for another bot in the group
         chat = update.effective_chat
         if chat is not None:
-            # A staff group (TTHC_STAFF_CHATS) may ask for figures; the engine decides.
+            # A staff group (TTHC_STAFF_CHATS) may ask for figures; the assistant decides.
             answer = await self.conversations.answer(self._key(chat.id), message.text, chat=(CHANNEL, str(chat.id)))
             if silent(answer):
                 return
@@ -375,7 +375,7 @@ class TelegramChannel:
         await message.reply_text(GROUP_NOTE[lang])
 
     async def on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """A pressed inline button: its callback data is the engine action (or a digest of it)."""
+        """A pressed inline button: its callback data is the assistant action (or a digest of it)."""
         query = update.callback_query
         if query is None:
             return

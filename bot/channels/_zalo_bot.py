@@ -11,7 +11,7 @@ https://github.com/XuanNguyenNB/QuanLyThuChi_Bot_Telegram_Zalom/blob/bd4d9ab72da
   "from": {"id", "display_name", "is_bot"}, "chat": {"id", "chat_type": "PRIVATE" | "GROUP"},
   "date", "text"}}, sometimes wrapped in {"ok": true, "result": <update>} as getUpdates returns it.
 - sendMessage {"chat_id", "text"}: text of 1 to 2,000 characters. There are no buttons: the
-  engine's buttons are written as a numbered list and a reply "2" presses the second.
+  assistant's buttons are written as a numbered list and a reply "2" presses the second.
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ class ZaloBotError(Exception):
 
 
 class ZaloBotChannel:
-    """The Zalo bot: checks the webhook secret, answers through the engine, sends replies."""
+    """The Zalo bot: checks the webhook secret, answers through the assistant, sends replies."""
 
     def __init__(self, settings: Settings, conversations: Conversations, leader: Any | None = None) -> None:
         self.settings = settings

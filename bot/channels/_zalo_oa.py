@@ -15,7 +15,7 @@ Formats, as documented by Zalo and restated by integrators (Zalo's own pages nee
   {"buttons": [{"title", "type": "oa.query.show", "payload"}]}}}}; success is HTTP 200 with
   "error": 0 (https://developers.esms.vn/en/esms-api/send-sms-api/send-zalo-message-consulting-button,
   button limits: https://app.unpkg.com/@warriorteam/redai-zalo-sdk@1.32.17/files/docs/BUTTON_TYPES_GUIDE.md).
-  An oa.query.show button makes the user send its payload as a message: our engine action.
+  An oa.query.show button makes the user send its payload as a message: our action.
 - Error -216 means the access token is invalid or expired: we refresh once and retry.
 - Outside the consultation window (the user has not written to the OA lately), message/cs is
   refused with -230 ("user has not interacted with the OA in the last 7 days"). A notification
@@ -82,7 +82,7 @@ REFRESH_LOCK = "zalo-oa:refresh"  # the storage's named lock around a refresh (r
 #: The leader refreshes the access token this long (seconds) before it expires.
 REFRESH_AHEAD = 600.0
 REFRESH_CHECK = 60.0
-# Events that carry something other than text: the engine's answer to an empty question
+# Events that carry something other than text: the assistant's answer to an empty question
 # (a hint to type the question) is sent back.
 NON_TEXT_EVENTS = frozenset({
     "user_send_image", "user_send_sticker", "user_send_gif", "user_send_link", "user_send_audio",
@@ -231,7 +231,7 @@ class ZaloOATokens:
 
 
 class ZaloOAChannel:
-    """The Zalo OA: verifies webhook events, answers them through the engine, sends replies."""
+    """The Zalo OA: verifies webhook events, answers them through the assistant, sends replies."""
 
     def __init__(self, settings: Settings, conversations: Conversations, storage: Any | None = None,
                  leader: Any | None = None) -> None:
@@ -331,7 +331,7 @@ class ZaloOAChannel:
 
     @staticmethod
     def text_of(event: dict[str, Any]) -> tuple[str, str] | None:
-        """(user id, text for the engine) of an event we answer, else None."""
+        """(user id, text for the assistant) of an event we answer, else None."""
         name = event.get("event_name")
         sender = event.get("sender") if isinstance(event.get("sender"), dict) else {}
         user_id = plain_id((sender or {}).get("id")) or ""  # validated before any use

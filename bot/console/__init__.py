@@ -1,6 +1,6 @@
 """The staff console: server-rendered pages under /staff/ for the board's staff.
 
-Mounted by `setup_console(app)` (bot/web/_app.py) as an aiohttp sub-application with its own
+Mounted by `setup_console(app)` (bot/server.py) as an aiohttp sub-application with its own
 middlewares: the encrypted session cookie (aiohttp-session), the login wall (every page but
 /staff/login answers 302 to the login, or 401 for anything but GET, without a session), the CSRF
 check on every POST, and a strict Content-Security-Policy (no script at all, styles from

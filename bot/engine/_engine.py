@@ -13,7 +13,7 @@ import logging
 import re
 from typing import Any
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from ..core import FACETS, Answer, Button, ConversationState, Pending, Reply, now_vn
 from ..core._flow import Handoff, Message
@@ -80,6 +80,14 @@ class Engine:
             (entry, [(fold(t), frozenset(self._faq_words(fold(t)))) for t in (entry.name, entry.name_en, *entry.examples)])
             for entry in kb.elsewhere
         ]
+        # Each pool's texts in one list (rapidfuzz's choices) and, beside each, its entry and words.
+        self._pools: dict[str, tuple[list[str], list[tuple[Any, frozenset[str]]]]] = {
+            name: ([text for _entry, texts in entries for text, _words in texts],
+                   [(entry, words) for entry, texts in entries for _text, words in texts])
+            for name, entries in (("faq", self._faq), ("elsewhere", self._elsewhere))
+        }
+        # A pure function of the question, for one knowledge: popular questions repeat.
+        self._closest_cached = functools.lru_cache(maxsize=4096)(self._closest)
 
     # -- the flow ---------------------------------------------------------------------------
 
@@ -144,7 +152,7 @@ class Engine:
                 return Answer(q, lang, "faq", [], Reply(faq.answer_vi if lang == "vi" else faq.answer_en,
                                                         self._menu_buttons(lang)))
             # So is a procedure of another agency that the question names word for word.
-            other = self._best_of(q, self._elsewhere, ELSEWHERE_SURE)
+            other = self._best_of(q, "elsewhere", ELSEWHERE_SURE)
             if other is not None:
                 return self._elsewhere_answer(q, other, lang)
         if confident:
@@ -186,7 +194,7 @@ class Engine:
             if facet and len(fold(q).split()) <= 8:
                 match = Match(last, state.last_score if state.last_score is not None else CONFIDENT)
                 return self._facet(q, facet, last, [match], state, lang)
-        other = self._best_of(q, self._elsewhere, ELSEWHERE_SURE)
+        other = self._best_of(q, "elsewhere", ELSEWHERE_SURE)
         if other is not None:  # not a board procedure: "unknown" to the board, with who handles it
             return self._elsewhere_answer(q, other, lang)
         faq = self._faq_match(q)
@@ -252,7 +260,7 @@ class Engine:
     def _elsewhere_subject(self, q: str, p: Procedure) -> Any | None:
         """The other agency's procedure the question describes, when the words it shares with it
         include one that no name, alias or example of `p` uses."""
-        other = self._best_of(q, self._elsewhere)
+        other = self._best_of(q, "elsewhere")
         if other is None:
             return None
         own = {w for t in (p.name, p.name_en, *p.aliases, *p.examples) for w in fold(t).split()}
@@ -501,13 +509,15 @@ class Engine:
         """The FAQ entry one of whose questions this one says in other words (see `_best_of`);
         `strict`: only a question that is nearly one of the FAQ's own (FAQ_SURE), every word of it
         in the FAQ's."""
-        found: FaqEntry | None = self._best_of(q, self._faq, FAQ_SURE if strict else None, needs_subject=False)
+        found: FaqEntry | None = self._best_of(q, "faq", FAQ_SURE if strict else None, needs_subject=False)
         return found
 
-    def _best_of(
-        self, q: str, entries: list[tuple[Any, list[tuple[str, frozenset[str]]]]], sure: float | None = None,
-        needs_subject: bool = True,
-    ) -> Any | None:
+    def _best_of(self, q: str, pool: str, sure: float | None = None, needs_subject: bool = True) -> Any | None:
+        """`_closest` (the FAQ's or other agencies' texts, `pool`), remembered for the next time
+        the same question is asked."""
+        return self._closest_cached(q, pool, sure, needs_subject)
+
+    def _closest(self, q: str, pool: str, sure: float | None = None, needs_subject: bool = True) -> Any | None:
         """The entry one of whose texts this question says in other words: close as word sets
         (token_set_ratio, which forgives extra words on either side) and with most of this
         question's own words in it ("xin giấy phép kinh doanh xăng dầu" shares "xin giấy phép"
@@ -518,17 +528,21 @@ class Engine:
         words = self._faq_words(fq)
         if needs_subject and not self._faq_words(self.index.strip_facets(fq)):
             return None
-        best, best_score = None, 0.0
-        for entry, texts in entries:
-            for candidate, candidate_words in texts:
-                score = fuzz.token_set_ratio(fq, candidate) / 100
-                if score <= best_score or score < 0.82:
-                    continue
-                covered = sum(w in candidate_words for w in words) / len(words) if words else 0.0
-                if sure is not None and (score < sure or covered < 1.0):
-                    continue
-                if covered >= 0.75 or (score >= 0.9 and covered >= 0.6):
-                    best, best_score = entry, score
+        choices, owners = self._pools[pool]
+        # Every text at least 0.82 close, scored in one pass of rapidfuzz's C loop; then the
+        # closest that passes the word checks (the first of equals, in the knowledge's order).
+        close = process.extract(fq, choices, scorer=fuzz.token_set_ratio, score_cutoff=82, limit=None)
+        best, best_score, best_at = None, 0.0, -1
+        for _text, raw, at in close:
+            score = raw / 100
+            if score < best_score or score == best_score and at > best_at:
+                continue
+            entry, candidate_words = owners[at]
+            covered = sum(w in candidate_words for w in words) / len(words) if words else 0.0
+            if sure is not None and (score < sure or covered < 1.0):
+                continue
+            if covered >= 0.75 or (score >= 0.9 and covered >= 0.6):
+                best, best_score, best_at = entry, score, at
         return best
 
     def _faq_words(self, folded: str) -> list[str]:

@@ -8,12 +8,12 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from ..core import Answer, Asked, Button, ConversationState, Reply, now_vn
+from ..core import FACETS, Answer, Asked, Button, ConversationState, Reply, now_vn
 from ._questions import QuestionLog, mask
 
 FEEDBACK = "fb:"
 # Answers worth a 👍 / 👎: about a procedure (any facet) or a general question (FAQ).
-RATED = ("procedure", "documents", "time", "fee", "level", "where", "legal", "faq")
+RATED = ("procedure", *FACETS, "faq")
 THANKS = {
     "vi": "Cảm ơn bạn đã góp ý!",
     "en": "Thank you for your feedback!",

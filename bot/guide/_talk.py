@@ -3,7 +3,7 @@ staff chat with a reference number, and the handover of a conversation to staff 
 the user's messages go to the staff chat, a staff reply comes back on the user's channel, and
 "kết thúc" returns the user to the bot.
 
-Messages to and from the staff chat go through the outbox (bot/storage.py), so they survive a
+Messages to and from the staff chat go through the outbox (bot/storage/_outbox.py), so they survive a
 restart and are retried like dossier notifications. The staff chat is a Telegram group
 (TTHC_HANDOVER_CHAT, default: the first of TTHC_STAFF_CHATS): staff answer by replying to the
 forwarded message, or with `/tl <ticket> <text>`.

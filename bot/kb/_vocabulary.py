@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ._loader import _Checker
 
+#: The facets (bot.core.FACETS) in the order they are tried: when a question holds phrases of
+#: several, the first facet here wins.
 FACET_ORDER = ("level", "time", "fee", "legal", "where", "documents")
 INTENT_NAMES = ("status", "roadmap", "contact", "greeting", "thanks", "affirm")
 GAP = "…"

@@ -81,7 +81,7 @@ class LiveAssistant:
         return self.current.cheap(text, state)
 
     def reload(self) -> ReloadResult:
-        """Build a new engine from the knowledge directory and serve it, or keep the current one
+        """Build a new assistant from the knowledge directory and serve it, or keep the current one
         (logging every problem) when the knowledge does not validate. Blocking: run it off the
         event loop."""
         with self._lock:

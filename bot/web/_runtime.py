@@ -7,7 +7,7 @@ on SIGHUP, periodic pruning of old conversation state, and an orderly stop.
   GET /api/dossiers/{code} are limited per client IP address (429 with Retry-After); every
   request is counted by route template, method and status, and timed;
 - GET /metrics: the Prometheus text format (Bearer TTHC_METRICS_TOKEN when set);
-- SIGHUP: reload the knowledge (`LiveEngine.reload`), keeping the old one when the new fails;
+- SIGHUP: reload the knowledge (`LiveAssistant.reload`), keeping the old one when the new fails;
 - every hour: delete conversation state older than TTHC_KEEP_DAYS and old lookup attempts;
 - at shutdown: the worker thread of the engine finishes what it holds and stops.
 """
