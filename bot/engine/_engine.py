@@ -132,7 +132,7 @@ class Engine:
             if matches(pattern, folded) and not matches(unless, folded):
                 state.pending = None
                 return Answer(q, lang, "unknown", [], Reply(vi if lang == "vi" else en, self._menu_buttons(lang)))
-        found = self.index.search(q)
+        found = self._named_first(q, self.index.search(q))
         confident = [m for m in found if m.score >= CONFIDENT]
         if not confident and found and found[0].score >= CONFIDENT * SURE_MARGIN_FLOOR and (
             len(found) == 1 or found[0].score >= SURE_MARGIN * found[1].score
@@ -289,6 +289,39 @@ class Engine:
             return False
         mods = [index.proc_mods[index.by_code[m.procedure.code]] for m in close]
         return asked <= mods[0] and not any(asked <= other for other in mods[1:])
+
+    def _named_first(self, q: str, found: list[Match]) -> list[Match]:
+        """`found` with a close second candidate first when the question tells it from the best
+        by what their names say differently: a variant the question asks for that only the
+        second has (cấp lại, gia hạn, cấp III…), or words of the second's name the best's lacks,
+        with none of the best's own. Of two sibling procedures ("… cấp III, cấp IV" and "… cấp I,
+        cấp II"; the board's and the provincial chairman's), the question that names one's
+        difference is about that one, whichever scored higher."""
+        top = [m for m in found[1:3] if m.score >= found[0].score * LISTED] if found else []
+        if not top:
+            return found
+        index = self.index
+        best = index.by_code[found[0].procedure.code]
+        # "cấp" (issue) goes with every variant: "cấp đổi" and "đổi" are one variant.
+        variant = {w for v in index.asked_variants(q) for w in v.split()} - {"cap"}
+        asked = set(index.analyse(q)) - index.variant_tokens
+
+        def tokens(k: int) -> set[str]:
+            return {w for v in index.proc_mods[k] for w in v.split()} - {"cap"}
+
+        told = []
+        for m in top:
+            k = index.by_code[m.procedure.code]
+            if variant and not variant <= tokens(best) and variant <= tokens(k):
+                told.append(m)
+                continue
+            own = index.name_words[k] - index.name_words[best] - index.variant_tokens
+            theirs = index.name_words[best] - index.name_words[k] - index.variant_tokens
+            if asked & own and not asked & theirs:
+                told.append(m)
+        if len(told) != 1:
+            return found
+        return [told[0], *(m for m in found if m is not told[0])]
 
     @staticmethod
     def _distinct_by_question(q: str, close: list[Match]) -> bool:

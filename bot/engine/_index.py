@@ -224,6 +224,8 @@ class ProcedureIndex:
         self.learned = LearnedIndex(kb, self.analyse)
         # Each procedure's variant words, from its official name (the learned score is marked down
         # like the phrase score when the question asks for another variant).
+        # The content words of each procedure's names (Vietnamese and English), read like a question.
+        self.name_words = [frozenset(self.analyse(f"{p.name} {p.name_en}")) for p in self.procedures]
         self.proc_mods = [self.variant_words(_PREFIX_RE.sub("", fold(procedure_phrases(p)[0][1]))) for p in self.procedures]
         raw: list[tuple[int, list[str], str, float, frozenset[str]]] = []
         df: dict[str, int] = defaultdict(int)
