@@ -235,22 +235,30 @@ class Engine:
         if len(parts) < 2:
             return None
         first, rest = parts[0].strip(), " ".join(parts[1:]).strip()
-        one = [m for m in self.index.search(first) if m.score >= DIRECT]
-        two = [m for m in self.index.search(rest) if m.score >= DIRECT]
-        if not one or not two or one[0].procedure.code == two[0].procedure.code:
+        one, two = self._clear(self.index.search(first)), self._clear(self.index.search(rest))
+        if one is None or two is None or one.procedure.code == two.procedure.code:
             return None
         answer = self._question(first, state, lang)
         if isinstance(answer, Handoff):
             return None
-        if not answer.matches or answer.matches[0].procedure.code != one[0].procedure.code:
+        if not answer.matches or answer.matches[0].procedure.code != one.procedure.code:
             return answer if answer.matches else None
-        p2 = two[0].procedure
+        p2 = two.procedure
         facet = self.intents_rules.facet_of(self.folded(rest)) or "procedure"
         label = ("Câu hỏi thứ hai: " if lang == "vi" else "Your second question: ") + _display_name(p2, lang, 30)
         reply = answer.reply
         answer.reply = Reply(reply.text, (Button(label, f"p:{p2.code}:{facet}"), *reply.buttons), reply.image)
         answer.q = q
         return answer
+
+    @staticmethod
+    def _clear(found: list[Match]) -> Match | None:
+        """The procedure a question names clearly enough to be answered without asking: named in
+        full, and sure or well ahead of the next (the rule `_question` answers directly by)."""
+        if not found or found[0].score < CONFIDENT or found[0].coverage < FULL:
+            return None
+        second = found[1].score if len(found) > 1 else 0.0
+        return found[0] if found[0].score >= DIRECT or second < DIRECT_GAP * found[0].score else None
 
     def _elsewhere_answer(self, q: str, entry: Any, lang: str) -> Answer:
         """Who handles a procedure of another agency: "unknown" to the board, with the way there."""
