@@ -209,19 +209,6 @@ def test_a_question_about_a_missing_variant_is_not_answered_with_a_sibling(tmp_p
     assert engine.answer("cấp giấy phép khai thác nước mặt", {}).matches
 
 
-@pytest.mark.parametrize(("question", "code"), [
-    # The provincial chairman's procedure, not the board's or the investor approval's amendment.
-    ("chủ tịch UBND tỉnh điều chỉnh chủ trương đầu tư thì nộp hồ sơ gì", "1.009646"),
-    ("nhà xưởng cấp IV trong KCN muốn sửa đổi giấy phép xây dựng thì làm sao", "1.013226"),
-    ("thu hồi chứng nhận khu công nghiệp sinh thái", "2.002731"),
-    # "doanh nghiệp" is company context in a polite message, but here part of the name.
-    ("chứng nhận doanh nghiệp sinh thái cho công ty trong khu công nghiệp", "2.002729"),
-])
-def test_a_question_naming_a_siblings_difference_gets_that_sibling_first(engine: Assistant, question: str, code: str) -> None:
-    answer = engine.answer(question, {})
-    assert answer.matches and answer.matches[0].procedure.code == code
-
-
 @pytest.fixture()
 def lookup_engine(engine: Assistant) -> Assistant:
     from bot.dossiers import DossierService, import_records

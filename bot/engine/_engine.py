@@ -132,7 +132,7 @@ class Engine:
             if matches(pattern, folded) and not matches(unless, folded):
                 state.pending = None
                 return Answer(q, lang, "unknown", [], Reply(vi if lang == "vi" else en, self._menu_buttons(lang)))
-        found = self._named_first(q, self.index.search(q))
+        found = self.index.search(q)
         confident = [m for m in found if m.score >= CONFIDENT]
         if not confident and found and found[0].score >= CONFIDENT * SURE_MARGIN_FLOOR and (
             len(found) == 1 or found[0].score >= SURE_MARGIN * found[1].score
@@ -235,30 +235,22 @@ class Engine:
         if len(parts) < 2:
             return None
         first, rest = parts[0].strip(), " ".join(parts[1:]).strip()
-        one, two = self._clear(self.index.search(first)), self._clear(self.index.search(rest))
-        if one is None or two is None or one.procedure.code == two.procedure.code:
+        one = [m for m in self.index.search(first) if m.score >= DIRECT]
+        two = [m for m in self.index.search(rest) if m.score >= DIRECT]
+        if not one or not two or one[0].procedure.code == two[0].procedure.code:
             return None
         answer = self._question(first, state, lang)
         if isinstance(answer, Handoff):
             return None
-        if not answer.matches or answer.matches[0].procedure.code != one.procedure.code:
+        if not answer.matches or answer.matches[0].procedure.code != one[0].procedure.code:
             return answer if answer.matches else None
-        p2 = two.procedure
+        p2 = two[0].procedure
         facet = self.intents_rules.facet_of(self.folded(rest)) or "procedure"
         label = ("Câu hỏi thứ hai: " if lang == "vi" else "Your second question: ") + _display_name(p2, lang, 30)
         reply = answer.reply
         answer.reply = Reply(reply.text, (Button(label, f"p:{p2.code}:{facet}"), *reply.buttons), reply.image)
         answer.q = q
         return answer
-
-    @staticmethod
-    def _clear(found: list[Match]) -> Match | None:
-        """The procedure a question names clearly enough to be answered without asking: named in
-        full, and sure or well ahead of the next (the rule `_question` answers directly by)."""
-        if not found or found[0].score < CONFIDENT or found[0].coverage < FULL:
-            return None
-        second = found[1].score if len(found) > 1 else 0.0
-        return found[0] if found[0].score >= DIRECT or second < DIRECT_GAP * found[0].score else None
 
     def _elsewhere_answer(self, q: str, entry: Any, lang: str) -> Answer:
         """Who handles a procedure of another agency: "unknown" to the board, with the way there."""
@@ -297,39 +289,6 @@ class Engine:
             return False
         mods = [index.proc_mods[index.by_code[m.procedure.code]] for m in close]
         return asked <= mods[0] and not any(asked <= other for other in mods[1:])
-
-    def _named_first(self, q: str, found: list[Match]) -> list[Match]:
-        """`found` with a close second candidate first when the question tells it from the best
-        by what their names say differently: a variant the question asks for that only the
-        second has (cấp lại, gia hạn, cấp III…), or words of the second's name the best's lacks,
-        with none of the best's own. Of two sibling procedures ("… cấp III, cấp IV" and "… cấp I,
-        cấp II"; the board's and the provincial chairman's), the question that names one's
-        difference is about that one, whichever scored higher."""
-        top = [m for m in found[1:3] if m.score >= found[0].score * LISTED] if found else []
-        if not top:
-            return found
-        index = self.index
-        best = index.by_code[found[0].procedure.code]
-        # "cấp" (issue) goes with every variant: "cấp đổi" and "đổi" are one variant.
-        variant = {w for v in index.asked_variants(q) for w in v.split()} - {"cap"}
-        asked = set(index.analyse(q)) - index.variant_tokens
-
-        def tokens(k: int) -> set[str]:
-            return {w for v in index.proc_mods[k] for w in v.split()} - {"cap"}
-
-        told = []
-        for m in top:
-            k = index.by_code[m.procedure.code]
-            if variant and not variant <= tokens(best) and variant <= tokens(k):
-                told.append(m)
-                continue
-            own = index.name_words[k] - index.name_words[best] - index.variant_tokens
-            theirs = index.name_words[best] - index.name_words[k] - index.variant_tokens
-            if asked & own and not asked & theirs:
-                told.append(m)
-        if len(told) != 1:
-            return found
-        return [told[0], *(m for m in found if m is not told[0])]
 
     @staticmethod
     def _distinct_by_question(q: str, close: list[Match]) -> bool:

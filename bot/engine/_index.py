@@ -212,17 +212,7 @@ class ProcedureIndex:
         self._negations = tuple(f" {n} " for n in vocabulary.negations)
         self._negation_words = sorted((tuple(n.split()) for n in vocabulary.negations), key=len, reverse=True)
         self.rewriter = _Rewriter(kb.glossary, vocabulary)
-        # Courtesy and company context weigh nothing, unless the question says a phrase of it as
-        # part of a procedure's name: with the word that follows or precedes it there ("doanh
-        # nghiệp sinh thái", not "doanh nghiệp FDI"). Names' word sequences of up to 5 words.
-        self._courtesy: dict[str, list[tuple[str, ...]]] = defaultdict(list)
-        for phrase in sorted({tuple(c.split()) for c in vocabulary.courtesy}, key=len, reverse=True):
-            self._courtesy[phrase[0]].append(phrase)
-        self._name_grams: set[tuple[str, ...]] = set()
-        for p in self.procedures:
-            for text in (p.name, *p.aliases):
-                ws = fold(text).split()
-                self._name_grams.update(tuple(ws[a:b]) for a in range(len(ws)) for b in range(a + 2, min(a + 6, len(ws) + 1)))
+        self.courtesy = vocabulary.courtesy
         self.by_code = {p.code: i for i, p in enumerate(self.procedures)}
         self.known = self._known_words(kb)
         # Words that are not Vietnamese syllables, by first letter: what a typo is corrected to.
@@ -234,8 +224,6 @@ class ProcedureIndex:
         self.learned = LearnedIndex(kb, self.analyse)
         # Each procedure's variant words, from its official name (the learned score is marked down
         # like the phrase score when the question asks for another variant).
-        # The content words of each procedure's names (Vietnamese and English), read like a question.
-        self.name_words = [frozenset(self.analyse(f"{p.name} {p.name_en}")) for p in self.procedures]
         self.proc_mods = [self.variant_words(_PREFIX_RE.sub("", fold(procedure_phrases(p)[0][1]))) for p in self.procedures]
         raw: list[tuple[int, list[str], str, float, frozenset[str]]] = []
         df: dict[str, int] = defaultdict(int)
@@ -503,24 +491,7 @@ class ProcedureIndex:
         left out."""
         words = self.rewriter.rewrite(self.spell(fold(text).split()))
         content = self.strip_facets(" ".join(words)).split()
-        return [w for w in self._without_courtesy(content) if w not in self.stopwords]
-
-    def _without_courtesy(self, words: list[str]) -> list[str]:
-        """`words` without their courtesy phrases, except where one is said as part of a name."""
-        out: list[str] = []
-        i = 0
-        while i < len(words):
-            phrase = next((c for c in self._courtesy.get(words[i], ()) if tuple(words[i:i + len(c)]) == c), None)
-            if phrase is None:
-                out.append(words[i])
-                i += 1
-                continue
-            end = i + len(phrase)
-            if (i and (words[i - 1], *phrase) in self._name_grams
-                    or end < len(words) and (*phrase, words[end]) in self._name_grams):
-                out.extend(phrase)
-            i = end
-        return out
+        return [w for w in content if w not in self.stopwords and w not in self.courtesy]
 
     def asked_variants(self, question: str) -> frozenset[str]:
         """The variant words a question asks for, read in its rewritten form ("renewed", "bị mất"

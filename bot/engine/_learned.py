@@ -8,10 +8,8 @@ inverted index, so cost grows with the matches, not the catalogue) by cosine sim
 procedure's score is its best text's similarity, lifted a little by its second best (several
 examples agreeing are a stronger sign than one).
 
-Greetings, politeness and company context (vocabulary `courtesy`, unless said as part of a
-procedure's name) and the words that only say what is asked (facets) carry no weight, so long
-polite messages score on their subject. Features of more than COMMON_SHARE of all texts are not
-scored on: they tell texts apart little and make the longest postings.
+Greetings, politeness and company context (vocabulary `courtesy`) and the words that only say
+what is asked (facets) carry no weight, so long polite messages score on their subject.
 """
 
 from __future__ import annotations
@@ -35,8 +33,6 @@ SECOND_WEIGHT = 0.25
 # A question's word that no text uses weighs this share of the rarest word's weight: it is what the
 # question is about that no procedure covers ("gia hạn giấy phép kinh doanh rượu": "rượu").
 UNKNOWN_IDF = 0.6
-# Features found in more than this share of all texts are not scored on (see LearnedIndex).
-COMMON_SHARE = 0.1
 # Texts of these kinds: official names weigh a little more than one example.
 KIND_WEIGHT = {"name": 1.0, "alias": 1.0, "en": 1.0, "example": 1.0, "case": 0.9}
 
@@ -97,13 +93,10 @@ class LearnedIndex:
             factor = KIND_WEIGHT[texts[t][2]]
             for f, w in vec.items():
                 postings[f].append((t, w * factor))
-        # A feature of most texts ("giấy", "#gi") tells them apart little and costs the most to
-        # add up: it keeps its weight in a question's norm, but no text is scored on it.
-        common = COMMON_SHARE * n
         self._post = {
             f: (np.fromiter((t for t, _ in items), dtype=np.intp, count=len(items)),
                 np.fromiter((w for _, w in items), dtype=np.float64, count=len(items)))
-            for f, items in postings.items() if df[f] <= common
+            for f, items in postings.items()
         }
         self._proc_of = np.array([t[0] for t in texts], dtype=np.intp)
         self._case_of = [t[1] for t in texts]
@@ -144,9 +137,8 @@ class LearnedIndex:
             return []
         acc = np.zeros(self._n_texts, dtype=np.float64)
         for f, w in vec.items():
-            posting = self._post.get(f)
-            if posting is not None:
-                acc[posting[0]] += w * posting[1]
+            ids, weights = self._post[f]
+            acc[ids] += w * weights
         hit = np.flatnonzero(acc > 0)
         if not len(hit):
             return []

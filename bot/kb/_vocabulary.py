@@ -54,7 +54,7 @@ class Vocabulary:
     variants: tuple[str, ...] = ()
     not_variants: tuple[str, ...] = ()
     stopwords: frozenset[str] = frozenset()
-    courtesy: tuple[str, ...] = ()
+    courtesy: frozenset[str] = frozenset()
     facets: dict[str, tuple[str, ...]] = field(default_factory=dict)
     strip: tuple[str, ...] = ()
     context: tuple[str, ...] = ()
@@ -150,12 +150,6 @@ def read_vocabulary(data: Any, c: _Checker) -> Vocabulary | None:
             c.problem(path, "must be words separated by spaces")
             return frozenset()
         return frozenset(fold_text(value).split())
-
-    def courtesy(value: Any, path: tuple[Any, ...]) -> tuple[str, ...]:
-        # Words separated by spaces (the first format) are one-word phrases.
-        if isinstance(value, str):
-            return tuple(sorted(words(value, path)))
-        return phrases(value, path)
 
     classes: dict[str, tuple[str, ...]] = {}
     raw_classes = d.get("classes") or {}
@@ -256,7 +250,7 @@ def read_vocabulary(data: Any, c: _Checker) -> Vocabulary | None:
         classes=classes, texting=texting, synonyms=tuple(synonyms),
         variants=phrases(d.get("variants"), ("variants",)),
         not_variants=phrases(d.get("not_variants"), ("not_variants",)),
-        stopwords=stopwords, courtesy=courtesy(d.get("courtesy"), ("courtesy",)),
+        stopwords=stopwords, courtesy=words(d.get("courtesy"), ("courtesy",)),
         facets=facets, strip=phrases(d.get("strip"), ("strip",)), context=phrases(d.get("context"), ("context",)),
         negations=phrases(d.get("negations"), ("negations",)),
         question_breaks=phrases(d.get("question_breaks"), ("question_breaks",)),
