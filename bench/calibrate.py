@@ -2,8 +2,8 @@
 
     .venv/bin/python bench/calibrate.py [--folds 5] [--show N]
 
-Two kinds of questions, neither of them the blind sets (bench/questions_blind_long.yaml and
-bench/questions_blind_final.yaml are never read here):
+Two kinds of questions, neither of them the blind sets (bench/questions_blind_*.yaml are never
+read here; bench/questions_dev_long.yaml, long messages, is scored on its own with the eval tool):
 - the project's own question sets (../shared/eval/dev_questions.yaml and bench/questions_*.yaml
   before the blind ones), answered by the bundled knowledge;
 - the knowledge's own `examples:`, each answered by an index built without it (5 folds of the

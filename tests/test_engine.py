@@ -209,6 +209,17 @@ def test_a_question_about_a_missing_variant_is_not_answered_with_a_sibling(tmp_p
     assert engine.answer("cấp giấy phép khai thác nước mặt", {}).matches
 
 
+def test_words_that_only_fold_like_a_synonym_are_not_read_as_it(engine: Assistant) -> None:
+    # "lao động của" folds like "đóng cửa" (close down): with its marks it is not that.
+    q = ("Dạ em chào Ban, giấy phép lao động của trưởng phòng người Hàn Quốc sắp hết hạn, "
+         "cho em hỏi thủ tục gia hạn giấy phép lao động làm thế nào ạ?")
+    answer = engine.answer(q, {})
+    assert [m.procedure.code for m in answer.matches][:1] == ["1.014201"]
+    assert not answer.unsure, answer.reply.text
+    # Written without marks, the synonym still counts ("dong cua du an" closes the project).
+    assert "cham dut" in engine.index.asked_variants("cong ty em muon dong cua du an")
+
+
 @pytest.fixture()
 def lookup_engine(engine: Assistant) -> Assistant:
     from bot.dossiers import DossierService, import_records

@@ -53,6 +53,23 @@ def fold(text: str) -> str:
     return " ".join(_NON_WORD_RE.sub(" ", strip_marks(text.lower())).split())
 
 
+def marked_words(text: str) -> list[str]:
+    """The words of `text` as `fold` splits them, lower-case but with their Vietnamese marks
+    ("Động của" → ["động", "của"], where `fold` gives ["dong", "cua"]): one for each folded word."""
+    out: list[str] = []
+    current: list[str] = []
+    for ch in unicodedata.normalize("NFC", text.lower()):
+        folded = strip_marks(ch)
+        if len(folded) == 1 and ("0" <= folded <= "9" or "a" <= folded <= "z"):
+            current.append(ch)
+        elif current:
+            out.append("".join(current))
+            current = []
+    if current:
+        out.append("".join(current))
+    return out
+
+
 def tokens(text: str) -> list[str]:
     """The folded words of `text`."""
     return fold(text).split()

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from ..core._text import fold, is_vi_syllable
+from ..core._text import fold, is_vi_syllable, marked_words
 from ..kb import GlossaryEntry, KnowledgeBase, Procedure, Vocabulary
 from ._learned import LearnedIndex
 
@@ -113,6 +113,10 @@ class _Rewriter:
         table: dict[tuple[str, ...], list[str]] = {}
         for key, value in vocabulary.synonyms:
             table.setdefault(tuple(key.split()), value.split())
+        # Vietnamese synonyms as written: a question that spells the words with other marks says
+        # something else ("giấy phép lao động của …" is not "đóng cửa").
+        self.marked = {tuple(k.split()): frozenset(tuple(f.split()) for f in forms)
+                       for k, forms in vocabulary.synonym_marks.items()}
         for entry in glossary:
             expansion = fold(entry.expansion).split()
             for source in (entry.term, entry.english):
@@ -144,27 +148,44 @@ class _Rewriter:
         self.second.setdefault(words, expansion)
         self.longest[words[0]] = max(self.longest.get(words[0], 0), len(words))
 
-    def rewrite(self, words: list[str]) -> list[str]:
+    def rewrite(self, words: list[str], marks: list[str | None] | None = None) -> list[str]:
         """Two passes, so that an expanded abbreviation can complete a phrase ("GCN đầu tư" →
-        "giấy chứng nhận đầu tư" → "giấy chứng nhận đăng ký đầu tư")."""
-        once = self._pass(words, self.table)
-        return self._pass(once, self.second) if once != words else once
+        "giấy chứng nhận đầu tư" → "giấy chứng nhận đăng ký đầu tư"). `marks`: each word as the
+        question wrote it, with its Vietnamese marks (None: unknown), so that a synonym is not
+        read into words that only fold like it."""
+        once, once_marks = self._pass(words, self.table, marks)
+        return self._pass(once, self.second, once_marks)[0] if once != words else once
 
-    def _pass(self, words: list[str], table: dict[tuple[str, ...], list[str]]) -> list[str]:
+    def _pass(
+        self, words: list[str], table: dict[tuple[str, ...], list[str]], marks: list[str | None] | None,
+    ) -> tuple[list[str], list[str | None] | None]:
         out: list[str] = []
+        out_marks: list[str | None] = []
         i = 0
         longest = self.longest
         while i < len(words):
             for n in range(min(longest.get(words[i], 0), len(words) - i), 0, -1):
-                repl = table.get(tuple(words[i : i + n]))
-                if repl is not None:
-                    out.extend(repl)
-                    i += n
-                    break
+                key = tuple(words[i : i + n])
+                repl = table.get(key)
+                if repl is None or marks is not None and not self._spelled_so(key, marks[i : i + n]):
+                    continue
+                out.extend(repl)
+                out_marks.extend([None] * len(repl))
+                i += n
+                break
             else:
                 out.append(words[i])
+                out_marks.append(marks[i] if marks is not None else None)
                 i += 1
-        return out
+        return out, (out_marks if marks is not None else None)
+
+    def _spelled_so(self, key: tuple[str, ...], said: list[str | None]) -> bool:
+        """False when the question wrote these words with marks, and not as the synonym is written."""
+        forms = self.marked.get(key)
+        if not forms or any(w is None for w in said):
+            return True
+        written = tuple(w for w in said if w is not None)
+        return written in forms or all(w.isascii() for w in written)
 
 
 def _english_forms(word: str) -> tuple[str, ...]:
@@ -325,8 +346,8 @@ class ProcedureIndex:
     def variants(self, question: str) -> list[str]:
         """The folded forms of a question that are matched: as typed, and rewritten to official
         Vietnamese wording; both with typos corrected."""
-        words = self.spell(fold(question).split())
-        rewritten = self._unnegated(self._correct(self.rewriter.rewrite(words)))
+        words, marks = self._spelled(question)
+        rewritten = self._unnegated(self._correct(self.rewriter.rewrite(words, marks)))
         plain = self._unnegated(self._correct(self.words(" ".join(words))))
         out = [" ".join(rewritten)]
         if plain != rewritten:
@@ -489,14 +510,24 @@ class ProcedureIndex:
         """The content words of a text for the learned matcher: folded, typos and texting spellings
         corrected, synonyms rewritten to official wording, facet phrases, stop words and courtesy
         left out."""
-        words = self.rewriter.rewrite(self.spell(fold(text).split()))
+        words = self.rewriter.rewrite(*self._spelled(text))
         content = self.strip_facets(" ".join(words)).split()
         return [w for w in content if w not in self.stopwords and w not in self.courtesy]
 
     def asked_variants(self, question: str) -> frozenset[str]:
         """The variant words a question asks for, read in its rewritten form ("renewed", "bị mất"
         → gia hạn, cấp lại)."""
-        return self.variant_words(" ".join(self.rewriter.rewrite(self.spell(fold(question).split()))))
+        return self.variant_words(" ".join(self.rewriter.rewrite(*self._spelled(question))))
+
+    def _spelled(self, text: str) -> tuple[list[str], list[str | None] | None]:
+        """The folded words of `text`, typos corrected, and beside each the word as written with
+        its marks (None where corrected); no marks when the two do not line up."""
+        folded = fold(text).split()
+        marked = marked_words(text)
+        words = self.spell(folded)
+        if len(marked) != len(folded):
+            return words, None
+        return words, [m if w == f else None for w, f, m in zip(words, folded, marked, strict=True)]
 
     def search(self, question: str, limit: int = 5) -> list[Match]:
         """Procedures for a question, best first, with scores in [0, 1] (not thresholded),

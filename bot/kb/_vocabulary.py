@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from ..core._text import fold, has_vietnamese_marks, marked_words
+
 if TYPE_CHECKING:
     from ._loader import _Checker
 
@@ -51,6 +53,9 @@ class Vocabulary:
     classes: dict[str, tuple[str, ...]] = field(default_factory=dict)
     texting: dict[str, str] = field(default_factory=dict)
     synonyms: tuple[tuple[str, str], ...] = ()
+    #: How each Vietnamese synonym is written with its marks (folded → marked forms): "đóng cửa"
+    #: folds like "động của", and only the marks tell them apart.
+    synonym_marks: dict[str, frozenset[str]] = field(default_factory=dict)
     variants: tuple[str, ...] = ()
     not_variants: tuple[str, ...] = ()
     stopwords: frozenset[str] = frozenset()
@@ -175,6 +180,7 @@ def read_vocabulary(data: Any, c: _Checker) -> Vocabulary | None:
         texting[k] = v
 
     synonyms: list[tuple[str, str]] = []
+    synonym_marks: dict[str, set[str]] = {}
     raw_syn = d.get("synonyms") or []
     if not isinstance(raw_syn, list):
         c.problem(("synonyms",), "must be a list of {means, say}")
@@ -189,6 +195,11 @@ def read_vocabulary(data: Any, c: _Checker) -> Vocabulary | None:
         if not says:
             c.problem(("synonyms", i, "say"), "is required: the ways people say it")
         synonyms.extend((say, means) for say in says)
+        raw_says = s.get("say")
+        for raw in raw_says if isinstance(raw_says, list) else [raw_says]:
+            if isinstance(raw, str) and has_vietnamese_marks(raw):
+                marked = " ".join(marked_words(raw))
+                synonym_marks.setdefault(" ".join(fold(raw).split()), set()).add(marked)
 
     facets: dict[str, tuple[str, ...]] = {}
     raw_facets = d.get("facets") or {}
@@ -250,6 +261,7 @@ def read_vocabulary(data: Any, c: _Checker) -> Vocabulary | None:
         classes=classes, texting=texting, synonyms=tuple(synonyms),
         variants=phrases(d.get("variants"), ("variants",)),
         not_variants=phrases(d.get("not_variants"), ("not_variants",)),
+        synonym_marks={k: frozenset(v) for k, v in synonym_marks.items()},
         stopwords=stopwords, courtesy=words(d.get("courtesy"), ("courtesy",)),
         facets=facets, strip=phrases(d.get("strip"), ("strip",)), context=phrases(d.get("context"), ("context",)),
         negations=phrases(d.get("negations"), ("negations",)),
