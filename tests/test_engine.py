@@ -220,6 +220,21 @@ def test_words_that_only_fold_like_a_synonym_are_not_read_as_it(engine: Assistan
     assert "cham dut" in engine.index.asked_variants("cong ty em muon dong cua du an")
 
 
+@pytest.mark.parametrize("question", [
+    "Kính gửi Ban quản lý. Công ty chúng tôi sản xuất linh kiện điện tử, vốn Nhật Bản, nhà máy đặt tại khu công "
+    "nghiệp phía bắc tỉnh, hiện có khoảng 800 công nhân và 12 chuyên gia. Năm nay doanh thu giảm, một số chuyên "
+    "gia về nước. Xin hỏi thủ tục gia hạn giấy phép lao động cho chuyên gia còn ở lại?",
+    "Hello. We are a Korean garment company in the industrial park with 2 factories and about 1,500 workers, our "
+    "production manager from Seoul has been here since 2024 and his contract is renewed. Please advise the "
+    "procedure to extend his work permit.",
+])
+def test_context_first_question_last_is_answered_on_the_question(engine: Assistant, question: str) -> None:
+    # The whole message scores low on every procedure; its last sentence names one.
+    answer = engine.answer(question, {})
+    assert [m.procedure.code for m in answer.matches][:1] == ["1.014201"], answer.reply.text[:200]
+    assert not answer.unsure
+
+
 @pytest.fixture()
 def lookup_engine(engine: Assistant) -> Assistant:
     from bot.dossiers import DossierService, import_records

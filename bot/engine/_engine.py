@@ -132,7 +132,7 @@ class Engine:
             if matches(pattern, folded) and not matches(unless, folded):
                 state.pending = None
                 return Answer(q, lang, "unknown", [], Reply(vi if lang == "vi" else en, self._menu_buttons(lang)))
-        found = self.index.search(q)
+        found = self._searched(q)
         confident = [m for m in found if m.score >= CONFIDENT]
         if not confident and found and found[0].score >= CONFIDENT * SURE_MARGIN_FLOOR and (
             len(found) == 1 or found[0].score >= SURE_MARGIN * found[1].score
@@ -205,6 +205,19 @@ class Engine:
         if facet:
             return Answer(q, lang, facet, [], self._which_procedure(facet, lang), unsure=True)
         return Answer(q, lang, "unknown", [], self._unknown(lang))
+
+    def _searched(self, q: str) -> list[Match]:
+        """The question's candidates; for a message of several sentences whose whole scores below
+        CONFIDENT, those of its last sentence when that one names a procedure confidently (the
+        context comes first, the question last: "… sắp hết hạn. Cho em hỏi thủ tục gia hạn …")."""
+        found = self.index.search(q)
+        if found and found[0].score >= CONFIDENT:
+            return found
+        sentences = [s for s in _SENTENCE_RE.split(q) if len(s.split()) >= 3]
+        if len(sentences) < 2:
+            return found
+        last = self.index.search(sentences[-1])
+        return last if last and last[0].score >= CONFIDENT else found
 
     def _in_context(self, q: str, last: Procedure) -> Match | None:
         """A short follow-up naming only a variant ("còn gia hạn thì sao?") read against the
@@ -605,6 +618,7 @@ def _display_name(p: Procedure, lang: str, limit: int) -> str:
 
 
 # Where one question ends and another may start.
+_SENTENCE_RE = re.compile(r"(?<=[.!?;])\s+|\n+")
 _QUESTION_BREAK_RE = re.compile(r"(?<=[?;])\s+|\n+")
 # Button actions start with these (see Button.action); anything else is a question.
 # Case and page numbers in actions: ASCII digits only, small.
