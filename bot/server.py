@@ -4,7 +4,6 @@ dossier and guide routes, the staff console, Telegram and Zalo webhooks), and `t
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 
 from aiohttp import web
 
@@ -29,11 +28,6 @@ from .web._reload import LiveAssistant
 from .web._runtime import RUNTIME, install, server_options
 
 log = logging.getLogger(__name__)
-
-
-def build_engine(settings: Settings, storage: Storage | None, reload: Callable[[str], str] | None = None) -> Assistant:
-    """The assistant on the configured knowledge (`bot.conversation.build_assistant`)."""
-    return build_assistant(settings, storage, reload)
 
 
 def create_app(settings: Settings | None = None, engine: Assistant | None = None, storage: Storage | None = None) -> web.Application:

@@ -31,7 +31,7 @@ from typing import Any
 import holidays
 import yaml
 
-from .core._clock import VN_TZ, now_vn, to_vn  # noqa: F401  (part of this module's interface)
+from .core._clock import VN_TZ, to_vn
 from .kb import TimeLimit
 
 #: The time of day a due date falls at: the close of the working day.

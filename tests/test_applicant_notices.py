@@ -257,9 +257,9 @@ async def test_a_push_with_an_email_sends_it_and_the_served_link_stops_it(
 
 
 def test_dung_thong_bao_through_the_engine(storage: Storage) -> None:
-    from bot.server import build_engine
+    from bot.conversation import build_assistant
 
-    engine = build_engine(Settings(), storage)
+    engine = build_assistant(Settings(), storage)
     import_records(storage, [(1, record(2, Email="a@example.vn"))], now=T0)
     storage.subscribe(CODE, "telegram", "111", "vi", T0)
     answer = engine.answer("dừng thông báo", {}, None, ("telegram", "111"))
@@ -272,7 +272,7 @@ def test_dung_thong_bao_through_the_engine(storage: Storage) -> None:
 def test_delivery_results_are_counted_shown_and_pruned(db_url: str, monkeypatch: pytest.MonkeyPatch,
                                                        capsys: pytest.CaptureFixture[str]) -> None:
     from bot.cli import main
-    from bot.workdays import now_vn
+    from bot.core import now_vn
 
     with Storage(db_url) as s:
         now = now_vn()

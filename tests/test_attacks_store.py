@@ -25,7 +25,7 @@ from aiohttp.test_utils import TestClient
 
 from bot.config import Settings
 from bot.conversation import Assistant
-from bot.core import Reply
+from bot.core import Reply, now_vn
 from bot.dossiers import DossierService, Notifier, import_records
 from bot.dossiers._service import MAX_CLIENT_FAILURES
 from bot.guide import Guide
@@ -33,7 +33,7 @@ from bot.kb import KnowledgeBase, default_knowledge_dir, load_knowledge
 from bot.storage import VN_TZ, Storage
 from bot.web._dossiers import add_routes
 from bot.web._keys import SETTINGS, STORAGE
-from bot.workdays import WorkCalendar, default_calendar_file, now_vn
+from bot.workdays import WorkCalendar, default_calendar_file
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=VN_TZ)
 CODE = "H42.25-260213-0001"

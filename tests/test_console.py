@@ -18,13 +18,14 @@ from bot.cli import main
 from bot.config import Settings
 from bot.console import CONSOLE
 from bot.console._auth import MAX_FAILURES, check_login, hash_password
+from bot.core import now_vn
 from bot.dossiers._demo import fill_demo
 from bot.dossiers._digest import build_digest
 from bot.dossiers._report import build_report
 from bot.kb import default_knowledge_dir
 from bot.server import create_app
 from bot.storage import Storage
-from bot.workdays import WorkCalendar, default_calendar_file, now_vn
+from bot.workdays import WorkCalendar, default_calendar_file
 
 PASSWORD = "mật-khẩu-đủ-dài"
 DEPT = "Phòng Quản lý doanh nghiệp"

@@ -33,11 +33,12 @@ from test_webchat_browser import (
 )
 
 from bot.console._auth import MAX_FAILURES, hash_password
+from bot.core import now_vn
 from bot.dossiers._demo import fill_demo
 from bot.dossiers._digest import build_digest
 from bot.kb import default_knowledge_dir
 from bot.storage import Storage
-from bot.workdays import WorkCalendar, default_calendar_file, now_vn
+from bot.workdays import WorkCalendar, default_calendar_file
 
 PASSWORD = "mật-khẩu-đủ-dài"
 QUESTION = "bên em định mở xưởng sản xuất giày dép trong khu công nghiệp, phải xin giấy gì trước"

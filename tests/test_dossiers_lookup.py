@@ -224,8 +224,9 @@ def test_service_from_settings_uses_the_board_contact(storage: Storage) -> None:
 def test_overdue_dossier_next_step_says_to_contact_the_board() -> None:
     from datetime import datetime
 
+    from bot.core import VN_TZ
     from bot.dossiers._service import facts_for
-    from bot.workdays import VN_TZ, WorkCalendar
+    from bot.workdays import WorkCalendar
 
     row = {"code": "H1.1-260101-0001", "status": 4, "received_at": "2026-11-02T09:00:00+07:00",
            "due_at": "2026-11-10T17:00:00+07:00"}

@@ -329,7 +329,7 @@ def test_large_catalogue_shortcut_finds_the_same_procedures(engine: Assistant, m
 def test_time_answer_says_when_a_dossier_filed_today_is_due(lookup_engine: Assistant) -> None:
     import re
 
-    from bot.workdays import now_vn
+    from bot.core import now_vn
 
     answer = lookup_engine.answer("gia hạn giấy phép lao động mất bao lâu", {})
     line = next(x for x in answer.reply.text.splitlines() if "hôm nay" in x)

@@ -14,9 +14,10 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from bot.channels._sessions import Conversations, MemorySessions, silent
+from bot.channels._sessions import Conversations, MemorySessions
 from bot.config import Settings
-from bot.server import build_engine, create_app
+from bot.conversation import build_assistant
+from bot.server import create_app
 from bot.storage import Storage
 from bot.web._limits import AnswerGate, Busy, RateLimiter, Verdict
 from bot.web._runtime import RUNTIME, SLOW_DOWN, Runtime
@@ -84,15 +85,15 @@ def runtime(**kw: Any) -> Runtime:
 
 
 async def test_a_chat_over_its_limit_is_asked_to_slow_down_once(tmp_path: Path) -> None:
-    engine = build_engine(Settings(), None)
+    engine = build_assistant(Settings(), None)
     rt = runtime(user_messages_per_minute=2)
     conv = Conversations(engine, MemorySessions(), rt)
     try:
         answers = [await conv.answer("zalo-bot:1", "gia han gpld", chat=("zalo_bot", "1")) for _ in range(5)]
         assert [a.intent for a in answers[:2]] != ["limited"] * 2
         assert answers[2].intent == "limited" and answers[2].reply.text == SLOW_DOWN["vi"]
-        assert all(silent(a) for a in answers[3:]), "after the warning, nothing is sent"
-        assert not silent(answers[0])
+        assert all(a.silent for a in answers[3:]), "after the warning, nothing is sent"
+        assert not answers[0].silent
         # Another chat, on another channel, is not affected.
         other = await conv.answer("tg:7", "how long does a work permit take", chat=("telegram", "7"))
         assert other.intent != "limited"
@@ -160,7 +161,7 @@ class BlockingEngine:
     """The real engine, but each answer first waits for `release` (set by the test)."""
 
     def __init__(self) -> None:
-        self.inner = build_engine(Settings(), None)
+        self.inner = build_assistant(Settings(), None)
         self.kb = self.inner.kb
         self.release = threading.Event()
         self.entered = threading.Semaphore(0)
@@ -214,7 +215,7 @@ async def test_bounded_concurrency_and_a_free_event_loop(aiohttp_client: Any, tm
 def test_only_answers_from_cached_matches_skip_the_worker_thread() -> None:
     from bot.web._reload import LiveAssistant
 
-    live = LiveAssistant(build_engine(Settings(), None), lambda: None)
+    live = LiveAssistant(build_assistant(Settings(), None), lambda: None)
     question = "giấy phép lao động cần hồ sơ gì"
     assert not live.cheap(question, {}), "a new question: its search runs on the worker thread"
     live.answer(question, {})

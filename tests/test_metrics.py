@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import Settings
+from bot.core import now_vn
 from bot.logs import JsonFormatter, configure_logging
 from bot.server import create_app
 from bot.storage import Storage
 from bot.web._dossiers import NOTIFIER
-from bot.workdays import now_vn
 
 SAMPLE = re.compile(r'^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*="(\\.|[^"\\])*",?)*\})? -?[0-9.e+-]+(Inf)?$')
 

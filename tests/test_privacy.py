@@ -29,11 +29,11 @@ from test_fuzz_http import request, send
 
 from bot.cli import main
 from bot.config import Settings
+from bot.core import now_vn
 from bot.logs import REDACTED, redact
 from bot.server import create_app
 from bot.storage import Storage
 from bot.web._runtime import KEEP_SESSION_PREFIXES, prune
-from bot.workdays import now_vn
 
 PHONE = "0912345678"
 CCCD = "001203004567"

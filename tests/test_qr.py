@@ -18,9 +18,9 @@ from PIL import Image
 from qrcode.constants import ERROR_CORRECT_M
 from test_webchat_browser import PHONE, Chat, browser, server, shots  # noqa: F401 (fixtures)
 
-from bot.channels._render import start_action
 from bot.config import Settings
 from bot.conversation import Assistant
+from bot.core._links import start_action
 from bot.guide._qr import plan_codes, render_qr
 from bot.kb import default_knowledge_dir, load_knowledge
 

@@ -119,11 +119,11 @@ async def test_staff_command_reload(aiohttp_client: Any, tmp_path: Path) -> None
 
 
 def test_remembered_searches_give_the_same_answers() -> None:
-    from bot.server import build_engine
+    from bot.conversation import build_assistant
 
-    plain = build_engine(Settings(), None)
+    plain = build_assistant(Settings(), None)
     plain.index.cache_size = 0
-    cached = build_engine(Settings(), None)
+    cached = build_assistant(Settings(), None)
     questions = ["gia han gpld mat bao lau", "còn lệ phí?", "how long does a work permit take", "xin phep xay dung",
                  "qwzx vbnm", "IRC cho công ty vốn nước ngoài cần giấy tờ gì", "gia han gpld mat bao lau"]
     for _ in range(2):  # the second time from the cache

@@ -36,9 +36,9 @@ from aiohttp import web
 from pgtest import fresh_schema
 from serverthread import free_port
 
+from bot.core import now_vn
 from bot.dossiers import import_records
 from bot.storage import Storage
-from bot.workdays import now_vn
 
 ROOT = Path(__file__).resolve().parents[1]
 TG_TOKEN = "4242:replica-test-token"

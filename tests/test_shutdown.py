@@ -30,8 +30,8 @@ import pytest
 from aiohttp import web
 from serverthread import free_port
 
+from bot.core import now_vn
 from bot.storage import Storage
-from bot.workdays import now_vn
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "4242:shutdown-test-token"

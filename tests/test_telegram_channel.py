@@ -16,14 +16,13 @@ from bot.channels._render import (
     keyboard_rows,
     lang_toggle,
     long_actions,
-    procedure_deep_link,
-    start_action,
     telegram_chunks,
 )
 from bot.channels._sessions import MemorySessions, hide_in_logs, redact
 from bot.channels._telegram import TELEGRAM, derived_secret
 from bot.config import Settings
 from bot.core import ConversationState
+from bot.core._links import procedure_deep_link, start_action
 from bot.engine import Button
 from bot.server import create_app
 from bot.storage import Storage

@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..core import Button, ConversationState, split_text
-from ..core._links import DEEP_LINK_RE, procedure_deep_link, start_action  # noqa: F401  (the channels' own)
 
 # Telegram: a message holds at most 4,096 characters (after entity parsing) and callback data
 # at most 64 bytes (https://core.telegram.org/bots/api#sendmessage, #inlinekeyboardbutton).

@@ -12,17 +12,11 @@ from aiohttp import web
 
 from .. import logs
 from ..conversation import Conversations, MemorySessions, SessionStore
-from ..core import Answer
 from ..web._keys import CONVERSATIONS
 
 log = logging.getLogger(__name__)
 
 MAX_SEEN_EVENTS = 20_000
-
-
-def silent(answer: Answer) -> bool:
-    """True for an answer with nothing to send (a message dropped by the rate limit)."""
-    return answer.silent
 
 
 def conversations(app: web.Application) -> Conversations:
@@ -120,5 +114,5 @@ def chat_ref(channel: str, chat_id: object) -> str:
 
 __all__ = [
     "Conversations", "MemorySessions", "REDACTED", "SeenEvents", "SessionStore", "chat_ref", "conversations",
-    "derived_event_id", "event_key", "hide_in_logs", "plain_id", "redact", "silent",
+    "derived_event_id", "event_key", "hide_in_logs", "plain_id", "redact",
 ]

@@ -60,7 +60,7 @@ from ._render import (
     long_actions,
     telegram_chunks,
 )
-from ._sessions import Conversations, SeenEvents, chat_ref, hide_in_logs, silent
+from ._sessions import Conversations, SeenEvents, chat_ref, hide_in_logs
 
 log = logging.getLogger(__name__)
 
@@ -268,7 +268,7 @@ class TelegramChannel:
             chat=(CHANNEL, str(chat.id)),
         )
         log.info("telegram: intent=%s lang=%s chat=%s", answer.intent, answer.lang, chat_ref("tg", chat.id))
-        if not silent(answer):
+        if not answer.silent:
             await self.send(context.bot, chat.id, answer.reply)
 
     async def deliver(self, chat_id: str, reply: Any) -> None:
@@ -351,7 +351,7 @@ class TelegramChannel:
         if command is None:
             return
         answer = await self.conversations.answer(self._key(chat.id), command, chat=(CHANNEL, str(chat.id)))
-        if answer.intent == "staff" and not silent(answer):
+        if answer.intent == "staff" and not answer.silent:
             await self.send(context.bot, chat.id, answer.reply)
 
     async def on_group_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -366,7 +366,7 @@ class TelegramChannel:
         if chat is not None:
             # A staff group (TTHC_STAFF_CHATS) may ask for figures; the assistant decides.
             answer = await self.conversations.answer(self._key(chat.id), message.text, chat=(CHANNEL, str(chat.id)))
-            if silent(answer):
+            if answer.silent:
                 return
             if answer.intent == "staff":
                 await self.send(context.bot, chat.id, answer.reply)

@@ -31,7 +31,7 @@ from ..core import _json
 from ..web._limits import read_body
 from ._background import Background, mount
 from ._render import ZALO_MAX_TEXT, chosen_action, image_address, numbered_choices, zalo_chunks
-from ._sessions import Conversations, SeenEvents, chat_ref, derived_event_id, hide_in_logs, silent
+from ._sessions import Conversations, SeenEvents, chat_ref, derived_event_id, hide_in_logs
 
 log = logging.getLogger(__name__)
 
@@ -170,7 +170,7 @@ class ZaloBotChannel:
             chat=(CHANNEL, chat_id),
         )
         log.info("zalo-bot: intent=%s lang=%s chat=%s", answer.intent, answer.lang, chat_ref("zalo-bot", chat_id))
-        if silent(answer):
+        if answer.silent:
             return
         try:
             await self.send(chat_id, answer.reply, answer.lang)

@@ -59,7 +59,6 @@ from ._sessions import (
     derived_event_id,
     hide_in_logs,
     plain_id,
-    silent,
 )
 
 log = logging.getLogger(__name__)
@@ -351,7 +350,7 @@ class ZaloOAChannel:
         """Answer one user message (in the background of the webhook call)."""
         answer = await self.conversations.answer(f"zalo-oa:{user_id}", text, chat=(CHANNEL, user_id))
         log.info("zalo-oa: intent=%s lang=%s chat=%s", answer.intent, answer.lang, chat_ref("zalo-oa", user_id))
-        if silent(answer):
+        if answer.silent:
             return
         try:
             await self.send(user_id, answer.reply, answer.lang)

@@ -10,19 +10,6 @@ from typing import Any, Protocol
 from ._reply import Reply
 
 
-class ProcedureRef(Protocol):
-    """What an answer tells of a procedure it found (bot.kb.Procedure fits)."""
-
-    @property
-    def id(self) -> str: ...
-
-    @property
-    def code(self) -> str: ...
-
-    @property
-    def name(self) -> str: ...
-
-
 class Found(Protocol):
     """A procedure found for a question, with its score in [0, 1] (bot.engine.Match fits)."""
 

@@ -6,15 +6,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from ..core._codes import (  # noqa: F401  (re-exported for the package)
-    CODE_CHARS_RE,
-    DOSSIER_CODE_RE,
-    Lang,
-    find_dossier_code,
-    normalize_code,
-    normalize_secret,
-)
-
 
 @dataclass(frozen=True)
 class DossierFacts:

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from ._drafts import parse_record
-from ._importer import Draft, _code_hits, clean, read_records, record_code
+from ._importer import Draft, _code_hits, clean, read_records_file, record_code
 from ._loader import DIFF_FIELDS, check_knowledge
 from ._model import Procedure
 
@@ -342,14 +342,9 @@ def run_diff(
     file: Path, root: Path, codes: list[str] | None = None, show_explained: bool = False, undated: date | None = None,
 ) -> int:
     """0: nothing unexplained differs; 1: something does (or a code was not found); 2: unreadable."""
-    try:
-        text = Path(file).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        print(f"error: cannot read {file}: {exc}", file=sys.stderr)
+    records = read_records_file(file)
+    if records is None:
         return 2
-    records, read_problems = read_records(text.splitlines())
-    for rp in read_problems:
-        print(f"{file}:{rp.line}: {rp.message}", file=sys.stderr)
     kb, kb_problems = check_knowledge(root)
     if kb_problems:
         print(f"warning: {root} has {len(kb_problems)} problem(s) (`tthc-bot kb check`); "

@@ -7,7 +7,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ._importer import Draft, clean, draft_yaml, is_portal_json, parse_dvc_record, read_records, record_code
+from ._importer import (
+    Draft,
+    clean,
+    draft_yaml,
+    is_portal_json,
+    parse_dvc_record,
+    read_records_file,
+    record_code,
+)
 from ._portal import parse_portal_record
 
 
@@ -24,14 +32,9 @@ def parse_record(record: dict[str, Any]) -> Draft:
 
 def run_import(file: Path, codes: list[str], out: Path) -> int:
     """`tthc-bot kb import-dvc`: write one draft per record; 0 ok, 1 code not found, 2 unreadable file."""
-    try:
-        text = Path(file).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        print(f"error: cannot read {file}: {exc}", file=sys.stderr)
+    records = read_records_file(file)
+    if records is None:
         return 2
-    records, problems = read_records(text.splitlines())
-    for p in problems:
-        print(f"{file}:{p.line}: {p.message}", file=sys.stderr)
     wanted = [clean(c) for c in codes]
     by_code: dict[str, tuple[int, dict[str, Any]]] = {}
     for n, rec in records:

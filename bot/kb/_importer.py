@@ -17,13 +17,15 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import unicodedata
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import yaml
 
-__all__ = ["Draft", "parse_dvc_record", "draft_yaml", "read_records", "record_code", "is_portal_json"]
+__all__ = ["Draft", "parse_dvc_record", "draft_yaml", "read_records", "read_records_file", "record_code", "is_portal_json"]
 
 TODO = "TODO"
 NAME_EN_TODO = "TODO: English name"
@@ -1392,3 +1394,17 @@ def read_records(lines: list[str]) -> tuple[list[tuple[int, dict[str, Any]]], li
             continue
         records.append((n, obj))
     return records, problems
+
+
+def read_records_file(file: Path) -> list[tuple[int, dict[str, Any]]] | None:
+    """The records of a JSON-lines file, each line's problem printed to stderr; None (also
+    printed) when the file cannot be read."""
+    try:
+        text = Path(file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"error: cannot read {file}: {exc}", file=sys.stderr)
+        return None
+    records, problems = read_records(text.splitlines())
+    for p in problems:
+        print(f"{file}:{p.line}: {p.message}", file=sys.stderr)
+    return records

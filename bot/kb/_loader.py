@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 import yaml
 
-from ..config import default_knowledge_dir  # noqa: F401  (part of this module's interface)
+from ..config import default_knowledge_dir
 from ._model import (
     CHANNEL_TYPES,
     ONLINE_LEVELS,

@@ -31,7 +31,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from ..config import is_postgres, shown  # noqa: F401  (part of this module's interface)
+from ..config import is_postgres, shown
 
 #: How long a statement waits for another connection's write lock before "database is locked"
 #: (SQLite), or for a free connection of the pool (PostgreSQL).
