@@ -3,7 +3,7 @@
     .venv/bin/python bench/calibrate.py [--folds 5] [--show N]
 
 Two kinds of questions, neither of them the blind sets (bench/questions_blind_*.yaml are never
-read here; bench/questions_dev_long.yaml, long messages, is scored on its own with the eval tool):
+read here):
 - the project's own question sets (../shared/eval/dev_questions.yaml and bench/questions_*.yaml
   before the blind ones), answered by the bundled knowledge;
 - the knowledge's own `examples:`, each answered by an index built without it (5 folds of the
@@ -41,21 +41,21 @@ from bot.engine import _engine, _index, _learned  # noqa: E402
 from bot.kb import KnowledgeBase, default_knowledge_dir, load_knowledge  # noqa: E402
 
 OWN_SETS = [SHARED / "eval" / "dev_questions.yaml"] + [
-    ROOT / "bench" / f"questions_{n}.yaml" for n in ("more", "fresh", "unseen", "blind")
+    ROOT / "bench" / f"questions_{n}.yaml" for n in ("more", "fresh", "unseen", "blind", "dev_long")
 ]
-# The last search (2026-12-01) chose UNKNOWN_IDF 0.6, CONFIDENT 0.5, DIRECT 0.95, DIRECT_GAP 0.7,
-# CLOSE 0.6, BLEND_LEARNED 0.7, LEARNED_ALONE 0.8, SECOND_WEIGHT 0.25, QUESTION_COVERAGE 0.5 (the
-# values in bot/engine); earlier searches over the others are in the git history.
+# The last search (2026-12-02, with the long-message development set) chose ASK_FLOOR 0.15,
+# ASK_WORDS 8, CONFIDENT 0.6, DIRECT_GAP 0.7 (the values in bot/engine); the search before it
+# (2026-12-01) chose UNKNOWN_IDF 0.6, DIRECT 0.95, CLOSE 0.6, BLEND_LEARNED 0.7, LEARNED_ALONE 0.8,
+# SECOND_WEIGHT 0.25, QUESTION_COVERAGE 0.5; earlier searches are in the git history.
 GRID: dict[str, list[float]] = {
-    "UNKNOWN_IDF": [0.45, 0.6, 0.8],
-    "CONFIDENT": [0.45, 0.5, 0.55],
-    "DIRECT": [0.9, 0.95],
-    "DIRECT_GAP": [0.6, 0.7],
-    "CLOSE": [0.6, 0.75],
+    "ASK_FLOOR": [0.15, 0.2, 0.25, 0.3],
+    "ASK_WORDS": [6, 8, 10, 12],
+    "CONFIDENT": [0.5, 0.55, 0.6],
+    "DIRECT_GAP": [0.7, 0.8],
 }
 HOME = {"SECOND_WEIGHT": _learned, "BLEND_PHRASE": _index, "BLEND_LEARNED": _index, "LEARNED_ALONE": _index, "UNKNOWN_IDF": _learned,
         "QUESTION_COVERAGE": _index, "CONFIDENT": _engine, "SURE_MARGIN": _engine,
-        "CLOSE": _engine, "DIRECT": _engine, "DIRECT_GAP": _engine}
+        "CLOSE": _engine, "DIRECT": _engine, "ASK_FLOOR": _engine, "ASK_WORDS": _engine, "DIRECT_GAP": _engine}
 EXAMPLE_FOLDS = 5
 ASKED_RIGHT = 0.6
 

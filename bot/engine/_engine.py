@@ -28,7 +28,7 @@ from ._intent import IntentRules
 log = logging.getLogger(__name__)
 
 # Below this score no procedure is claimed; the bot says it does not know.
-CONFIDENT = 0.5
+CONFIDENT = 0.6
 # Below this score a likely procedure is asked about ("Có phải bạn hỏi …?"), not answered.
 DIRECT = 0.95
 # …when the second best scores at least this share of the best (0: always).
@@ -47,6 +47,17 @@ LISTED = 0.8
 # as a question back ("did you mean …?"), never answered: at least this score and coverage.
 SUGGEST = 0.35
 SUGGEST_COVERAGE = 0.85
+# A long message (at least ASK_WORDS words: greeting, company context, several clauses) scores low
+# on every procedure, since most of its words name none; below CONFIDENT, its likeliest procedures
+# are offered as a question back when the best reaches ASK_FLOOR and shares a word with its names
+# (short questions that low are about something the board does not handle, and get "unknown").
+# Fit by bench/calibrate.py.
+ASK_WORDS = 8
+ASK_FLOOR = 0.15
+ASK_OPTIONS = 0.6
+# Another agency's procedure (knowledge/elsewhere.yaml) ranked above every board procedure by the
+# learned similarity is answered as such when that similarity reaches this.
+OTHER_FLOOR = 0.3
 # A FAQ question asked nearly word for word (token_set_ratio) wins over a partly named procedure.
 FAQ_SURE = 0.95
 # …and a procedure of another agency asked nearly word for word wins over a partly named one.
@@ -140,9 +151,15 @@ class Engine:
             # Below the threshold but far ahead of every other candidate: a long message scores
             # low on every procedure, and the gap says which one it is about.
             confident = [found[0]]
-        intent = self.intents_rules.detect(q, folded, has_procedure=bool(confident))
+        asked = self._asking_part(q)
+        intent = self.intents_rules.detect(q, folded, has_procedure=bool(confident), asked=asked)
         if intent in ("status", "roadmap"):
             return Handoff(intent)
+        if intent == "contact" and not confident and len(q.split()) >= ASK_WORDS:
+            # "… or which office should we contact?" about another agency's procedure: that agency.
+            other = self._other_agency(q, found[0].score if found else 0.0)
+            if other is not None:
+                return self._elsewhere_answer(q, other, lang)
         if intent in ("greeting", "contact") and not (intent == "contact" and confident):
             return self._general(q, intent, state, lang)
         if confident and confident[0].score < 1.0:
@@ -187,6 +204,15 @@ class Engine:
             retry = self._in_context(q, last)
             if retry is not None:
                 return self._facet(q, facet or "procedure", retry.procedure, [retry], state, lang)
+        if found and found[0].score >= ASK_FLOOR and found[0].coverage > 0 and len(q.split()) >= ASK_WORDS:
+            options = [m for m in found if m.score >= found[0].score * ASK_OPTIONS][:3]
+            # Another agency's procedure the message describes in words the board's candidates
+            # never use ("thẩm duyệt PCCC", "thẻ tạm trú") is answered as such.
+            other = self._elsewhere_subject(q, options[0].procedure) or self._other_agency(q, options[0].score)
+            if other is not None:
+                return self._elsewhere_answer(q, other, lang)
+            if self._best_of(q, "elsewhere", ELSEWHERE_SURE) is None and self._faq_match(q) is None:
+                return self._clarify(q, self.intents_rules.detect(q, folded, True, asked), options, options, state, lang)
         suggested = [m for m in found if m.score >= SUGGEST and m.coverage >= SUGGEST_COVERAGE][:3]
         if suggested and (last is None or suggested[0].procedure.code != last.code):
             return self._suggest(q, facet or "procedure", suggested, state, lang)
@@ -202,6 +228,12 @@ class Engine:
             entry = faq
             text = entry.answer_vi if lang == "vi" else entry.answer_en
             return Answer(q, lang, "faq", [], Reply(text, self._menu_buttons(lang)))
+        if len(q.split()) >= ASK_WORDS:
+            # A long message is never close to a short text word for word; the learned ranking
+            # says which other agency's procedure it describes.
+            other = self._other_agency(q, found[0].score if found else 0.0)
+            if other is not None:
+                return self._elsewhere_answer(q, other, lang)
         if facet:
             return Answer(q, lang, facet, [], self._which_procedure(facet, lang), unsure=True)
         return Answer(q, lang, "unknown", [], self._unknown(lang))
@@ -217,7 +249,23 @@ class Engine:
         if len(sentences) < 2:
             return found
         last = self.index.search(sentences[-1])
-        return last if last and last[0].score >= CONFIDENT else found
+        # The last sentence's procedure must be a close candidate of the whole message too: a
+        # question that names no procedure of its own ("… kiểm tra giúp em hồ sơ đã đến bước nào?")
+        # does not replace the subject the context named.
+        if last and last[0].score >= CONFIDENT and any(
+            m.procedure.code == last[0].procedure.code and m.score >= ASK_OPTIONS * found[0].score for m in found
+        ):
+            return last
+        return found
+
+    def _asking_part(self, q: str) -> str | None:
+        """The folded sentences of a message that end with a question mark, when some others do
+        not (context, then the question); None otherwise."""
+        sentences = [s.strip() for s in _SENTENCE_RE.split(q) if s.strip()]
+        asking = [s for s in sentences if s.endswith("?")]
+        if not asking or len(asking) == len(sentences):
+            return None
+        return self.folded(" ".join(asking))
 
     def _in_context(self, q: str, last: Procedure) -> Match | None:
         """A short follow-up naming only a variant ("còn gia hạn thì sao?") read against the
@@ -269,6 +317,15 @@ class Engine:
         """Who handles a procedure of another agency: "unknown" to the board, with the way there."""
         return Answer(q, lang, "unknown", [], Reply(compose.elsewhere_answer(entry, lang, self.kb.board),
                                                     self._menu_buttons(lang)))
+
+    def _other_agency(self, q: str, board: float) -> Any | None:
+        """The other agency's procedure the learned ranking puts above every board procedure for
+        this question, when similar enough: OTHER_FLOOR, and the best board procedure's score
+        (`board`: the message names that one in words of its own names)."""
+        found = self.index.other_agency(q)
+        if found is None or found[1] < max(OTHER_FLOOR, board):
+            return None
+        return self.kb.elsewhere[found[0]]
 
     def _elsewhere_subject(self, q: str, p: Procedure) -> Any | None:
         """The other agency's procedure the question describes, when the words it shares with it

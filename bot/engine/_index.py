@@ -561,7 +561,7 @@ class ProcedureIndex:
         if coded is not None:
             return [coded]
         phrase = {self.by_code[m.procedure.code]: m for m in self.phrase_search(question, limit=10)}
-        learned = {m.proc: m for m in self.learned.search(question, limit=10)}
+        learned = {m.proc: m for m in self.learned.search(question, limit=12) if m.proc < self.learned.n_procedures}
         asked = self.asked_variants(question)
         out: list[Match] = []
         for i in set(phrase) | set(learned):
@@ -576,6 +576,14 @@ class ProcedureIndex:
             out.append(Match(self.procedures[i], round(score, 4), round(coverage, 4), lm.case if lm else None))
         out.sort(key=lambda m: (-m.score, m.procedure.code))
         return out[:limit]
+
+    def other_agency(self, question: str) -> tuple[int, float] | None:
+        """(place in kb.elsewhere, similarity) of another agency's procedure that the question's
+        words are closest to, when it ranks above every board procedure; else None."""
+        found = self.learned.search(question, limit=1)
+        if found and found[0].proc >= self.learned.n_procedures:
+            return found[0].proc - self.learned.n_procedures, found[0].score
+        return None
 
     def _by_code(self, question: str) -> Match | None:
         found = _CODE_RE.findall(question)

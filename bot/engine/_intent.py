@@ -23,10 +23,12 @@ class IntentRules:
         self.facets = vocabulary.facet_patterns
         self.intents = vocabulary.intent_patterns
 
-    def detect(self, question: str, folded: str, has_procedure: bool) -> str:
+    def detect(self, question: str, folded: str, has_procedure: bool, asked: str | None = None) -> str:
         """The intent of a question (`folded`: its folded, texting-normalised form).
         `has_procedure` says whether a procedure was recognised in it (which decides between a
-        facet of it and, e.g., a general contact question)."""
+        facet of it and, e.g., a general contact question). `asked`: the same form of the
+        message's sentences that ask (end with "?"), when only some do: the facet is read there,
+        not in the context ("bên em đã nộp hồ sơ … Bao lâu thì có kết quả?" asks the time)."""
         if DOSSIER_CODE_RE.search(question):
             return "status"
         if not folded:
@@ -35,7 +37,7 @@ class IntentRules:
             return "status"
         if matches(self.intents["roadmap"], folded):
             return "roadmap"
-        facet = self.facet_of(folded)
+        facet = self.facet_of(asked if asked is not None else folded)
         if has_procedure:
             return facet or "procedure"
         if matches(self.intents["contact"], folded):

@@ -39,7 +39,9 @@ KIND_WEIGHT = {"name": 1.0, "alias": 1.0, "en": 1.0, "example": 1.0, "case": 0.9
 
 @dataclass(frozen=True)
 class LearnedMatch:
-    """A procedure's similarity to a question, with the case whose texts matched best (or None)."""
+    """A procedure's similarity to a question, with the case whose texts matched best (or None).
+    `proc` at or past the index's `n_procedures` is another agency's procedure (its place in
+    `kb.elsewhere` after them)."""
 
     proc: int
     score: float
@@ -69,6 +71,12 @@ class LearnedIndex:
                 for j, case in enumerate(p.cases):
                     for text in (case.name, *case.examples):
                         texts.append((i, j, "case", text))
+        # Other agencies' procedures (knowledge/elsewhere.yaml) are ranked beside the board's, as
+        # items numbered after them: a message about one of them then finds it first.
+        self.n_procedures = len(self.procedures)
+        for k, other in enumerate(kb.elsewhere):
+            for text in (other.name, other.name_en, *other.examples):
+                texts.append((self.n_procedures + k, None, "example", text))
         analysed: dict[str, dict[str, float]] = {}  # the same text in many procedures is analysed once
         bags = []
         for _, _, _, text in texts:

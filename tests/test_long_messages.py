@@ -1,0 +1,76 @@
+"""Long messages as people type them on Zalo: context first, the question last, no clear name.
+
+What a user notices: a long message that names its procedure only in passing gets the likeliest
+procedures as a question back, not "not found"; one about another agency's procedure is told who
+handles it; the facet is read in the sentence that asks.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.conversation import Assistant
+from bot.engine import _engine
+from bot.kb import default_knowledge_dir, load_knowledge
+
+
+@pytest.fixture(scope="module")
+def engine() -> Assistant:
+    return Assistant(load_knowledge(default_knowledge_dir()))
+
+
+LONG_UNCLEAR = (
+    # (message, the procedure that must be among the choices)
+    ("Dạ em chào anh chị, công ty em trong KCN gặp khó khăn về đơn hàng nên định tạm dừng dự án "
+     "khoảng nửa năm, không chấm dứt hẳn, vậy em cần báo với Ban như thế nào ạ", "1.009661"),
+    ("e chao a c, ben e co giay phep lao dong cho ky su nguoi han sap het han thang sau, sep muon "
+     "ky tiep hop dong 2 nam nua thi lam sao a", "1.014201"),
+)
+
+
+@pytest.mark.parametrize(("message", "code"), LONG_UNCLEAR)
+def test_a_long_message_gets_its_likeliest_procedures_as_a_question_back(engine: Assistant, message: str, code: str) -> None:
+    answer = engine.answer(message, {})
+    codes = [m.procedure.code for m in answer.matches]
+    assert code in codes[:3], codes
+    first_line = answer.reply.text.splitlines()[0]
+    if codes[0] != code:  # a wrong first guess is never answered as sure
+        assert first_line.rstrip().endswith("?"), first_line
+    assert answer.reply.buttons, "each choice is a button"
+
+
+def test_a_long_message_scoring_low_is_asked_back_not_answered_unknown(engine: Assistant) -> None:
+    message, code = LONG_UNCLEAR[0]
+    found = engine.engine._searched(message)
+    assert found[0].score < _engine.CONFIDENT, "the case this test is about: no procedure is sure"
+    answer = engine.answer(message, {})
+    assert answer.intent != "unknown" and answer.reply.text.splitlines()[0].endswith("?")
+    # The reply to the question back picks one: the number of the choice.
+    state: dict[str, object] = {}
+    engine.answer(message, state)
+    picked = [m.procedure.code for m in engine.answer(message, {}).matches].index(code) + 1
+    assert engine.answer(str(picked), state).matches[0].procedure.code == code
+
+
+def test_a_short_question_about_nothing_the_board_handles_gets_no_procedure(engine: Assistant) -> None:
+    for q in ("xin giấy phép bán rượu ở đâu", "mã tra cứu của tôi là DEMO39 mà tra không ra"):
+        assert engine.answer(q, {}).matches == [], q
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["chao ad, cty minh bi cham hoan thue vat may thang roi, ban ql co giup thuc day duoc khong hay phai hoi ben thue",
+     "Hello, our accountant asks whether the management board can help to speed up the VAT refund of our export company, or which office we should contact"],
+)
+def test_a_long_message_about_another_agencys_procedure_says_who_handles_it(engine: Assistant, message: str) -> None:
+    answer = engine.answer(message, {})
+    assert answer.matches == [] and answer.intent == "unknown"
+    assert "1.007037" in answer.reply.text  # the tax office's refund procedure, by its code
+
+
+def test_the_facet_is_read_in_the_sentence_that_asks(engine: Assistant) -> None:
+    q = ("Năm ngoái bên em đã nộp trực tuyến hồ sơ xin giấy phép xây dựng nhà xưởng. "
+         "Nay xin giấy phép xây dựng cho nhà kho mới thì cần những giấy tờ gì ạ?")
+    answer = engine.answer(q, {})
+    assert answer.matches[0].procedure.code == "1.013236"
+    assert answer.intent == "documents"  # not the online level, which the context's "trực tuyến" says
