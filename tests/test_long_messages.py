@@ -21,8 +21,8 @@ def engine() -> Assistant:
 
 LONG_UNCLEAR = (
     # (message, the procedure that must be among the choices)
-    ("Dạ em chào anh chị, công ty em trong KCN gặp khó khăn về đơn hàng nên định tạm dừng dự án "
-     "khoảng nửa năm, không chấm dứt hẳn, vậy em cần báo với Ban như thế nào ạ", "1.009661"),
+    ("Dạ em chào anh chị, công ty em trong KCN gặp khó khăn về đơn hàng nên định tạm ngừng hoạt động dự "
+     "án đầu tư khoảng nửa năm, không chấm dứt hẳn, vậy em cần báo với Ban như thế nào ạ", "1.009661"),
     ("e chao a c, ben e co giay phep lao dong cho ky su nguoi han sap het han thang sau, sep muon "
      "ky tiep hop dong 2 nam nua thi lam sao a", "1.014201"),
 )

@@ -55,6 +55,9 @@ SUGGEST_COVERAGE = 0.85
 ASK_WORDS = 8
 ASK_FLOOR = 0.15
 ASK_OPTIONS = 0.6
+# …and when the message says at least this share of the best procedure's name (its words, weighted
+# by rarity): a long message about something else shares a few common words with many names.
+ASK_COVERAGE = 0.8
 # Another agency's procedure (knowledge/elsewhere.yaml) ranked above every board procedure by the
 # learned similarity is answered as such when that similarity reaches this.
 OTHER_FLOOR = 0.3
@@ -204,14 +207,16 @@ class Engine:
             retry = self._in_context(q, last)
             if retry is not None:
                 return self._facet(q, facet or "procedure", retry.procedure, [retry], state, lang)
-        if found and found[0].score >= ASK_FLOOR and found[0].coverage > 0 and len(q.split()) >= ASK_WORDS:
+        if found and found[0].score >= ASK_FLOOR and found[0].coverage >= ASK_COVERAGE and len(q.split()) >= ASK_WORDS:
             options = [m for m in found if m.score >= found[0].score * ASK_OPTIONS][:3]
             # Another agency's procedure the message describes in words the board's candidates
             # never use ("thẩm duyệt PCCC", "thẻ tạm trú") is answered as such.
             other = self._elsewhere_subject(q, options[0].procedure) or self._other_agency(q, options[0].score)
             if other is not None:
                 return self._elsewhere_answer(q, other, lang)
-            if self._best_of(q, "elsewhere", ELSEWHERE_SURE) is None and self._faq_match(q) is None:
+            # Nor is a board procedure offered when the learned ranking puts another agency's first.
+            if (self.index.other_agency(q) is None and self._best_of(q, "elsewhere", ELSEWHERE_SURE) is None
+                    and self._faq_match(q) is None):
                 return self._clarify(q, self.intents_rules.detect(q, folded, True, asked), options, options, state, lang)
         suggested = [m for m in found if m.score >= SUGGEST and m.coverage >= SUGGEST_COVERAGE][:3]
         if suggested and (last is None or suggested[0].procedure.code != last.code):
