@@ -74,3 +74,29 @@ def test_the_facet_is_read_in_the_sentence_that_asks(engine: Assistant) -> None:
     answer = engine.answer(q, {})
     assert answer.matches[0].procedure.code == "1.013236"
     assert answer.intent == "documents"  # not the online level, which the context's "trực tuyến" says
+
+
+DONE_BEFORE = (
+    # (message, the procedure asked about, a procedure the message says is already done)
+    ("Chào anh chị, nhà máy bên em đã có quyết định phê duyệt báo cáo đánh giá tác động môi trường và "
+     "đã được thẩm duyệt thiết kế PCCC. Tháng sau bên em khởi công nhà xưởng trong khu công nghiệp, vậy "
+     "xin giấy phép xây dựng cần nộp những giấy tờ gì ạ?", "1.013236", "1.010733"),
+    ("Dear board, our factory already has the investment registration certificate and the environmental "
+     "permit. Now we plan to build a second warehouse inside the park, how long does the construction "
+     "permit take?", "1.013236", "1.009664"),
+)
+
+
+@pytest.mark.parametrize(("message", "code", "done"), DONE_BEFORE)
+def test_what_a_message_says_is_already_done_is_not_what_it_asks(engine: Assistant, message: str, code: str, done: str) -> None:
+    answer = engine.answer(message, {})
+    codes = [m.procedure.code for m in answer.matches]
+    assert codes[:1] == [code] and done not in codes, codes
+    assert not answer.reply.text.splitlines()[0].endswith("?"), "named in full once the context is set aside"
+
+
+def test_a_permit_already_held_does_not_hide_another_agencys_subject(engine: Assistant) -> None:
+    answer = engine.answer("Chào Ban, công ty em có 3 kỹ sư người Hàn, giấy phép lao động đã có rồi. Em muốn hỏi "
+                           "các bạn ấy có phải đóng bảo hiểm xã hội bắt buộc không, đăng ký ở cơ quan nào ạ?", {})
+    assert answer.matches == [] and answer.intent == "unknown"
+    assert "bảo hiểm xã hội" in answer.reply.text.splitlines()[0].lower()

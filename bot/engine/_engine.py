@@ -61,6 +61,9 @@ ASK_COVERAGE = 0.8
 # Another agency's procedure (knowledge/elsewhere.yaml) ranked above every board procedure by the
 # learned similarity is answered as such when that similarity reaches this.
 OTHER_FLOOR = 0.3
+# …and a message asking whom to contact is about another agency's procedure only when the learned
+# similarity to it reaches this: the board's own contact questions share words with its examples.
+CONTACT_OTHER = 0.45
 # A FAQ question asked nearly word for word (token_set_ratio) wins over a partly named procedure.
 FAQ_SURE = 0.95
 # …and a procedure of another agency asked nearly word for word wins over a partly named one.
@@ -87,6 +90,8 @@ class Engine:
             for t in self.vocabulary.out_of_scope
         ]
         self.by_code = {p.code: p for p in kb.procedures}
+        self._background = compile_phrases(self.vocabulary.background, self.vocabulary.classes)
+        self._background_ends = frozenset(w for e in self.vocabulary.background_ends for w in e.split())
         self._faq = [(entry, [(fold(q), frozenset(self._faq_words(fold(q)))) for q in entry.questions]) for entry in kb.faq]
         # Procedures of other agencies (knowledge/elsewhere.yaml), matched like FAQ questions on
         # their names and examples.
@@ -142,6 +147,14 @@ class Engine:
 
     def _question(self, q: str, state: ConversationState, lang: str) -> Answer | Handoff:
         folded = self.folded(q)
+        # What is already done ("đã có quyết định phê duyệt ĐTM, …") is not what is asked, nor
+        # what is out of scope; a dossier's status ("hồ sơ đã nộp … đã có kết quả chưa") is.
+        foreground = None if self.intents_rules.detect(q, folded, False) in ("status", "roadmap") else self._foreground(q)
+        if foreground is not None:
+            answer = self._question(foreground, state, lang)
+            if isinstance(answer, Answer):
+                answer.q = q
+            return answer
         for pattern, unless, vi, en in self._out_of_scope:
             if matches(pattern, folded) and not matches(unless, folded):
                 state.pending = None
@@ -160,7 +173,7 @@ class Engine:
             return Handoff(intent)
         if intent == "contact" and not confident and len(q.split()) >= ASK_WORDS:
             # "… or which office should we contact?" about another agency's procedure: that agency.
-            other = self._other_agency(q, found[0].score if found else 0.0)
+            other = self._other_agency(q, max(found[0].score if found else 0.0, CONTACT_OTHER))
             if other is not None:
                 return self._elsewhere_answer(q, other, lang)
         if intent in ("greeting", "contact") and not (intent == "contact" and confident):
@@ -191,7 +204,9 @@ class Engine:
             if best.score < DIRECT:
                 # Not named in full: a procedure of another agency wins when the question describes
                 # it in words the board's candidate never uses ("gia hạn visa", not the permit).
-                other = self._elsewhere_subject(q, best.procedure)
+                # So does one the learned ranking puts above every board procedure, as similar to
+                # the question as the board's best is, when the question does not say that one's name.
+                other = self._elsewhere_subject(q, best.procedure) or (self._other_agency(q, best.score) if best.coverage < FULL else None)
                 if other is not None:
                     return self._elsewhere_answer(q, other, lang)
             if (lacks or best.score < DIRECT and second >= DIRECT_GAP * best.score) and not self._distinct_by_question(q, [best]):
@@ -262,6 +277,49 @@ class Engine:
         ):
             return last
         return found
+
+    def _foreground(self, q: str) -> str | None:
+        """A long message without the clauses that say what is already done (vocabulary
+        `background`: "đã có quyết định phê duyệt ĐTM, …"), when what remains names a procedure in
+        full, or another agency's, on its own; None otherwise (the message is read whole)."""
+        if self._background is None or len(q.split()) < ASK_WORDS:
+            return None
+        kept: list[str] = []
+        dropped = False
+        for clause in _CLAUSE_RE.split(q):
+            raw = clause.split()
+            # Each raw word's folded words (texting spellings replaced), to find a phrase's start.
+            folded: list[str] = []
+            owner: list[int] = []
+            for i, w in enumerate(raw):
+                for f in self.index.words(w):
+                    folded.append(f)
+                    owner.append(i)
+            text = f" {' '.join(folded)} "
+            found = self._background.search(text)
+            if found is None:
+                kept.append(clause)
+                continue
+            start = owner[len(text[: found.start()].split())]
+            end = len(raw)
+            for j in range(start + 1, len(raw)):
+                if fold(raw[j]) in self._background_ends:
+                    end = j + 1
+                    break
+            if end - start <= len(found.group(0).split()) + 1:
+                start = 0  # "giấy phép lao động đã có": what is done comes before the phrase
+            dropped = True
+            kept.append(" ".join(raw[:start] + raw[end:]))
+        if not dropped:
+            return None
+        rest = " ".join("".join(kept).split())
+        if len(rest.split()) < 3:
+            return None
+        best = self.index.search(rest)
+        if best and best[0].score >= ASK_FLOOR and best[0].coverage >= ASK_COVERAGE:
+            return rest
+        other = self.index.other_agency(rest)
+        return rest if other is not None and other[1] >= OTHER_FLOOR else None
 
     def _asking_part(self, q: str) -> str | None:
         """The folded sentences of a message that end with a question mark, when some others do
@@ -680,6 +738,8 @@ def _display_name(p: Procedure, lang: str, limit: int) -> str:
 
 
 # Where one question ends and another may start.
+# Where a clause ends (a background phrase's reach): punctuation, kept in the text.
+_CLAUSE_RE = re.compile(r"([,.;:!?\n]+)")
 _SENTENCE_RE = re.compile(r"(?<=[.!?;])\s+|\n+")
 _QUESTION_BREAK_RE = re.compile(r"(?<=[?;])\s+|\n+")
 # Button actions start with these (see Button.action); anything else is a question.

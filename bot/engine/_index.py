@@ -169,8 +169,11 @@ class _Rewriter:
                 repl = table.get(key)
                 if repl is None or marks is not None and not self._spelled_so(key, marks[i : i + n]):
                     continue
-                out.extend(repl)
-                out_marks.extend([None] * len(repl))
+                # An expansion that repeats the words just before it ("chấp thuận" + "chủ trương"
+                # → "chấp thuận chủ trương đầu tư") adds only what is new.
+                k = next((k for k in range(min(len(repl) - 1, len(out)), 0, -1) if out[-k:] == repl[:k]), 0)
+                out.extend(repl[k:])
+                out_marks.extend([None] * (len(repl) - k))
                 i += n
                 break
             else:
