@@ -100,3 +100,11 @@ def test_a_permit_already_held_does_not_hide_another_agencys_subject(engine: Ass
                            "các bạn ấy có phải đóng bảo hiểm xã hội bắt buộc không, đăng ký ở cơ quan nào ạ?", {})
     assert answer.matches == [] and answer.intent == "unknown"
     assert "bảo hiểm xã hội" in answer.reply.text.splitlines()[0].lower()
+
+
+def test_working_hours_in_labour_rules_are_not_the_boards_office_hours(engine: Assistant) -> None:
+    rules, e = engine.engine.intents_rules, engine.engine
+    asked = "Công ty em sửa quy định về thời giờ làm việc và nghỉ ngơi, việc này phải báo với ai ạ"
+    assert rules.detect(asked, e.folded(asked), False) != "contact"
+    office = "Cho em hỏi giờ làm việc của Ban Quản lý"
+    assert rules.detect(office, e.folded(office), False) == "contact"

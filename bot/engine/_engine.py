@@ -279,10 +279,37 @@ class Engine:
         return found
 
     def _foreground(self, q: str) -> str | None:
-        """A long message without the clauses that say what is already done (vocabulary
-        `background`: "đã có quyết định phê duyệt ĐTM, …"), when what remains names a procedure in
-        full, or another agency's, on its own; None otherwise (the message is read whole)."""
-        if self._background is None or len(q.split()) < ASK_WORDS:
+        """What a long message asks, read apart from its context: its sentences that ask (end with
+        "?") or the message without the clauses that say what is already done (vocabulary
+        `background`: "đã có quyết định phê duyệt ĐTM, …"), the first of them that names a
+        procedure in full, or another agency's, on its own; None otherwise (read it whole)."""
+        if len(q.split()) < ASK_WORDS:
+            return None
+        rest = self._without_background(q)
+        asking = self._asking_sentences(rest or q)
+        if asking is not None and len(asking.split()) >= 3:
+            # The question names one of the whole message's likeliest procedures in full.
+            best = self.index.search(asking)
+            if best and best[0].score >= ASK_FLOOR and best[0].coverage >= ASK_COVERAGE and any(
+                m.procedure.code == best[0].procedure.code for m in self._searched(rest or q)[:3]
+            ):
+                return asking
+        if rest is not None and len(rest.split()) >= 3 and self._names_on_its_own(rest):
+            return rest
+        return None
+
+    def _names_on_its_own(self, text: str) -> bool:
+        """True when `text` says most of a procedure's name, or the learned ranking puts another
+        agency's procedure first, as a long message would be asked back or told who handles it."""
+        best = self.index.search(text)
+        if best and best[0].score >= ASK_FLOOR and best[0].coverage >= ASK_COVERAGE:
+            return True
+        other = self.index.other_agency(text)
+        return other is not None and other[1] >= OTHER_FLOOR
+
+    def _without_background(self, q: str) -> str | None:
+        """The message without its clauses that say what is already done; None when it has none."""
+        if self._background is None:
             return None
         kept: list[str] = []
         dropped = False
@@ -310,25 +337,23 @@ class Engine:
                 start = 0  # "giấy phép lao động đã có": what is done comes before the phrase
             dropped = True
             kept.append(" ".join(raw[:start] + raw[end:]))
-        if not dropped:
-            return None
-        rest = " ".join("".join(kept).split())
-        if len(rest.split()) < 3:
-            return None
-        best = self.index.search(rest)
-        if best and best[0].score >= ASK_FLOOR and best[0].coverage >= ASK_COVERAGE:
-            return rest
-        other = self.index.other_agency(rest)
-        return rest if other is not None and other[1] >= OTHER_FLOOR else None
+        return " ".join("".join(kept).split()) if dropped else None
 
-    def _asking_part(self, q: str) -> str | None:
-        """The folded sentences of a message that end with a question mark, when some others do
-        not (context, then the question); None otherwise."""
+    @staticmethod
+    def _asking_sentences(q: str) -> str | None:
+        """The sentences of a message that end with a question mark, when some others do not
+        (context, then the question); None otherwise."""
         sentences = [s.strip() for s in _SENTENCE_RE.split(q) if s.strip()]
         asking = [s for s in sentences if s.endswith("?")]
         if not asking or len(asking) == len(sentences):
             return None
-        return self.folded(" ".join(asking))
+        return " ".join(asking)
+
+    def _asking_part(self, q: str) -> str | None:
+        """The folded sentences of a message that end with a question mark, when some others do
+        not; None otherwise."""
+        asking = self._asking_sentences(q)
+        return None if asking is None else self.folded(asking)
 
     def _in_context(self, q: str, last: Procedure) -> Match | None:
         """A short follow-up naming only a variant ("còn gia hạn thì sao?") read against the

@@ -22,6 +22,7 @@ class IntentRules:
     def __init__(self, vocabulary: Vocabulary) -> None:
         self.facets = vocabulary.facet_patterns
         self.intents = vocabulary.intent_patterns
+        self.context = tuple(f" {c} " for c in sorted(vocabulary.context, key=len, reverse=True))
 
     def detect(self, question: str, folded: str, has_procedure: bool, asked: str | None = None) -> str:
         """The intent of a question (`folded`: its folded, texting-normalised form).
@@ -31,6 +32,8 @@ class IntentRules:
         not in the context ("bên em đã nộp hồ sơ … Bao lâu thì có kết quả?" asks the time)."""
         if DOSSIER_CODE_RE.search(question):
             return "status"
+        folded = self._without_context(folded)
+        asked = None if asked is None else self._without_context(asked)
         if not folded:
             return "unknown"
         if matches(self.intents["status"], folded):
@@ -45,6 +48,13 @@ class IntentRules:
         if matches(self.intents["greeting"], folded) and len(folded.split()) <= GREETING_WORDS:
             return "greeting"
         return facet or "unknown"
+
+    def _without_context(self, folded: str) -> str:
+        """A folded text without the vocabulary's `context` phrases: circumstances, not a request."""
+        padded = f" {folded} "
+        for phrase in self.context:
+            padded = padded.replace(phrase, " ")
+        return padded.strip()
 
     def facet_of(self, folded: str) -> str | None:
         """The facet asked for in a folded question, or None. Order matters: "nộp trực tuyến"
