@@ -226,11 +226,14 @@ class Engine:
             options = [m for m in found if m.score >= found[0].score * ASK_OPTIONS][:3]
             # Another agency's procedure the message describes in words the board's candidates
             # never use ("thẩm duyệt PCCC", "thẻ tạm trú") is answered as such.
-            other = self._elsewhere_subject(q, options[0].procedure) or self._other_agency(q, options[0].score)
+            # The learned ranking's other agency wins only over a name the message does not say in full.
+            named = options[0].coverage >= FULL
+            other = self._elsewhere_subject(q, options[0].procedure) or (
+                None if named else self._other_agency(q, options[0].score))
             if other is not None:
                 return self._elsewhere_answer(q, other, lang)
             # Nor is a board procedure offered when the learned ranking puts another agency's first.
-            if (self.index.other_agency(q) is None and self._best_of(q, "elsewhere", ELSEWHERE_SURE) is None
+            if ((named or self.index.other_agency(q) is None) and self._best_of(q, "elsewhere", ELSEWHERE_SURE) is None
                     and self._faq_match(q) is None):
                 return self._clarify(q, self.intents_rules.detect(q, folded, True, asked), options, options, state, lang)
         suggested = [m for m in found if m.score >= SUGGEST and m.coverage >= SUGGEST_COVERAGE][:3]
