@@ -237,3 +237,33 @@ def test_glossary_gpkd_has_both_meanings_and_cccd_is_the_identity_card(kb: Any) 
     cccd = terms["CCCD"]
     assert cccd.expansion == "thẻ căn cước"
     assert cccd.note and "01/7/2024" in cccd.note and "26/2023/QH15" in cccd.note
+
+
+# -- matching ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def assistant(kb: Any) -> Any:
+    from bot.conversation import Assistant
+
+    return Assistant(kb)
+
+
+@pytest.mark.parametrize(
+    ("question", "code"),
+    [("đổi bằng lái xe nước ngoài sang bằng Việt Nam ở đâu", "3.000351"),
+     ("Chào Ban, công ty em có 5 chuyên gia Nhật thuê nhà gần KCN, chủ nhà hỏi ai phải khai báo tạm trú cho họ với công an ạ?", "1.001437"),
+     ("cty e muon dang ky nhan hieu cho san pham, nop o cuc so huu tri tue phai ko", "1.015002"),
+     ("Our parent company will lend us 2 million USD for three years, do we register the loan with the State Bank?", "1.000972")],
+)
+def test_another_agencys_procedure_is_answered_with_its_agency_and_code(assistant: Any, question: str, code: str) -> None:
+    answer = assistant.answer(question, {})
+    assert answer.matches == [] and answer.intent == "unknown"
+    assert code in answer.reply.text
+
+
+@pytest.mark.parametrize("question", ["nộp hồ sơ ở đâu", "kính gửi ban quản lý", "công ty em trong kcn"])
+def test_a_short_general_question_is_not_taken_by_a_long_example(assistant: Any, question: str) -> None:
+    """A long example holds a short question's few words by chance; the question is not about it."""
+    answer = assistant.answer(question, {})
+    assert not any(f"mã {e.code}" in answer.reply.text for e in assistant.engine.kb.elsewhere if e.code), answer.reply.text

@@ -53,17 +53,26 @@ SUGGEST_COVERAGE = 0.85
 # (short questions that low are about something the board does not handle, and get "unknown").
 # Fit by bench/calibrate.py.
 ASK_WORDS = 8
-ASK_FLOOR = 0.15
+ASK_FLOOR = 0.25
 ASK_OPTIONS = 0.6
 # …and when the message says at least this share of the best procedure's name (its words, weighted
 # by rarity): a long message about something else shares a few common words with many names.
-ASK_COVERAGE = 0.8
+ASK_COVERAGE = 0.7
 # Another agency's procedure (knowledge/elsewhere.yaml) ranked above every board procedure by the
 # learned similarity is answered as such when that similarity reaches this.
-OTHER_FLOOR = 0.3
+OTHER_FLOOR = 0.2
 # …and a message asking whom to contact is about another agency's procedure only when the learned
 # similarity to it reaches this: the board's own contact questions share words with its examples.
-CONTACT_OTHER = 0.45
+CONTACT_OTHER = 0.4
+# A text of a pool is compared with a question only up to this many times its words, plus these.
+CLOSEST_LENGTH = 2
+CLOSEST_EXTRA = 4
+# …and a long message is not asked back about board procedures when the learned ranking puts
+# another agency's first at this share of the best board procedure's score or more.
+OTHER_GATE = 0.0
+# A board procedure whose name the message says at least this share of (its words, by rarity) is
+# not outranked by another agency's that only the learned similarity puts first.
+NAMED = 0.95
 # A FAQ question asked nearly word for word (token_set_ratio) wins over a partly named procedure.
 FAQ_SURE = 0.95
 # …and a procedure of another agency asked nearly word for word wins over a partly named one.
@@ -206,7 +215,7 @@ class Engine:
                 # it in words the board's candidate never uses ("gia hạn visa", not the permit).
                 # So does one the learned ranking puts above every board procedure, as similar to
                 # the question as the board's best is, when the question does not say that one's name.
-                other = self._elsewhere_subject(q, best.procedure) or (self._other_agency(q, best.score) if best.coverage < FULL else None)
+                other = self._elsewhere_subject(q, best.procedure) or (self._other_agency(q, best.score) if best.coverage < NAMED else None)
                 if other is not None:
                     return self._elsewhere_answer(q, other, lang)
             if (lacks or best.score < DIRECT and second >= DIRECT_GAP * best.score) and not self._distinct_by_question(q, [best]):
@@ -227,14 +236,15 @@ class Engine:
             # Another agency's procedure the message describes in words the board's candidates
             # never use ("thẩm duyệt PCCC", "thẻ tạm trú") is answered as such.
             # The learned ranking's other agency wins only over a name the message does not say in full.
-            named = options[0].coverage >= FULL
+            named = options[0].coverage >= NAMED
             other = self._elsewhere_subject(q, options[0].procedure) or (
                 None if named else self._other_agency(q, options[0].score))
             if other is not None:
                 return self._elsewhere_answer(q, other, lang)
             # Nor is a board procedure offered when the learned ranking puts another agency's first.
-            if ((named or self.index.other_agency(q) is None) and self._best_of(q, "elsewhere", ELSEWHERE_SURE) is None
-                    and self._faq_match(q) is None):
+            rival = None if named else self.index.other_agency(q)
+            if ((rival is None or rival[1] < OTHER_GATE * options[0].score)
+                    and self._best_of(q, "elsewhere", ELSEWHERE_SURE) is None and self._faq_match(q) is None):
                 return self._clarify(q, self.intents_rules.detect(q, folded, True, asked), options, options, state, lang)
         suggested = [m for m in found if m.score >= SUGGEST and m.coverage >= SUGGEST_COVERAGE][:3]
         if suggested and (last is None or suggested[0].procedure.code != last.code):
@@ -275,7 +285,7 @@ class Engine:
         # The last sentence's procedure must be a close candidate of the whole message too: a
         # question that names no procedure of its own ("… kiểm tra giúp em hồ sơ đã đến bước nào?")
         # does not replace the subject the context named.
-        if last and last[0].score >= CONFIDENT and any(
+        if last and last[0].score >= CONFIDENT and last[0].coverage >= ASK_COVERAGE and any(
             m.procedure.code == last[0].procedure.code and m.score >= ASK_OPTIONS * found[0].score for m in found
         ):
             return last
@@ -694,9 +704,12 @@ class Engine:
         # closest that passes the word checks (the first of equals, in the knowledge's order).
         close = process.extract(fq, choices, scorer=fuzz.token_set_ratio, score_cutoff=82, limit=None)
         best, best_score, best_at = None, 0.0, -1
-        for _text, raw, at in close:
+        # A text much longer than the question holds its few words by chance ("nộp hồ sơ ở đâu"
+        # in a long example about fire safety): token_set_ratio forgives what the text adds.
+        longest = CLOSEST_LENGTH * len(fq.split()) + CLOSEST_EXTRA
+        for text, raw, at in close:
             score = raw / 100
-            if score < best_score or score == best_score and at > best_at:
+            if score < best_score or score == best_score and at > best_at or len(text.split()) > longest:
                 continue
             entry, candidate_words = owners[at]
             covered = sum(w in candidate_words for w in words) / len(words) if words else 0.0

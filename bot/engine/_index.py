@@ -232,7 +232,14 @@ class ProcedureIndex:
         self.texting = vocabulary.texting
         self.variant_words = VariantWords(vocabulary)
         self.variant_tokens = frozenset(w for m in vocabulary.variants for w in m.split()) | {"cap"}
-        self._stripped = tuple(f" {p} " for p in vocabulary.plain_strip)
+        # The phrases left out before matching, by first word, longest first.
+        self._stripped: dict[str, list[tuple[str, ...]]] = {}
+        for phrase in vocabulary.plain_strip:
+            left_out = tuple(phrase.split())
+            if left_out:
+                self._stripped.setdefault(left_out[0], []).append(left_out)
+        for phrases in self._stripped.values():
+            phrases.sort(key=len, reverse=True)
         self._negations = tuple(f" {n} " for n in vocabulary.negations)
         self._negation_words = sorted((tuple(n.split()) for n in vocabulary.negations), key=len, reverse=True)
         self.rewriter = _Rewriter(kb.glossary, vocabulary)
@@ -385,11 +392,20 @@ class ProcedureIndex:
 
     def strip_facets(self, folded: str) -> str:
         """A folded text without the phrases that only say what is asked (documents, time…)."""
-        padded = f" {folded} "
-        for phrase in self._stripped:
-            if phrase in padded:
-                padded = padded.replace(phrase, " ")
-        return " ".join(padded.split())
+        # Read left to right in the text as written: leaving one phrase out must not join the
+        # words around it into another ("nộp hồ sơ ở đâu" is not "nộp ở" + "đâu").
+        words = folded.split()
+        out: list[str] = []
+        i = 0
+        while i < len(words):
+            for phrase in self._stripped.get(words[i], ()):
+                if tuple(words[i : i + len(phrase)]) == phrase:
+                    i += len(phrase)
+                    break
+            else:
+                out.append(words[i])
+                i += 1
+        return " ".join(out)
 
     def _accumulate(self, words: list[str]) -> np.ndarray:
         """Matched weight per phrase (an array over all phrases). Rare words open candidates;
