@@ -108,3 +108,9 @@ def test_working_hours_in_labour_rules_are_not_the_boards_office_hours(engine: A
     assert rules.detect(asked, e.folded(asked), False) != "contact"
     office = "Cho em hỏi giờ làm việc của Ban Quản lý"
     assert rules.detect(office, e.folded(office), False) == "contact"
+
+
+def test_im_a_in_english_is_not_the_glossarys_m_and_a(engine: Assistant) -> None:
+    """'M&A' folds to 'm a', which every "I'm a …" says: a term of single letters is not rewritten."""
+    words = engine.engine.index.variants("Hello, I'm a Korean engineer working in the park")[0].split()
+    assert "gop" not in words and "phan" not in words

@@ -122,7 +122,9 @@ class _Rewriter:
             for source in (entry.term, entry.english):
                 if source:
                     words = tuple(fold(source).split())
-                    if words and list(words) != expansion:
+                    # A term of single letters once folded ("M&A" → "m a") is said by chance in
+                    # English ("I'm a …"): only a term with a real word is rewritten.
+                    if words and list(words) != expansion and max(len(w) for w in words) > 1:
                         table.setdefault(words, expansion)
         # Texting spellings ("ko", "dc") last: a longer term that starts with one ("gcn đkđt") wins.
         for word, meant in vocabulary.texting.items():
