@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 import re
+from collections import Counter
 from typing import Any
 
 from rapidfuzz import fuzz, process
@@ -114,6 +116,9 @@ class Engine:
                    [(entry, words) for entry, texts in entries for _text, words in texts])
             for name, entries in (("faq", self._faq), ("elsewhere", self._elsewhere))
         }
+        # Each pool text's number of words and of distinct meaningful words.
+        self._pool_sizes = {name: [(len(text.split()), len(words)) for text, (_entry, words) in zip(texts, owned, strict=True)]
+                            for name, (texts, owned) in self._pools.items()}
         # A pure function of the question, for one knowledge: popular questions repeat.
         self._closest_cached = functools.lru_cache(maxsize=4096)(self._closest)
 
@@ -700,16 +705,22 @@ class Engine:
         if needs_subject and not self._faq_words(self.index.strip_facets(fq)):
             return None
         choices, owners = self._pools[pool]
-        # Every text at least 0.82 close, scored in one pass of rapidfuzz's C loop; then the
-        # closest that passes the word checks (the first of equals, in the knowledge's order).
-        close = process.extract(fq, choices, scorer=fuzz.token_set_ratio, score_cutoff=82, limit=None)
-        best, best_score, best_at = None, 0.0, -1
         # A text much longer than the question holds its few words by chance ("nộp hồ sơ ở đâu"
-        # in a long example about fire safety): token_set_ratio forgives what the text adds.
+        # in a long example about fire safety): token_set_ratio forgives what the text adds. One
+        # with too few distinct words cannot hold 0.6 of the question's (each at most as often as
+        # the question's most repeated word): neither is compared.
         longest = CLOSEST_LENGTH * len(fq.split()) + CLOSEST_EXTRA
-        for text, raw, at in close:
+        need = math.ceil(0.6 * len(words) / max(Counter(words).values())) if words else 0
+        sizes = self._pool_sizes[pool]
+        kept = [i for i, (n_words, n_distinct) in enumerate(sizes) if n_words <= longest and n_distinct >= need]
+        # Every text left at least 0.82 close, scored in one pass of rapidfuzz's C loop; then the
+        # closest that passes the word checks (the first of equals, in the knowledge's order).
+        close = process.extract(fq, [choices[i] for i in kept], scorer=fuzz.token_set_ratio, score_cutoff=82, limit=None)
+        best, best_score, best_at = None, 0.0, -1
+        for _text, raw, k in close:
+            at = kept[k]
             score = raw / 100
-            if score < best_score or score == best_score and at > best_at or len(text.split()) > longest:
+            if score < best_score or score == best_score and at > best_at:
                 continue
             entry, candidate_words = owners[at]
             covered = sum(w in candidate_words for w in words) / len(words) if words else 0.0

@@ -15,6 +15,7 @@ its words (an inverted index), so the cost grows with the matches, not with the 
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import threading
@@ -227,6 +228,7 @@ class ProcedureIndex:
         self.cache_size = cache
         self._cache_lock = threading.Lock()
         self.cache_hits = self.cache_misses = 0
+        self._spelled_cached = functools.lru_cache(maxsize=cache or 1)(self._spell_text)
         vocabulary = kb.vocabulary or Vocabulary()
         self.vocabulary = vocabulary
         self.stopwords = vocabulary.stopwords
@@ -543,12 +545,17 @@ class ProcedureIndex:
     def _spelled(self, text: str) -> tuple[list[str], list[str | None] | None]:
         """The folded words of `text`, typos corrected, and beside each the word as written with
         its marks (None where corrected); no marks when the two do not line up."""
+        words, marks = self._spelled_cached(text)
+        return list(words), (None if marks is None else list(marks))
+
+    def _spell_text(self, text: str) -> tuple[tuple[str, ...], tuple[str | None, ...] | None]:
+        # One search spells its question three times (its forms, the learned words, the variants).
         folded = fold(text).split()
         marked = marked_words(text)
         words = self.spell(folded)
         if len(marked) != len(folded):
-            return words, None
-        return words, [m if w == f else None for w, f, m in zip(words, folded, marked, strict=True)]
+            return tuple(words), None
+        return tuple(words), tuple(m if w == f else None for w, f, m in zip(words, folded, marked, strict=True))
 
     def search(self, question: str, limit: int = 5) -> list[Match]:
         """Procedures for a question, best first, with scores in [0, 1] (not thresholded),
