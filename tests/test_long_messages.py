@@ -114,3 +114,10 @@ def test_im_a_in_english_is_not_the_glossarys_m_and_a(engine: Assistant) -> None
     """'M&A' folds to 'm a', which every "I'm a …" says: a term of single letters is not rewritten."""
     words = engine.engine.index.variants("Hello, I'm a Korean engineer working in the park")[0].split()
     assert "gop" not in words and "phan" not in words
+
+
+def test_a_negation_reaches_over_alternatives_and_over_rewritten_words(engine: Assistant) -> None:
+    """'chứ không phải đóng văn phòng hay điều chỉnh': neither closing nor amending is asked."""
+    answer = engine.answer("Bên em mới lập văn phòng điều hành cho hợp đồng BCC, chứ không phải đóng văn phòng hay "
+                           "điều chỉnh, cho em hỏi hồ sơ gồm những gì ạ", {})
+    assert [m.procedure.code for m in answer.matches][:1] == ["1.009731"]  # establishing the office

@@ -244,6 +244,7 @@ class ProcedureIndex:
                 self._stripped.setdefault(left_out[0], []).append(left_out)
         for phrases in self._stripped.values():
             phrases.sort(key=len, reverse=True)
+        self._alternatives = frozenset(vocabulary.alternatives)
         self._negations = tuple(f" {n} " for n in vocabulary.negations)
         self._negation_words = sorted((tuple(n.split()) for n in vocabulary.negations), key=len, reverse=True)
         self.rewriter = _Rewriter(kb.glossary, vocabulary)
@@ -360,32 +361,50 @@ class ProcedureIndex:
     def variants(self, question: str) -> list[str]:
         """The folded forms of a question that are matched: as typed, and rewritten to official
         Vietnamese wording; both with typos corrected."""
-        words, marks = self._spelled(question)
-        rewritten = self._unnegated(self._correct(self.rewriter.rewrite(words, marks)))
-        plain = self._unnegated(self._correct(self.words(" ".join(words))))
+        words, marks = self._unnegated(*self._spelled(question))
+        rewritten = self._correct(self.rewriter.rewrite(words, marks))
+        plain = self._correct(self.words(" ".join(words)))
         out = [" ".join(rewritten)]
         if plain != rewritten:
             out.append(" ".join(plain))
         return out
 
-    def _unnegated(self, words: list[str]) -> list[str]:
-        """The words without a negation and the NEGATION_SCOPE words after it."""
+    def _unnegated(self, words: list[str], marks: list[str | None] | None) -> tuple[list[str], list[str | None] | None]:
+        """The words as written without a negation and the NEGATION_SCOPE words after it, counted
+        before synonyms are rewritten ("chứ không phải đóng văn phòng hay điều chỉnh": the
+        rewritten "chấm dứt hoạt động văn phòng" would use up the reach); texting spellings are
+        read ("ko phải")."""
         if not self._negations:
-            return words
-        text = f" {' '.join(words)} "
+            return words, marks
+        expanded: list[str] = []
+        owner: list[int] = []
+        for i, w in enumerate(words):
+            for f in self.texting.get(w, w).split():
+                expanded.append(f)
+                owner.append(i)
+        text = f" {' '.join(expanded)} "
         if not any(n in text for n in self._negations):
-            return words
-        out: list[str] = []
-        i = 0
-        while i < len(words):
+            return words, marks
+        dropped: set[int] = set()
+        j = 0
+        while j < len(expanded):
             for n in self._negation_words:
-                if tuple(words[i : i + len(n)]) == n:
-                    i += len(n) + NEGATION_SCOPE
+                if tuple(expanded[j : j + len(n)]) == n:
+                    last = owner[j + len(n) - 1] + NEGATION_SCOPE
+                    # "không phải đóng văn phòng hay điều chỉnh": the negation reaches over "hay".
+                    k = owner[j + len(n) - 1] + 1
+                    while k <= min(last + 1, len(words) - 1):
+                        if words[k] in self._alternatives:
+                            last = max(last, k + NEGATION_SCOPE)
+                        k += 1
+                    dropped.update(range(owner[j], min(last + 1, len(words))))
+                    while j < len(expanded) and owner[j] <= last:
+                        j += 1
                     break
             else:
-                out.append(words[i])
-                i += 1
-        return out
+                j += 1
+        kept = [i for i in range(len(words)) if i not in dropped]
+        return [words[i] for i in kept], (None if marks is None else [marks[i] for i in kept])
 
     def words(self, question: str) -> list[str]:
         """The folded words of a question, texting spellings replaced ("ko" → "khong")."""

@@ -64,6 +64,7 @@ class Vocabulary:
     strip: tuple[str, ...] = ()
     context: tuple[str, ...] = ()
     negations: tuple[str, ...] = ()
+    alternatives: frozenset[str] = frozenset()
     background: tuple[str, ...] = ()
     background_ends: tuple[str, ...] = ()
     question_breaks: tuple[str, ...] = ()
@@ -123,7 +124,7 @@ def matches(pattern: re.Pattern[str] | None, folded: str) -> bool:
 
 VOCABULARY_FIELDS = {
     "classes", "texting", "synonyms", "variants", "not_variants", "stopwords", "courtesy", "facets",
-    "strip", "context", "negations", "background", "background_ends", "question_breaks", "intents", "out_of_scope", "english_words", "english_ambiguous",
+    "strip", "context", "negations", "alternatives", "background", "background_ends", "question_breaks", "intents", "out_of_scope", "english_words", "english_ambiguous",
 }
 
 
@@ -267,6 +268,7 @@ def read_vocabulary(data: Any, c: _Checker) -> Vocabulary | None:
         stopwords=stopwords, courtesy=words(d.get("courtesy"), ("courtesy",)),
         facets=facets, strip=phrases(d.get("strip"), ("strip",)), context=phrases(d.get("context"), ("context",)),
         negations=phrases(d.get("negations"), ("negations",)),
+        alternatives=words(d.get("alternatives"), ("alternatives",)),
         background=phrases(d.get("background"), ("background",)),
         background_ends=phrases(d.get("background_ends"), ("background_ends",)),
         question_breaks=phrases(d.get("question_breaks"), ("question_breaks",)),
