@@ -114,6 +114,10 @@ def test_im_a_in_english_is_not_the_glossarys_m_and_a(engine: Assistant) -> None
     """'M&A' folds to 'm a', which every "I'm a …" says: a term of single letters is not rewritten."""
     words = engine.engine.index.variants("Hello, I'm a Korean engineer working in the park")[0].split()
     assert "gop" not in words and "phan" not in words
+    answer = engine.answer("Good morning, I'm a Japanese engineer at a factory in the park. My wife will come next "
+                           "month, where does she apply for a temporary residence card?", {})
+    assert "1.009729" not in [m.procedure.code for m in answer.matches]  # capital contribution
+    assert engine.answer("thủ tục M&A công ty Việt Nam", {}).matches[0].procedure.code == "1.009729"
 
 
 def test_a_negation_reaches_over_alternatives_and_over_rewritten_words(engine: Assistant) -> None:

@@ -291,7 +291,8 @@ class ProcedureIndex:
         self.postings: dict[str, list[int]] = defaultdict(list)
         unique: set[tuple[int, str]] = set()
         for i, words, variant, factor, mods in raw:
-            if (i, variant) in unique:
+            # A name of single letters once folded ("M&A" → "m a") is said by every "I'm a …".
+            if (i, variant) in unique or not words or max(len(w) for w in words) <= 1:
                 continue
             unique.add((i, variant))
             tokens = frozenset(words)
