@@ -125,3 +125,10 @@ def test_a_negation_reaches_over_alternatives_and_over_rewritten_words(engine: A
     answer = engine.answer("Bên em mới lập văn phòng điều hành cho hợp đồng BCC, chứ không phải đóng văn phòng hay "
                            "điều chỉnh, cho em hỏi hồ sơ gồm những gì ạ", {})
     assert [m.procedure.code for m in answer.matches][:1] == ["1.009731"]  # establishing the office
+
+
+def test_a_negation_ends_with_its_sentence(engine: Assistant) -> None:
+    """'… không thuộc diện miễn giấy phép. Xin GPLĐ mới …': the permit asked for is not negated."""
+    answer = engine.answer("Chào Ban, kỹ sư người Hàn của công ty em không thuộc diện miễn giấy phép. Xin GPLĐ mới "
+                           "cho anh ấy mất mấy ngày ạ?", {})
+    assert [m.procedure.code for m in answer.matches][:1] == ["1.014199"] and answer.intent == "time"

@@ -362,7 +362,7 @@ class ProcedureIndex:
     def variants(self, question: str) -> list[str]:
         """The folded forms of a question that are matched: as typed, and rewritten to official
         Vietnamese wording; both with typos corrected."""
-        words, marks = self._unnegated(*self._spelled(question))
+        words, marks = self._unnegated(*self._spelled(question), self._clause_starts(question))
         rewritten = self._correct(self.rewriter.rewrite(words, marks))
         plain = self._correct(self.words(" ".join(words)))
         out = [" ".join(rewritten)]
@@ -370,7 +370,24 @@ class ProcedureIndex:
             out.append(" ".join(plain))
         return out
 
-    def _unnegated(self, words: list[str], marks: list[str | None] | None) -> tuple[list[str], list[str | None] | None]:
+    @staticmethod
+    def _clause_starts(text: str) -> frozenset[int]:
+        """The places (word numbers of `fold(text)`) where a new clause starts after a comma or a
+        full stop: a negation's reach ends there ("không thuộc diện miễn giấy phép. Xin GPLĐ …")."""
+        parts = _CLAUSE_END_RE.split(text)
+        counts = [len(fold(part).split()) for part in parts]
+        if len(parts) < 2 or sum(counts) != len(fold(text).split()):
+            return frozenset()
+        starts: set[int] = set()
+        at = 0
+        for n in counts[:-1]:
+            at += n
+            starts.add(at)
+        return frozenset(starts)
+
+    def _unnegated(
+        self, words: list[str], marks: list[str | None] | None, starts: frozenset[int] = frozenset(),
+    ) -> tuple[list[str], list[str | None] | None]:
         """The words as written without a negation and the NEGATION_SCOPE words after it, counted
         before synonyms are rewritten ("chứ không phải đóng văn phòng hay điều chỉnh": the
         rewritten "chấm dứt hoạt động văn phòng" would use up the reach); texting spellings are
@@ -398,6 +415,9 @@ class ProcedureIndex:
                         if words[k] in self._alternatives:
                             last = max(last, k + NEGATION_SCOPE)
                         k += 1
+                    ends = [b - 1 for b in starts if b > owner[j + len(n) - 1]]
+                    if ends:
+                        last = min(last, min(ends))
                     dropped.update(range(owner[j], min(last + 1, len(words))))
                     while j < len(expanded) and owner[j] <= last:
                         j += 1
@@ -553,7 +573,7 @@ class ProcedureIndex:
         """The content words of a text for the learned matcher: folded, typos and texting spellings
         corrected, synonyms rewritten to official wording, facet phrases, stop words and courtesy
         left out."""
-        words = self.rewriter.rewrite(*self._spelled(text))
+        words = self.rewriter.rewrite(*self._unnegated(*self._spelled(text), self._clause_starts(text)))
         content = self.strip_facets(" ".join(words)).split()
         return [w for w in content if w not in self.stopwords and w not in self.courtesy]
 
@@ -641,6 +661,8 @@ class ProcedureIndex:
         return None
 
 
+# The end of a clause: punctuation before a space or the end (not the dot inside "1.009664").
+_CLAUSE_END_RE = re.compile(r"[,.;:!?]+(?=\s|$)")
 # A national procedure code, with or without the portal's ".H.." suffix ("1.009664.000.00.00.H12").
 _CODE_RE = re.compile(r"(?<![\d.])([12]\.\d{6})(?![\d])")
 # The blend: the phrase score where the question names a procedure, raised by the learned
