@@ -45,7 +45,7 @@ OWN_SETS = [SHARED / "eval" / "dev_questions.yaml"] + [
 ]
 # The last search (2026-12-03, with the three long-message development sets and 30 more other
 # agencies' procedures; held out right 0.877 of 1,911, wrong_direct 40) chose the same as the one
-# before it, without the third set, which ASK_FLOOR 0.25, ASK_COVERAGE 0.7, CONFIDENT 0.6, NAMED 0.95,
+# before it, without the third set, which chose ASK_FLOOR 0.25, ASK_COVERAGE 0.7, CONFIDENT 0.6, NAMED 0.95,
 # OTHER_GATE 0 and OTHER_FLOOR 0.1 (0.1 to 0.2 tie on every figure: bot/engine keeps 0.2), cross-
 # validated held out right 0.872, wrong_direct 39, n=1711 (with negations read as typed, in both
 # rankings, up to the end of their clause); a search
