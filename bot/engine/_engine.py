@@ -24,7 +24,7 @@ from ..kb import FaqEntry, KnowledgeBase, Procedure
 from ..kb._vocabulary import compile_phrases, matches
 from ..workdays import WorkCalendar
 from . import _compose as compose
-from ._index import Match, ProcedureIndex, procedure_phrases
+from ._index import CLAUSE_END, Match, ProcedureIndex, procedure_phrases
 from ._intent import IntentRules
 
 log = logging.getLogger(__name__)
@@ -69,9 +69,6 @@ CONTACT_OTHER = 0.4
 # A text of a pool is compared with a question only up to this many times its words, plus these.
 CLOSEST_LENGTH = 2
 CLOSEST_EXTRA = 4
-# …and a long message is not asked back about board procedures when the learned ranking puts
-# another agency's first at this share of the best board procedure's score or more.
-OTHER_GATE = 0.0
 # A board procedure whose name the message says at least this share of (its words, by rarity) is
 # not outranked by another agency's that only the learned similarity puts first.
 NAMED = 0.95
@@ -247,8 +244,7 @@ class Engine:
             if other is not None:
                 return self._elsewhere_answer(q, other, lang)
             # Nor is a board procedure offered when the learned ranking puts another agency's first.
-            rival = None if named else self.index.other_agency(q)
-            if ((rival is None or rival[1] < OTHER_GATE * options[0].score)
+            if ((named or self.index.other_agency(q) is None)
                     and self._best_of(q, "elsewhere", ELSEWHERE_SURE) is None and self._faq_match(q) is None):
                 return self._clarify(q, self.intents_rules.detect(q, folded, True, asked), options, options, state, lang)
         suggested = [m for m in found if m.score >= SUGGEST and m.coverage >= SUGGEST_COVERAGE][:3]
@@ -333,13 +329,7 @@ class Engine:
         dropped = False
         for clause in _CLAUSE_RE.split(q):
             raw = clause.split()
-            # Each raw word's folded words (texting spellings replaced), to find a phrase's start.
-            folded: list[str] = []
-            owner: list[int] = []
-            for i, w in enumerate(raw):
-                for f in self.index.words(w):
-                    folded.append(f)
-                    owner.append(i)
+            folded, owner = self.index.owned_words(raw)
             text = f" {' '.join(folded)} "
             found = self._background.search(text)
             if found is None:
@@ -789,9 +779,9 @@ def _display_name(p: Procedure, lang: str, limit: int) -> str:
     return compose.short_name(p, limit)
 
 
+# Where a clause ends (a background phrase's reach), the punctuation kept in the text.
+_CLAUSE_RE = re.compile(f"({CLAUSE_END})")
 # Where one question ends and another may start.
-# Where a clause ends (a background phrase's reach): punctuation, kept in the text.
-_CLAUSE_RE = re.compile(r"([,.;:!?\n]+)")
 _SENTENCE_RE = re.compile(r"(?<=[.!?;])\s+|\n+")
 _QUESTION_BREAK_RE = re.compile(r"(?<=[?;])\s+|\n+")
 # Button actions start with these (see Button.action); anything else is a question.

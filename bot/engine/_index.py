@@ -123,9 +123,7 @@ class _Rewriter:
             for source in (entry.term, entry.english):
                 if source:
                     words = tuple(fold(source).split())
-                    # A term of single letters once folded ("M&A" → "m a") is said by chance in
-                    # English ("I'm a …"): only a term with a real word is rewritten.
-                    if words and list(words) != expansion and max(len(w) for w in words) > 1:
+                    if _has_a_word(words) and list(words) != expansion:
                         table.setdefault(words, expansion)
         # Texting spellings ("ko", "dc") last: a longer term that starts with one ("gcn đkđt") wins.
         for word, meant in vocabulary.texting.items():
@@ -201,6 +199,12 @@ def _english_forms(word: str) -> tuple[str, ...]:
     if word.endswith("y") and len(word) > 3 and word[-2] not in "aeiou":
         return (word[:-1] + "ies", word[:-1] + "ied", word + "ing")
     return (word + "s", word + "ed", word + "ing")
+
+
+def _has_a_word(words: Iterable[str]) -> bool:
+    """False for nothing, or for single letters only: a term like that once folded ("M&A" → "m a")
+    is said by chance in every English "I'm a …", so it is neither rewritten nor matched."""
+    return any(len(w) > 1 for w in words)
 
 
 def procedure_phrases(p: Procedure) -> list[tuple[str, str]]:
@@ -291,8 +295,7 @@ class ProcedureIndex:
         self.postings: dict[str, list[int]] = defaultdict(list)
         unique: set[tuple[int, str]] = set()
         for i, words, variant, factor, mods in raw:
-            # A name of single letters once folded ("M&A" → "m a") is said by every "I'm a …".
-            if (i, variant) in unique or not words or max(len(w) for w in words) <= 1:
+            if (i, variant) in unique or not _has_a_word(words):
                 continue
             unique.add((i, variant))
             tokens = frozenset(words)
@@ -362,7 +365,7 @@ class ProcedureIndex:
     def variants(self, question: str) -> list[str]:
         """The folded forms of a question that are matched: as typed, and rewritten to official
         Vietnamese wording; both with typos corrected."""
-        words, marks = self._unnegated(*self._spelled(question), self._clause_starts(question))
+        words, marks = self._unnegated(*self._spelled(question), question)
         rewritten = self._correct(self.rewriter.rewrite(words, marks))
         plain = self._correct(self.words(" ".join(words)))
         out = [" ".join(rewritten)]
@@ -385,24 +388,31 @@ class ProcedureIndex:
             starts.add(at)
         return frozenset(starts)
 
+    def owned_words(self, tokens: list[str]) -> tuple[list[str], list[int]]:
+        """The folded words of `tokens` (texting spellings replaced) and, beside each, the number
+        of the token it comes from: where a phrase found in the words starts in the text."""
+        out: list[str] = []
+        owner: list[int] = []
+        for i, token in enumerate(tokens):
+            for w in self.words(token):
+                out.append(w)
+                owner.append(i)
+        return out, owner
+
     def _unnegated(
-        self, words: list[str], marks: list[str | None] | None, starts: frozenset[int] = frozenset(),
+        self, words: list[str], marks: list[str | None] | None, text: str,
     ) -> tuple[list[str], list[str | None] | None]:
-        """The words as written without a negation and the NEGATION_SCOPE words after it, counted
-        before synonyms are rewritten ("chứ không phải đóng văn phòng hay điều chỉnh": the
-        rewritten "chấm dứt hoạt động văn phòng" would use up the reach); texting spellings are
-        read ("ko phải")."""
+        """The words (of `text`, as spelled) without a negation and the NEGATION_SCOPE words after
+        it, counted before synonyms are rewritten ("chứ không phải đóng văn phòng hay điều chỉnh":
+        the rewritten "chấm dứt hoạt động văn phòng" would use up the reach); texting spellings
+        are read ("ko phải")."""
         if not self._negations:
             return words, marks
-        expanded: list[str] = []
-        owner: list[int] = []
-        for i, w in enumerate(words):
-            for f in self.texting.get(w, w).split():
-                expanded.append(f)
-                owner.append(i)
-        text = f" {' '.join(expanded)} "
-        if not any(n in text for n in self._negations):
+        said = f" {' '.join(self.texting.get(w, w) for w in words)} "
+        if not any(n in said for n in self._negations):
             return words, marks
+        expanded, owner = self.owned_words(words)
+        starts = self._clause_starts(text)
         dropped: set[int] = set()
         j = 0
         while j < len(expanded):
@@ -573,7 +583,7 @@ class ProcedureIndex:
         """The content words of a text for the learned matcher: folded, typos and texting spellings
         corrected, synonyms rewritten to official wording, facet phrases, stop words and courtesy
         left out."""
-        words = self.rewriter.rewrite(*self._unnegated(*self._spelled(text), self._clause_starts(text)))
+        words = self.rewriter.rewrite(*self._unnegated(*self._spelled(text), text))
         content = self.strip_facets(" ".join(words)).split()
         return [w for w in content if w not in self.stopwords and w not in self.courtesy]
 
@@ -661,8 +671,10 @@ class ProcedureIndex:
         return None
 
 
-# The end of a clause: punctuation before a space or the end (not the dot inside "1.009664").
-_CLAUSE_END_RE = re.compile(r"[,.;:!?]+(?=\s|$)")
+# The end of a clause: punctuation before a space or the end (not the dot inside "1.009664"), or
+# a new line.
+CLAUSE_END = r"[,.;:!?]+(?=\s|$)|\n+"
+_CLAUSE_END_RE = re.compile(CLAUSE_END)
 # A national procedure code, with or without the portal's ".H.." suffix ("1.009664.000.00.00.H12").
 _CODE_RE = re.compile(r"(?<![\d.])([12]\.\d{6})(?![\d])")
 # The blend: the phrase score where the question names a procedure, raised by the learned
