@@ -126,6 +126,25 @@ def test_bad_input_gets_a_polite_reply(engine: Assistant, text: str) -> None:
     assert len(answer.q) <= engine.max_chars
 
 
+def test_status_question_naming_its_procedure_says_that_procedures_time_limit(engine: Assistant) -> None:
+    """ "I filed the IRC amendment ten days ago, no answer yet": the lookup, and how long that
+    procedure takes, with its button; the same question naming no procedure names none."""
+    for q, lang in (("em đã nộp hồ sơ điều chỉnh giấy chứng nhận đăng ký đầu tư tuần trước, giờ muốn tra cứu tình trạng hồ sơ", "vi"),
+                    ("we filed our work permit extension dossier last week, how can I check the status of the dossier", "en")):
+        answer = engine.answer(q, {})
+        assert answer.intent == "status", q
+        assert len(answer.matches) == 1
+        p = answer.matches[0].procedure
+        assert ("điều chỉnh" in p.name) if lang == "vi" else ("Gia hạn giấy phép lao động" in p.name)
+        text = answer.reply.text
+        assert ("Thời hạn giải quyết" if lang == "vi" else "time limit") in text
+        for case in p.cases:
+            assert f"{case.time.value:g}" in text
+        assert f"p:{p.code}:procedure" in [b.action for b in answer.reply.buttons]
+    plain = engine.answer("hồ sơ của tôi đã nộp tuần trước, tra cứu tình trạng hồ sơ thế nào", {})
+    assert plain.intent == "status" and plain.matches == [] and "Thời hạn" not in plain.reply.text
+
+
 def test_dossier_codes_mean_status(engine: Assistant) -> None:
     for q in ("ho so H40.21-250101-0001 xu ly den dau roi", "000.00.27.H42-240312-0011", "where is my dossier",
               "tra cứu tình trạng hồ sơ"):

@@ -220,6 +220,17 @@ def test_plain_question_gets_the_numbered_roadmap_with_its_picture(engine: Assis
     assert reply.to_dict()["image"]["url"] == reply.image.url
 
 
+def test_roadmap_question_naming_a_procedure_says_which_step_it_is(engine: Assistant) -> None:
+    answer = engine.answer("Is the investment registration certificate the first licence we need? "
+                           "Please give us the roadmap of all procedures to open a factory in the industrial park", {})
+    assert answer.intent == "roadmap"
+    assert [m.procedure.code for m in answer.matches] == ["1.009664"]
+    step = next(s.number for s in plan_roadmap(engine.kb, None, "en").steps if s.code == "1.009664")
+    first, rest = answer.reply.text.split("\n", 1)
+    assert f"is step {step} of the roadmap" in first
+    assert f"{step}. Issuance of an Investment Registration Certificate" in rest and answer.reply.image is not None
+
+
 def test_guided_conversation_by_buttons_and_typing(engine: Assistant) -> None:
     state: dict[str, Any] = {}
     first = engine.answer("menu:roadmap", state)

@@ -115,7 +115,7 @@ class Assistant:
             if taken is None:
                 continue
             if isinstance(taken, Handoff):
-                answer = self._owners[taken.intent].take(msg.handed(taken.intent), state)
+                answer = self._owners[taken.intent].take(msg.handed(taken.intent, taken.matches), state)
                 assert isinstance(answer, Answer), f"{taken.intent}: the owning flow gave no answer"
                 answer.question = True
             else:

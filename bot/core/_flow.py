@@ -6,10 +6,11 @@ pre-check, complaints and handover, staff commands): a message and the chat's st
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 
-from ._answer import Answer
+from ._answer import Answer, Found
 from ._state import ConversationState
 
 
@@ -30,10 +31,13 @@ class Message:
     #: The client's network address, when the chat id is the client's own choice (the web chat):
     #: dossier lookups count their attempts against it.
     address: str | None = None
+    #: The procedure the message names, found by the matcher that handed it over (at most one):
+    #: "the dossier for my work permit, where is it" is about that procedure's dossier.
+    matches: Sequence[Found] = ()
 
-    def handed(self, intent: str) -> Message:
-        """This message, handed over with `intent`."""
-        return replace(self, intent=intent)
+    def handed(self, intent: str, matches: Sequence[Found] = ()) -> Message:
+        """This message, handed over with `intent` (and the procedure it names)."""
+        return replace(self, intent=intent, matches=tuple(matches))
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,8 @@ class Handoff:
     matcher understands "hồ sơ của tôi đến đâu rồi" but the dossier flow answers it."""
 
     intent: str
+    #: The procedure the message names, when the matcher is sure of it (answered beside).
+    matches: Sequence[Found] = ()
 
 
 class Flow(Protocol):

@@ -3,8 +3,9 @@ notifications, and the staff commands of staff chats."""
 
 from __future__ import annotations
 
-from ..core import DOSSIER_CODE_RE, Answer, ConversationState, Pending, Reply
+from ..core import DOSSIER_CODE_RE, Answer, Button, ConversationState, Pending, Reply
 from ..core._flow import Handoff, Message
+from ..engine import _compose as compose
 from ..kb import Board
 from ._service import DossierService
 from ._staff import StaffCommands
@@ -45,6 +46,22 @@ class DossierFlow:
         return None
 
     def _ask_code(self, msg: Message, state: ConversationState) -> Answer:
+        answer = self._code_asked(msg, state)
+        if msg.matches:
+            # The message names its dossier's procedure: say how long that one takes, and offer it.
+            p = msg.matches[0].procedure
+            vi = msg.lang == "vi"
+            line = (f"Thời hạn giải quyết của thủ tục «{compose.short_name(p, 120)}»: {compose.time_summary(p, 'vi')}, "
+                    "tính từ khi nhận đủ hồ sơ hợp lệ." if vi else
+                    f"The time limit of “{compose.display_name(p, 'en', 120)}”: {compose.time_summary(p, 'en')}, "
+                    "counted from the receipt of a complete, valid dossier.")
+            button = Button(("Thủ tục: " if vi else "Procedure: ") + compose.display_name(p, msg.lang, 40), f"p:{p.code}:procedure")
+            reply = answer.reply
+            answer.reply = Reply(f"{reply.text}\n{line}", (*reply.buttons, button), reply.image)
+            answer.matches = list(msg.matches)
+        return answer
+
+    def _code_asked(self, msg: Message, state: ConversationState) -> Answer:
         vi = msg.lang == "vi"
         code = DOSSIER_CODE_RE.search(msg.text)
         if self.service is None:

@@ -236,6 +236,13 @@ def cases_word(numbers: list[int], total: int, lang: str) -> str:
     return f" (trường hợp {nums})" if lang == "vi" else f" (case {nums})"
 
 
+def time_summary(p: Procedure, lang: str) -> str:
+    """A procedure's time limits in one line: "15 ngày làm việc", or each case's where they
+    differ ("3 ngày làm việc (trường hợp 1); 15 ngày làm việc (trường hợp 2)")."""
+    groups = _grouped(p, lambda c: limit_value(c.time, lang))
+    return "; ".join(value + cases_word(numbers, len(p.cases), lang) for value, numbers in groups)
+
+
 def fee_text(fee: Fee, lang: str) -> str:
     """A fee in words: "Miễn phí", an amount, or the rule that sets it; never the record's remarks."""
     vi = lang == "vi"

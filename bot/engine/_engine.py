@@ -72,6 +72,10 @@ CLOSEST_EXTRA = 4
 # A board procedure whose name the message says at least this share of (its words, by rarity) is
 # not outranked by another agency's that only the learned similarity puts first.
 NAMED = 0.95
+# A message handed to another flow (a dossier's status, the roadmap) is about the best candidate
+# when it says at least this share of its name and no close candidate's as much.
+HANDED = 0.9
+HANDED_FLOOR = 0.45
 # A FAQ question asked nearly word for word (token_set_ratio) wins over a partly named procedure.
 FAQ_SURE = 0.95
 # …and a procedure of another agency asked nearly word for word wins over a partly named one.
@@ -181,7 +185,7 @@ class Engine:
         asked = self._asking_part(q)
         intent = self.intents_rules.detect(q, folded, has_procedure=bool(confident), asked=asked)
         if intent in ("status", "roadmap"):
-            return Handoff(intent)
+            return Handoff(intent, self._named(q, found))
         if intent == "contact" and not confident and len(q.split()) >= ASK_WORDS:
             # "… or which office should we contact?" about another agency's procedure: that agency.
             other = self._other_agency(q, max(found[0].score if found else 0.0, CONTACT_OTHER))
@@ -271,6 +275,25 @@ class Engine:
         if facet:
             return Answer(q, lang, facet, [], self._which_procedure(facet, lang), unsure=True)
         return Answer(q, lang, "unknown", [], self._unknown(lang))
+
+    def _named(self, q: str, found: list[Match]) -> tuple[Match, ...]:
+        """The procedure a message handed to another flow is about (its dossier's status, its
+        place in the roadmap): the best candidate when the message says most of its name
+        (HANDED) and no other candidate that does has more of the variants the message asks for
+        ("gia hạn"), or as many and a close score; nothing otherwise (a guess would send the user to the
+        wrong procedure)."""
+        if not found or found[0].score < HANDED_FLOOR or found[0].coverage < HANDED:
+            return ()
+        asked = self.index.asked_variants(q)
+
+        def missing(m: Match) -> int:
+            return len(asked - self.index.proc_mods[self.index.by_code[m.procedure.code]])
+
+        best = found[0]
+        for m in found[1:]:
+            if m.coverage >= HANDED and (missing(m) < missing(best) or m.score >= best.score * CLOSE and missing(m) == missing(best)):
+                return ()
+        return (best,)
 
     def _searched(self, q: str) -> list[Match]:
         """The question's candidates; for a message of several sentences whose whole scores below

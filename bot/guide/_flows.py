@@ -34,7 +34,8 @@ class RoadmapFlow:
             step = self.guide.action(msg.text, state, msg.lang)
             return None if step is None else Answer(msg.text, msg.lang, "roadmap", [], step)
         if msg.intent == "roadmap":
-            return Answer(msg.text, msg.lang, "roadmap", [], self.guide.default(msg.lang))
+            named = msg.matches[0].procedure if msg.matches else None
+            return Answer(msg.text, msg.lang, "roadmap", list(msg.matches), self.guide.default(msg.lang, named))
         if state.pending is not None and state.pending.kind == "roadmap":
             typed = self.guide.typed(msg.text, state, msg.lang)
             if typed is not None:

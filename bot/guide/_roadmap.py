@@ -361,9 +361,26 @@ class RoadmapGuide:
                    else f"{plan.title}: {len(plan.steps)} steps, {plan.total_text()}")
         return Reply(roadmap_text(plan), tuple(buttons), Image(png, caption, self.image_url(plan)))
 
-    def default(self, lang: str) -> Reply:
-        """The plain roadmap (every question's default)."""
-        return self.result(plan_roadmap(self.kb, None, lang))
+    def default(self, lang: str, named: Procedure | None = None) -> Reply:
+        """The plain roadmap (every question's default). `named`: the procedure the question
+        names ("is the IRC the first licence we need?"): said first, where it stands in the
+        roadmap, with its button first."""
+        plan = plan_roadmap(self.kb, None, lang)
+        reply = self.result(plan)
+        if named is None:
+            return reply
+        vi = lang == "vi"
+        name = compose.display_name(named, lang, 120)
+        step = next((s for s in plan.steps if s.procedure is not None and s.code == named.code), None)
+        if step is not None:
+            head = (f"«{name}» là bước {step.number} của lộ trình dưới đây." if vi
+                    else f"“{name}” is step {step.number} of the roadmap below.")
+        else:
+            head = (f"«{name}» không nằm trong lộ trình mẫu dưới đây; bấm nút đầu tiên để xem thủ tục này." if vi
+                    else f"“{name}” is not a step of the usual roadmap below; press the first button to see it.")
+        own = Button(("Thủ tục: " if vi else "Procedure: ") + compose.display_name(named, lang, 40), f"p:{named.code}:procedure")
+        buttons = reply.buttons if step is not None else (own, *reply.buttons)
+        return Reply(f"{head}\n{reply.text}", buttons, reply.image)
 
     def ask(self, digits: str, lang: str) -> Reply:
         """The next question after `digits`, with one button per answer."""
