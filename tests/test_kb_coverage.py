@@ -11,11 +11,15 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+import yaml
+from rapidfuzz import fuzz, process
 
 from bot.conversation import Assistant
+from bot.core._text import fold
 from bot.kb import check_knowledge, default_knowledge_dir
 from bot.kb._diff import run_diff
 
+ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 JULY = SHARED / "dvc_2026-07" / "procedures.jsonl"
 JUNE = SHARED / "dvc" / "procedures.jsonl"
@@ -85,3 +89,20 @@ def test_kb_diff_on_the_july_2026_records_reports_nothing_unexplained(capsys: py
 @pytest.mark.skipif(not JUNE.exists(), reason=f"{JUNE} is not available")
 def test_kb_diff_on_the_june_2026_copy_reports_nothing_unexplained(capsys: pytest.CaptureFixture[str]) -> None:
     assert run_diff(JUNE, default_knowledge_dir(), undated=date(2026, 6, 10)) == 0
+
+
+def test_no_example_is_a_question_of_a_bench_set(kb) -> None:
+    """The examples are written from how people ask, never copied from a question set: a set
+    scored on questions the knowledge already holds would measure nothing."""
+    examples = [e for p in kb.procedures for e in (*p.examples, *(x for c in p.cases for x in c.examples))]
+    examples += [e for other in kb.elsewhere for e in other.examples]
+    questions = [c["q"] for f in sorted((ROOT / "bench").glob("questions_*.yaml"))
+                 for c in yaml.safe_load(f.read_text(encoding="utf-8"))]
+    shared = SHARED.parent / "eval" / "dev_questions.yaml"
+    if shared.exists():
+        questions += [c["q"] for c in yaml.safe_load(shared.read_text(encoding="utf-8"))]
+    assert len(examples) > 1000 and len(questions) > 2000
+    close = process.cdist([fold(e) for e in examples], [fold(q) for q in questions], scorer=fuzz.ratio,
+                          score_cutoff=95, workers=1)
+    copied = [(examples[i], questions[j]) for i, j in zip(*close.nonzero(), strict=True)]
+    assert not copied, copied[:5]
