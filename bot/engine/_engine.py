@@ -470,14 +470,17 @@ class Engine:
 
     def _variant_decides(self, q: str, close: list[Match]) -> bool:
         """True when the question names a variant (gia hạn, cấp lại, điều chỉnh…) that the best
-        candidate has and none of the others: "work permit extension" is the extension, not the
-        first permit that also scored close."""
+        candidate has and none of the others the question names as fully: "work permit extension"
+        is the extension, not the first permit that also scored close (nor the extension of the
+        exemption, whose name it says only in part)."""
         index = self.index
         asked = self.index.asked_variants(q)
         if not asked:
             return False
         mods = [index.proc_mods[index.by_code[m.procedure.code]] for m in close]
-        return asked <= mods[0] and not any(asked <= other for other in mods[1:])
+        named = min(close[0].coverage, FULL)
+        return asked <= mods[0] and not any(asked <= other for m, other in zip(close[1:], mods[1:], strict=True)
+                                            if m.coverage >= named)
 
     @staticmethod
     def _distinct_by_question(q: str, close: list[Match]) -> bool:

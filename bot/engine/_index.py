@@ -118,13 +118,25 @@ class _Rewriter:
         # something else ("giấy phép lao động của …" is not "đóng cửa").
         self.marked = {tuple(k.split()): frozenset(tuple(f.split()) for f in forms)
                        for k, forms in vocabulary.synonym_marks.items()}
+        # Each official wording as written with its marks (None: not known): the words a rewrite
+        # puts in the text keep them, so a synonym is not read across the seam ("GPLĐ của" →
+        # "giấy phép lao động của", which folds like "… đóng cửa").
+        written: dict[tuple[str, ...], list[str]] = {}
+        for means, marked in vocabulary.means_marks.items():
+            words = marked.split()
+            if len(words) == len(means.split()):
+                written[tuple(means.split())] = words
         for entry in glossary:
             expansion = fold(entry.expansion).split()
+            marked = marked_words(entry.expansion)
+            if len(marked) == len(expansion):
+                written.setdefault(tuple(expansion), marked)
             for source in (entry.term, entry.english):
                 if source:
                     words = tuple(fold(source).split())
                     if _has_a_word(words) and list(words) != expansion:
                         table.setdefault(words, expansion)
+        self.written = written
         # Texting spellings ("ko", "dc") last: a longer term that starts with one ("gcn đkđt") wins.
         for word, meant in vocabulary.texting.items():
             table.setdefault((word,), meant.split())
@@ -174,7 +186,8 @@ class _Rewriter:
                 # → "chấp thuận chủ trương đầu tư") adds only what is new.
                 k = next((k for k in range(min(len(repl) - 1, len(out)), 0, -1) if out[-k:] == repl[:k]), 0)
                 out.extend(repl[k:])
-                out_marks.extend([None] * (len(repl) - k))
+                marked = self.written.get(tuple(repl))
+                out_marks.extend(marked[k:] if marked is not None else [None] * (len(repl) - k))
                 i += n
                 break
             else:

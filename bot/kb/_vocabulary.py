@@ -56,6 +56,9 @@ class Vocabulary:
     #: How each Vietnamese synonym is written with its marks (folded → marked forms): "đóng cửa"
     #: folds like "động của", and only the marks tell them apart.
     synonym_marks: dict[str, frozenset[str]] = field(default_factory=dict)
+    #: The official wording of synonyms as written with its marks (folded → marked), so that a
+    #: rewritten phrase keeps them: "GPLĐ của" becomes "giấy phép lao động của", not "… đóng cửa".
+    means_marks: dict[str, str] = field(default_factory=dict)
     variants: tuple[str, ...] = ()
     not_variants: tuple[str, ...] = ()
     stopwords: frozenset[str] = frozenset()
@@ -184,6 +187,7 @@ def read_vocabulary(data: Any, c: _Checker) -> Vocabulary | None:
 
     synonyms: list[tuple[str, str]] = []
     synonym_marks: dict[str, set[str]] = {}
+    means_marks: dict[str, str] = {}
     raw_syn = d.get("synonyms") or []
     if not isinstance(raw_syn, list):
         c.problem(("synonyms",), "must be a list of {means, say}")
@@ -194,6 +198,9 @@ def read_vocabulary(data: Any, c: _Checker) -> Vocabulary | None:
         if not means:
             c.problem(("synonyms", i, "means"), "is required: the official wording")
             continue
+        raw_means = str(s.get("means") or "")
+        if has_vietnamese_marks(raw_means):
+            means_marks.setdefault(means, " ".join(marked_words(raw_means)))
         says = phrases(s.get("say"), ("synonyms", i, "say"))
         if not says:
             c.problem(("synonyms", i, "say"), "is required: the ways people say it")
@@ -264,7 +271,7 @@ def read_vocabulary(data: Any, c: _Checker) -> Vocabulary | None:
         classes=classes, texting=texting, synonyms=tuple(synonyms),
         variants=phrases(d.get("variants"), ("variants",)),
         not_variants=phrases(d.get("not_variants"), ("not_variants",)),
-        synonym_marks={k: frozenset(v) for k, v in synonym_marks.items()},
+        synonym_marks={k: frozenset(v) for k, v in synonym_marks.items()}, means_marks=means_marks,
         stopwords=stopwords, courtesy=words(d.get("courtesy"), ("courtesy",)),
         facets=facets, strip=phrases(d.get("strip"), ("strip",)), context=phrases(d.get("context"), ("context",)),
         negations=phrases(d.get("negations"), ("negations",)),
