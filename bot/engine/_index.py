@@ -122,15 +122,14 @@ class _Rewriter:
         # puts in the text keep them, so a synonym is not read across the seam ("GPLĐ của" →
         # "giấy phép lao động của", which folds like "… đóng cửa").
         written: dict[tuple[str, ...], list[str]] = {}
-        for means, marked in vocabulary.means_marks.items():
-            words = marked.split()
-            if len(words) == len(means.split()):
-                written[tuple(means.split())] = words
+        for means, official in vocabulary.means_marks.items():
+            if len(official.split()) == len(means.split()):
+                written[tuple(means.split())] = official.split()
         for entry in glossary:
             expansion = fold(entry.expansion).split()
-            marked = marked_words(entry.expansion)
-            if len(marked) == len(expansion):
-                written.setdefault(tuple(expansion), marked)
+            as_written = marked_words(entry.expansion)
+            if len(as_written) == len(expansion):
+                written.setdefault(tuple(expansion), as_written)
             for source in (entry.term, entry.english):
                 if source:
                     words = tuple(fold(source).split())
