@@ -3,8 +3,10 @@
 Every procedure is represented by its texts: official name, aliases, English name, its examples
 (knowledge `examples:`) and its cases' names and examples. Each text becomes a TF-IDF vector over
 folded, rewritten content words, their pairs, and the character 4-grams of each word (which forgive
-typos: "extenson", "forein"); a question is scored against every text sharing a feature (an
-inverted index, so cost grows with the matches, not the catalogue) by cosine similarity. A
+typos: "extenson", "forein"; a question's word that some text uses as it is matches itself and
+brings no character groups, which also keeps the question's features few); a question is scored
+against every text sharing a feature (an inverted index, so cost grows with the matches, not the
+catalogue) by cosine similarity. A
 procedure's score is its best text's similarity, lifted a little by its second best (several
 examples agreeing are a stronger sign than one).
 
@@ -33,6 +35,8 @@ SECOND_WEIGHT = 0.25
 # A question's word that no text uses weighs this share of the rarest word's weight: it is what the
 # question is about that no procedure covers ("gia hạn giấy phép kinh doanh rượu": "rượu").
 UNKNOWN_IDF = 0.6
+# How many of the best texts a question's procedures are read from.
+TOP_TEXTS = 400
 # Texts of these kinds: official names weigh a little more than one example.
 KIND_WEIGHT = {"name": 1.0, "alias": 1.0, "en": 1.0, "example": 1.0, "case": 0.9}
 
@@ -110,12 +114,13 @@ class LearnedIndex:
         self._case_of = [t[1] for t in texts]
         self._n_texts = len(texts)
 
-    @staticmethod
-    def _features(words: list[str]) -> dict[str, float]:
+    def _features(self, words: list[str], known: bool = False) -> dict[str, float]:
+        """A text's features. `known` (a question): character groups only for words no text
+        uses as they are (typos), where they find the word meant; a known word matches itself."""
         bag: dict[str, float] = defaultdict(float)
         for w in words:
             bag["w:" + w] += WORD_WEIGHT
-            if not w.isdigit():
+            if not w.isdigit() and not (known and "w:" + w in self.idf):
                 for g in char_grams(w):
                     bag["c:" + g] += CHAR_WEIGHT
         for a, b in zip(words, words[1:], strict=False):
@@ -132,7 +137,7 @@ class LearnedIndex:
 
     def query_vector(self, question: str) -> dict[str, float]:
         """The question's weighted features (for tests and the staff report)."""
-        return self._weigh(self._features(self.analyse(question)), query=True)
+        return self._weigh(self._features(self.analyse(question), known=True), query=True)
 
     def search(self, question: str, limit: int = 5) -> list[LearnedMatch]:
         """Procedures by similarity to the question, best first."""
@@ -140,7 +145,7 @@ class LearnedIndex:
 
     def search_words(self, words: list[str], limit: int = 5) -> list[LearnedMatch]:
         """Like `search`, for content words already analysed."""
-        vec = self._weigh(self._features(words), query=True)
+        vec = self._weigh(self._features(words, known=True), query=True)
         if not vec or not self._n_texts:
             return []
         acc = np.zeros(self._n_texts, dtype=np.float64)
@@ -150,10 +155,16 @@ class LearnedIndex:
         hit = np.flatnonzero(acc > 0)
         if not len(hit):
             return []
+        if len(hit) > TOP_TEXTS:
+            # Only the TOP_TEXTS best texts are read: select them first (linear), then sort those,
+            # not every text that shares a character group with the question.
+            hit_scores = acc[hit]
+            cut = np.partition(hit_scores, len(hit_scores) - TOP_TEXTS)[len(hit_scores) - TOP_TEXTS]
+            hit = hit[hit_scores >= cut]
         order = hit[np.argsort(-acc[hit], kind="stable")]
         best: dict[int, list[float]] = {}
         case: dict[int, int | None] = {}
-        for t in order[:400].tolist():
+        for t in order[:TOP_TEXTS].tolist():
             proc = int(self._proc_of[t])
             scores = best.setdefault(proc, [])
             if len(scores) < 2:
