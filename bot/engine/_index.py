@@ -653,7 +653,7 @@ class ProcedureIndex:
         phrase = {self.by_code[m.procedure.code]: m for m in self.phrase_search(question, limit=10)}
         learned = {m.proc: m for m in self.learned.search(question, limit=12) if m.proc < self.learned.n_procedures}
         asked = self.asked_variants(question)
-        out: list[Match] = []
+        out: list[tuple[float, Match]] = []
         for i in set(phrase) | set(learned):
             pm, lm = phrase.get(i), learned.get(i)
             # Only a variant the question asks for and the procedure lacks marks the learned
@@ -661,11 +661,14 @@ class ProcedureIndex:
             ls = lm.score * MISSING_MODIFIER ** len(asked - self.proc_mods[i]) if lm else 0.0
             if pm is None:  # examples alone, no word of its names: a weaker sign
                 ls *= LEARNED_ALONE
-            score = blend(pm.score if pm else 0.0, ls)
+            ps = pm.score if pm else 0.0
             coverage = pm.coverage if pm else 0.0
-            out.append(Match(self.procedures[i], round(score, 4), round(coverage, 4), lm.case if lm else None))
-        out.sort(key=lambda m: (-m.score, m.procedure.code))
-        return out[:limit]
+            # Two candidates both named and described well reach the score's ceiling: the blend
+            # before it is capped tells them apart (not the order of their codes).
+            out.append((BLEND_PHRASE * ps + BLEND_LEARNED * ls,
+                        Match(self.procedures[i], round(blend(ps, ls), 4), round(coverage, 4), lm.case if lm else None)))
+        out.sort(key=lambda rm: (-rm[1].score, -rm[0], rm[1].procedure.code))
+        return [m for _raw, m in out[:limit]]
 
     def other_agency(self, question: str) -> tuple[int, float] | None:
         """(place in kb.elsewhere, similarity) of another agency's procedure that the question's
