@@ -538,3 +538,14 @@ def test_two_questions_in_one_message_answer_the_first_and_offer_the_second(engi
     second = answer.reply.buttons[0]
     assert second.action == "p:1.013233:time" and "Gia hạn giấy phép xây dựng" in second.label
     assert engine.answer(second.action, {}).matches[0].procedure.code == "1.013233"
+
+
+def test_names_and_examples_disagreeing_ask_back_instead_of_answering(engine: Assistant) -> None:
+    """A permit extension asked without the works' grade: the names say one grade's procedure,
+    the examples the other's; the bot asks which, offering both, rather than answer one."""
+    answer = engine.answer("Our construction permit will expire in 2 weeks and we haven't started construction yet. "
+                           "How to extend it? Any fee?", {})
+    assert answer.unsure and answer.reply.text.startswith("Which procedure do you mean?")
+    codes = [m.procedure.code for m in answer.matches]
+    assert set(codes) == {"1.013233", "1.013227"}, codes  # grade I/II and grade III/IV extensions
+    assert {b.action for b in answer.reply.buttons} >= {f"p:{c}:fee" for c in codes}
