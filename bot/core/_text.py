@@ -53,13 +53,19 @@ def fold(text: str) -> str:
     return " ".join(_NON_WORD_RE.sub(" ", strip_marks(text.lower())).split())
 
 
+@lru_cache(maxsize=8192)
+def _char_folded(ch: str) -> str:
+    # One character at a time is the slow path of strip_marks: each distinct one is done once.
+    return strip_marks(ch)
+
+
 def marked_words(text: str) -> list[str]:
     """The words of `text` as `fold` splits them, lower-case but with their Vietnamese marks
     ("Động của" → ["động", "của"], where `fold` gives ["dong", "cua"]): one for each folded word."""
     out: list[str] = []
     current: list[str] = []
     for ch in unicodedata.normalize("NFC", text.lower()):
-        folded = strip_marks(ch)
+        folded = _char_folded(ch)
         if len(folded) == 1 and ("0" <= folded <= "9" or "a" <= folded <= "z"):
             current.append(ch)
         elif current:
