@@ -51,10 +51,7 @@ class DossierFlow:
             # The message names its dossier's procedure: say how long that one takes, and offer it.
             p = msg.matches[0].procedure
             vi = msg.lang == "vi"
-            line = (f"Thời hạn giải quyết của thủ tục «{compose.short_name(p, 120)}»: {compose.time_summary(p, 'vi')}, "
-                    "tính từ khi nhận đủ hồ sơ hợp lệ." if vi else
-                    f"The time limit of “{compose.display_name(p, 'en', 120)}”: {compose.time_summary(p, 'en')}, "
-                    "counted from the receipt of a complete, valid dossier.")
+            line = compose.time_summary(p, msg.lang)
             button = Button(("Thủ tục: " if vi else "Procedure: ") + compose.display_name(p, msg.lang, 40), f"p:{p.code}:procedure")
             reply = answer.reply
             answer.reply = Reply(f"{reply.text}\n{line}", (*reply.buttons, button), reply.image)

@@ -237,10 +237,18 @@ def cases_word(numbers: list[int], total: int, lang: str) -> str:
 
 
 def time_summary(p: Procedure, lang: str) -> str:
-    """A procedure's time limits in one line: "15 ngày làm việc", or each case's where they
-    differ ("3 ngày làm việc (trường hợp 1); 15 ngày làm việc (trường hợp 2)")."""
+    """A procedure's time limits, counted from a complete dossier: one line ("… : 15 ngày làm
+    việc, …"), or one bullet per limit with the short labels of its cases where they differ."""
+    vi = lang == "vi"
+    name = short_name(p, 120) if vi else display_name(p, "en", 120)
+    head = f"Thời hạn giải quyết của thủ tục «{name}»" if vi else f"The time limit of “{name}”"
+    since = "tính từ khi nhận đủ hồ sơ hợp lệ" if vi else "counted from the receipt of a complete, valid dossier"
     groups = _grouped(p, lambda c: limit_value(c.time, lang))
-    return "; ".join(value + cases_word(numbers, len(p.cases), lang) for value, numbers in groups)
+    if len(groups) == 1:
+        return f"{head}: {groups[0][0]}, {since}."
+    lines = [f"{head}, {since}:"]
+    lines += [f"• {value}: {'; '.join(case_label(p.cases[n - 1], lang) for n in numbers)}" for value, numbers in groups]
+    return "\n".join(lines)
 
 
 def fee_text(fee: Fee, lang: str) -> str:
