@@ -549,3 +549,12 @@ def test_names_and_examples_disagreeing_ask_back_instead_of_answering(engine: As
     codes = [m.procedure.code for m in answer.matches]
     assert set(codes) == {"1.013233", "1.013227"}, codes  # grade I/II and grade III/IV extensions
     assert {b.action for b in answer.reply.buttons} >= {f"p:{c}:fee" for c in codes}
+
+
+def test_a_situation_described_without_the_procedures_name_is_asked_back_about_it(engine: Assistant) -> None:
+    """No word of any name, only the situation: the procedure its examples describe is offered as
+    a question back, never answered as sure; small talk still gets "not found"."""
+    answer = engine.answer("cty e it don hang qua, tinh nghi chay xuong 3-4 thang r chay lai, co can thong bao BQL ko", {})
+    assert answer.unsure and answer.reply.text.startswith("Có phải bạn hỏi")
+    assert [m.procedure.code for m in answer.matches] == ["1.009661"]  # suspending the project
+    assert engine.answer("hôm nay trời có mưa không", {}).matches == []
