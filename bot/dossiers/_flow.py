@@ -3,7 +3,7 @@ notifications, and the staff commands of staff chats."""
 
 from __future__ import annotations
 
-from ..core import DOSSIER_CODE_RE, Answer, Button, ConversationState, Pending, Reply
+from ..core import DOSSIER_CODE_RE, Answer, ConversationState, Pending, Reply
 from ..core._flow import Handoff, Message
 from ..engine import _compose as compose
 from ..kb import Board
@@ -50,11 +50,9 @@ class DossierFlow:
         if msg.matches:
             # The message names its dossier's procedure: say how long that one takes, and offer it.
             p = msg.matches[0].procedure
-            vi = msg.lang == "vi"
-            line = compose.time_summary(p, msg.lang)
-            button = Button(("Thủ tục: " if vi else "Procedure: ") + compose.display_name(p, msg.lang, 40), f"p:{p.code}:procedure")
             reply = answer.reply
-            answer.reply = Reply(f"{reply.text}\n{line}", (*reply.buttons, button), reply.image)
+            answer.reply = Reply(f"{reply.text}\n{compose.time_summary(p, msg.lang)}",
+                                 (*reply.buttons, compose.procedure_button(p, msg.lang)), reply.image)
             answer.matches = list(msg.matches)
         return answer
 

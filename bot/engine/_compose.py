@@ -236,6 +236,11 @@ def cases_word(numbers: list[int], total: int, lang: str) -> str:
     return f" (trường hợp {nums})" if lang == "vi" else f" (case {nums})"
 
 
+def procedure_button(p: Procedure, lang: str) -> Button:
+    """A button that opens a procedure ("Thủ tục: …"), beside another flow's reply."""
+    return Button(("Thủ tục: " if lang == "vi" else "Procedure: ") + display_name(p, lang, 40), f"p:{p.code}:procedure")
+
+
 def time_summary(p: Procedure, lang: str) -> str:
     """A procedure's time limits, counted from a complete dossier: one line ("… : 15 ngày làm
     việc, …"), or one bullet per limit with the short labels of its cases where they differ."""

@@ -26,6 +26,7 @@ from ..workdays import WorkCalendar
 from . import _compose as compose
 from ._index import CLAUSE_END, Match, ProcedureIndex, procedure_phrases
 from ._intent import IntentRules
+from ._learned import LearnedMatch
 
 log = logging.getLogger(__name__)
 
@@ -226,7 +227,7 @@ class Engine:
             second = found[1].score if len(found) > 1 else 0.0
             # A best candidate without a variant the question asks for ("gia hạn …" when only the
             # issuance exists) is another procedure than the one asked: never answered directly.
-            lacks = bool(self.index.asked_variants(q) - self.index.proc_mods[self.index.by_code[best.procedure.code]])
+            lacks = bool(self.index.lacking(q, best.procedure))
             if best.score < DIRECT:
                 # Not named in full: a procedure of another agency wins when the question describes
                 # it in words the board's candidate never uses ("gia hạn visa", not the permit).
@@ -300,49 +301,46 @@ class Engine:
         """A board procedure the message describes without naming it ("cty em ít đơn hàng, tính
         nghỉ chạy xưởng 3 tháng"): the learned ranking's first, similar enough (DESCRIBED) and
         DESCRIBED_MARGIN times the next item, board procedure or other agency's."""
-        if DESCRIBED <= 0:
-            return None
-        index = self.index
-        learned = index.learned.search(q, limit=2)
-        if not learned or learned[0].proc >= index.learned.n_procedures or learned[0].score < DESCRIBED:
+        learned = self.index.learned_ranking(q)[:2]
+        if not learned or learned[0].proc >= self.index.learned.n_procedures or learned[0].score < DESCRIBED:
             return None
         if len(learned) > 1 and learned[0].score < DESCRIBED_MARGIN * learned[1].score:
             return None
-        p = index.procedures[learned[0].proc]
-        return next((m for m in found if m.procedure.code == p.code), Match(p, round(learned[0].score, 4), 0.0, learned[0].case))
+        return self._as_match(learned[0], found)
 
     def _learned_rival(self, q: str, best: Match, found: list[Match]) -> Match | None:
-        """Another candidate that the learned ranking (the examples) puts clearly above `best`,
-        when `best` is not named in full with the top score."""
-        if RIVAL_MARGIN <= 0 or best.score >= 1.0 and best.coverage >= FULL:
+        """Another candidate that the learned ranking (the examples) puts above `best` by
+        RIVAL_MARGIN, when `best` is not named in full with the top score."""
+        if best.score >= 1.0 and best.coverage >= FULL:
             return None
         index = self.index
-        learned = [m for m in index.learned.search(q, limit=5) if m.proc < index.learned.n_procedures]
-        if not learned:
+        learned = [m for m in index.learned_ranking(q)[:5] if m.proc < index.learned.n_procedures]
+        if not learned or index.procedures[learned[0].proc].code == best.procedure.code:
             return None
-        top = learned[0]
         own = next((m.score for m in learned if m.proc == index.by_code[best.procedure.code]), 0.0)
-        if index.procedures[top.proc].code == best.procedure.code or top.score < own + RIVAL_MARGIN:
-            return None
-        return next((m for m in found if m.procedure.code == index.procedures[top.proc].code),
-                    Match(index.procedures[top.proc], round(top.score, 4), 0.0, top.case))
+        return self._as_match(learned[0], found) if learned[0].score >= own + RIVAL_MARGIN else None
+
+    def _as_match(self, learned: LearnedMatch, found: list[Match]) -> Match:
+        """A board procedure of the learned ranking as a candidate: its place among `found`, or
+        its learned similarity alone (no word of its names said)."""
+        p = self.index.procedures[learned.proc]
+        return next((m for m in found if m.procedure.code == p.code), Match(p, round(learned.score, 4), 0.0, learned.case))
 
     def _named(self, q: str, found: list[Match]) -> tuple[Match, ...]:
         """The procedure a message handed to another flow is about (its dossier's status, its
         place in the roadmap): the best candidate when the message says most of its name
         (HANDED) and no other candidate that does has more of the variants the message asks for
-        ("gia hạn"), or as many and a close score; nothing otherwise (a guess would send the user to the
-        wrong procedure)."""
+        ("gia hạn"), or as many and a close score; nothing otherwise (a guess would send the user
+        to the wrong procedure)."""
         if not found or found[0].score < HANDED_FLOOR or found[0].coverage < HANDED:
             return ()
-        asked = self.index.asked_variants(q)
-
-        def missing(m: Match) -> int:
-            return len(asked - self.index.proc_mods[self.index.by_code[m.procedure.code]])
-
         best = found[0]
+        missing = len(self.index.lacking(q, best.procedure))
         for m in found[1:]:
-            if m.coverage >= HANDED and (missing(m) < missing(best) or m.score >= best.score * CLOSE and missing(m) == missing(best)):
+            if m.coverage < HANDED:
+                continue
+            theirs = len(self.index.lacking(q, m.procedure))
+            if theirs < missing or theirs == missing and m.score >= best.score * CLOSE:
                 return ()
         return (best,)
 

@@ -28,7 +28,7 @@ from rapidfuzz import fuzz, process
 
 from ..core._text import fold, is_vi_syllable, marked_words
 from ..kb import GlossaryEntry, KnowledgeBase, Procedure, Vocabulary
-from ._learned import LearnedIndex
+from ._learned import LearnedIndex, LearnedMatch
 
 _PARENS_RE = re.compile(r"\([^()]*\)")
 _CODE_SUFFIX_RE = re.compile(r"\(\s*\d\.\d{6}\s*\)\s*$")
@@ -245,6 +245,7 @@ class ProcedureIndex:
         self._cache_lock = threading.Lock()
         self.cache_hits = self.cache_misses = 0
         self._spelled_cached = functools.lru_cache(maxsize=cache or 1)(self._spell_text)
+        self._last_learned: tuple[str, list[LearnedMatch]] | None = None
         vocabulary = kb.vocabulary or Vocabulary()
         self.vocabulary = vocabulary
         self.stopwords = vocabulary.stopwords
@@ -651,7 +652,7 @@ class ProcedureIndex:
         if coded is not None:
             return [coded]
         phrase = {self.by_code[m.procedure.code]: m for m in self.phrase_search(question, limit=10)}
-        learned = {m.proc: m for m in self.learned.search(question, limit=12) if m.proc < self.learned.n_procedures}
+        learned = {m.proc: m for m in self.learned_ranking(question) if m.proc < self.learned.n_procedures}
         asked = self.asked_variants(question)
         out: list[tuple[float, Match]] = []
         for i in set(phrase) | set(learned):
@@ -670,10 +671,25 @@ class ProcedureIndex:
         out.sort(key=lambda rm: (-rm[1].score, -rm[0], rm[1].procedure.code))
         return [m for _raw, m in out[:limit]]
 
+    def learned_ranking(self, question: str) -> list[LearnedMatch]:
+        """The learned ranking of a question (board procedures and other agencies' together, best
+        first, LEARNED_RANKED of them). One answer asks for it several times (the blend, another
+        agency first?, the examples' own choice): the last question's is kept."""
+        last = self._last_learned
+        if last is not None and last[0] == question:
+            return last[1]
+        ranked = self.learned.search(question, limit=LEARNED_RANKED)
+        self._last_learned = (question, ranked)
+        return ranked
+
+    def lacking(self, question: str, p: Procedure) -> frozenset[str]:
+        """The variant words the question asks for ("gia hạn", "cấp lại") that `p`'s name lacks."""
+        return self.asked_variants(question) - self.proc_mods[self.by_code[p.code]]
+
     def other_agency(self, question: str) -> tuple[int, float] | None:
         """(place in kb.elsewhere, similarity) of another agency's procedure that the question's
         words are closest to, when it ranks above every board procedure; else None."""
-        found = self.learned.search(question, limit=1)
+        found = self.learned_ranking(question)
         if found and found[0].proc >= self.learned.n_procedures:
             return found[0].proc - self.learned.n_procedures, found[0].score
         return None
@@ -692,6 +708,8 @@ CLAUSE_END = r"[,.;:!?]+(?=\s|$)|\n+"
 _CLAUSE_END_RE = re.compile(CLAUSE_END)
 # A national procedure code, with or without the portal's ".H.." suffix ("1.009664.000.00.00.H12").
 _CODE_RE = re.compile(r"(?<![\d.])([12]\.\d{6})(?![\d])")
+# How many items of the learned ranking a search reads.
+LEARNED_RANKED = 12
 # The blend: the phrase score where the question names a procedure, raised by the learned
 # similarity where the question describes it in other words.
 BLEND_PHRASE = 0.8

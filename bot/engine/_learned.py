@@ -6,9 +6,8 @@ folded, rewritten content words, their pairs, and the character 4-grams of each 
 typos: "extenson", "forein"; a question's word that some text uses as it is matches itself and
 brings no character groups, which also keeps the question's features few); a question is scored
 against every text sharing a feature (an inverted index, so cost grows with the matches, not the
-catalogue) by cosine similarity. A
-procedure's score is its best text's similarity, lifted a little by its second best (several
-examples agreeing are a stronger sign than one).
+catalogue) by cosine similarity. A procedure's score is its best text's similarity, lifted a
+little by its second best (several examples agreeing are a stronger sign than one).
 
 Greetings, politeness and company context (vocabulary `courtesy`) and the words that only say
 what is asked (facets) carry no weight, so long polite messages score on their subject.

@@ -378,8 +378,7 @@ class RoadmapGuide:
         else:
             head = (f"«{name}» không nằm trong lộ trình mẫu dưới đây; bấm nút đầu tiên để xem thủ tục này." if vi
                     else f"“{name}” is not a step of the usual roadmap below; press the first button to see it.")
-        own = Button(("Thủ tục: " if vi else "Procedure: ") + compose.display_name(named, lang, 40), f"p:{named.code}:procedure")
-        buttons = reply.buttons if step is not None else (own, *reply.buttons)
+        buttons = reply.buttons if step is not None else (compose.procedure_button(named, lang), *reply.buttons)
         return Reply(f"{head}\n{reply.text}", buttons, reply.image)
 
     def ask(self, digits: str, lang: str) -> Reply:
