@@ -558,3 +558,33 @@ def test_a_situation_described_without_the_procedures_name_is_asked_back_about_i
     assert answer.unsure and answer.reply.text.startswith("Có phải bạn hỏi")
     assert [m.procedure.code for m in answer.matches] == ["1.009661"]  # suspending the project
     assert engine.answer("hôm nay trời có mưa không", {}).matches == []
+
+
+@pytest.mark.parametrize(("question", "code"), [
+    ("mấy anh kỹ sư Hàn sắp hết hạn giấy, muốn ở lại làm thêm", "1.014201"),  # work permit extension
+    ("nhà máy nghỉ chạy vài tháng vì ít đơn hàng", "1.009661"),  # suspending the project
+])
+def test_a_situation_whose_words_point_to_one_procedure_is_asked_back_about_it(engine: Assistant, question: str, code: str) -> None:
+    """No name said and no example close word for word: the classifier over the examples says
+    which procedure the message's words point to together; the bot asks whether it is that one
+    (a question back, never a sure answer)."""
+    answer = engine.answer(question, {})
+    assert answer.unsure and answer.reply.text.startswith("Có phải bạn hỏi"), answer.reply.text
+    assert [m.procedure.code for m in answer.matches] == [code]
+
+
+def test_the_classifier_ranks_by_probability_and_knows_when_it_knows_nothing(engine: Assistant) -> None:
+    """The classifier's probabilities: the procedure a situation describes far ahead of the
+    next, in English as in Vietnamese; flat (no item ahead) for words no text uses; nothing for
+    an empty message."""
+    learned = engine.engine.index.learned
+    for question, code in (("our plant will stop running for a few months because orders are low", "1.009661"),
+                           ("chuyên gia Hàn Quốc của công ty sắp hết hạn giấy phép, muốn làm tiếp 2 năm", "1.014201")):
+        ranked = learned.classify(question, limit=3)
+        assert learned.procedures[ranked[0][0]].code == code
+        probabilities = [p for _, p in ranked]
+        assert probabilities == sorted(probabilities, reverse=True) and 0 < sum(probabilities) <= 1
+        assert probabilities[0] > 3 * probabilities[1]
+    flat = learned.classify("xyzzy qwerty plugh", limit=2)
+    assert flat[0][1] < 2 * flat[1][1] and flat[0][1] < 0.05
+    assert learned.classify("", limit=3) == []

@@ -246,6 +246,7 @@ class ProcedureIndex:
         self.cache_hits = self.cache_misses = 0
         self._spelled_cached = functools.lru_cache(maxsize=cache or 1)(self._spell_text)
         self._last_learned: tuple[str, list[LearnedMatch]] | None = None
+        self._last_classified: tuple[str, list[tuple[int, float]]] | None = None
         vocabulary = kb.vocabulary or Vocabulary()
         self.vocabulary = vocabulary
         self.stopwords = vocabulary.stopwords
@@ -680,6 +681,17 @@ class ProcedureIndex:
             return last[1]
         ranked = self.learned.search(question, limit=LEARNED_RANKED)
         self._last_learned = (question, ranked)
+        return ranked
+
+    def classified(self, question: str) -> list[tuple[int, float]]:
+        """The classifier's items for a question with their probabilities, best first (board
+        procedures and other agencies' together, numbered as in the learned ranking,
+        LEARNED_RANKED of them); the last question's kept."""
+        last = self._last_classified
+        if last is not None and last[0] == question:
+            return last[1]
+        ranked = self.learned.classify(question, limit=LEARNED_RANKED)
+        self._last_classified = (question, ranked)
         return ranked
 
     def lacking(self, question: str, p: Procedure) -> frozenset[str]:

@@ -9,6 +9,11 @@ against every text sharing a feature (an inverted index, so cost grows with the 
 catalogue) by cosine similarity. A procedure's score is its best text's similarity, lifted a
 little by its second best (several examples agreeing are a stronger sign than one).
 
+A classifier over the same features (multinomial naive Bayes: each procedure's texts pooled)
+says which procedure a question's words point to together, as a probability: a long message that
+describes a situation ("cty mình muốn thu hẹp nhà xưởng thuê, giảm vốn luôn") shares a few words
+with many texts and none closely, so its nearest text says little, while its words, summed, do.
+
 Greetings, politeness and company context (vocabulary `courtesy`) and the words that only say
 what is asked (facets) carry no weight, so long polite messages score on their subject.
 """
@@ -36,6 +41,11 @@ SECOND_WEIGHT = 0.25
 UNKNOWN_IDF = 0.6
 # How many of the best texts a question's procedures are read from.
 TOP_TEXTS = 400
+# The classifier's smoothing: the weight every feature gets in every item before its texts'
+# (held out, bench/calibrate.py's questions: 0.1 right 0.836, 0.2 0.830, 0.4 0.823). Every item is
+# as likely before the question is read: a prior by number of texts (a procedure with many cases
+# and examples ahead) was a little worse (0.836 → 0.830 at 0.1, more procedures offered wrongly).
+SMOOTHING = 0.1
 # Texts of these kinds: official names weigh a little more than one example.
 KIND_WEIGHT = {"name": 1.0, "alias": 1.0, "en": 1.0, "example": 1.0, "case": 0.9}
 
@@ -95,23 +105,69 @@ class LearnedIndex:
         self.idf = {f: math.log(1 + n / d) for f, d in df.items()}
         self.max_idf = math.log(1 + n)
         postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
-        keep: list[int] = []
+        self.n_items = max((t[0] for t in texts), default=-1) + 1
+        pooled: list[dict[str, float]] = [defaultdict(float) for _ in range(self.n_items)]
         for t, bag in enumerate(bags):
             vec = self._weigh(bag)
             if not vec:
                 continue
-            keep.append(t)
             factor = KIND_WEIGHT[texts[t][2]]
+            own = pooled[texts[t][0]]
             for f, w in vec.items():
                 postings[f].append((t, w * factor))
+                own[f] += w
         self._post = {
             f: (np.fromiter((t for t, _ in items), dtype=np.intp, count=len(items)),
                 np.fromiter((w for _, w in items), dtype=np.float64, count=len(items)))
             for f, items in postings.items()
         }
+        self._fit_classifier(pooled)
         self._proc_of = np.array([t[0] for t in texts], dtype=np.intp)
         self._case_of = [t[1] for t in texts]
         self._n_texts = len(texts)
+
+    def _fit_classifier(self, pooled: list[dict[str, float]]) -> None:
+        """The naive Bayes classifier from each item's pooled feature weights: log P(f | item) =
+        log((weight + α) / (total + αV)), kept per feature for the items that have it (an item
+        without f has log(α / (total + αV)), the same for every feature)."""
+        vocabulary = len(self.idf)
+        totals = np.array([sum(p.values()) for p in pooled], dtype=np.float64)
+        self._has_texts = totals > 0
+        self._log_norm = np.log(totals + SMOOTHING * vocabulary) - math.log(SMOOTHING)
+        by_feature: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        for item, weights in enumerate(pooled):
+            for f, w in weights.items():
+                by_feature[f].append((item, math.log1p(w / SMOOTHING)))
+        self._likely = {
+            f: (np.fromiter((i for i, _ in items), dtype=np.intp, count=len(items)),
+                np.fromiter((v for _, v in items), dtype=np.float64, count=len(items)))
+            for f, items in by_feature.items()
+        }
+
+    def classify(self, question: str, limit: int = 5) -> list[tuple[int, float]]:
+        """(item, probability) of the items a question's words point to, best first, numbered
+        as `LearnedMatch.proc` (board procedures, then other agencies'); [] when no word of the
+        question is known."""
+        return self.classify_words(self.analyse(question), limit)
+
+    def classify_words(self, words: list[str], limit: int = 5) -> list[tuple[int, float]]:
+        """Like `classify`, for content words already analysed."""
+        vec = self._weigh(self._features(words, known=True), query=True)
+        if not vec or not self.n_items:
+            return []
+        # log P(item | question) up to a constant: Σ weight(f) · log P(f | item), each item
+        # starting from "no feature of its own" and lifted by the features it has.
+        scores = -sum(vec.values()) * self._log_norm
+        for f, w in vec.items():
+            ids, lifts = self._likely[f]
+            scores[ids] += w * lifts
+        scores[~self._has_texts] = -np.inf
+        probs = np.exp(scores - scores.max())
+        probs /= probs.sum()
+        k = min(limit, len(probs))
+        best = np.argpartition(-probs, k - 1)[:k]
+        best = best[np.argsort(-probs[best], kind="stable")]
+        return [(int(i), float(probs[i])) for i in best]
 
     def _features(self, words: list[str], known: bool = False) -> dict[str, float]:
         """A text's features. `known` (a question): character groups only for words no text
