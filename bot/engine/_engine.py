@@ -316,9 +316,9 @@ class Engine:
         if classified and classified[0][0] < index.learned.n_procedures and self._clearly_first(classified):
             item = classified[0][0]
             nearest = next((m for m in index.learned_ranking(q) if m.proc == item), None)
-            return self._as_match(nearest or LearnedMatch(item, round(classified[0][1], 4), None), found)
-        learned = self.index.learned_ranking(q)[:2]
-        if not learned or learned[0].proc >= self.index.learned.n_procedures or learned[0].score < DESCRIBED:
+            return self._as_match(nearest or LearnedMatch(item, classified[0][1], None), found)
+        learned = index.learned_ranking(q)[:2]
+        if not learned or learned[0].proc >= index.learned.n_procedures or learned[0].score < DESCRIBED:
             return None
         if len(learned) > 1 and learned[0].score < DESCRIBED_MARGIN * learned[1].score:
             return None

@@ -20,8 +20,9 @@ import math
 import re
 import threading
 from collections import OrderedDict, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -30,6 +31,7 @@ from ..core._text import fold, is_vi_syllable, marked_words
 from ..kb import GlossaryEntry, KnowledgeBase, Procedure, Vocabulary
 from ._learned import LearnedIndex, LearnedMatch
 
+_T = TypeVar("_T")
 _PARENS_RE = re.compile(r"\([^()]*\)")
 _CODE_SUFFIX_RE = re.compile(r"\(\s*\d\.\d{6}\s*\)\s*$")
 _PREFIX_RE = re.compile(r"^(thu tuc|procedure for|procedure of)\s+")
@@ -245,8 +247,7 @@ class ProcedureIndex:
         self._cache_lock = threading.Lock()
         self.cache_hits = self.cache_misses = 0
         self._spelled_cached = functools.lru_cache(maxsize=cache or 1)(self._spell_text)
-        self._last_learned: tuple[str, list[LearnedMatch]] | None = None
-        self._last_classified: tuple[str, list[tuple[int, float]]] | None = None
+        self._last: dict[str, tuple[str, Any]] = {}
         vocabulary = kb.vocabulary or Vocabulary()
         self.vocabulary = vocabulary
         self.stopwords = vocabulary.stopwords
@@ -674,25 +675,27 @@ class ProcedureIndex:
 
     def learned_ranking(self, question: str) -> list[LearnedMatch]:
         """The learned ranking of a question (board procedures and other agencies' together, best
-        first, LEARNED_RANKED of them). One answer asks for it several times (the blend, another
-        agency first?, the examples' own choice): the last question's is kept."""
-        last = self._last_learned
-        if last is not None and last[0] == question:
-            return last[1]
-        ranked = self.learned.search(question, limit=LEARNED_RANKED)
-        self._last_learned = (question, ranked)
-        return ranked
+        first, LEARNED_RANKED of them)."""
+        return self._of_last("ranking", question, lambda: self.learned.search_words(self._learned_words(question), LEARNED_RANKED))
 
     def classified(self, question: str) -> list[tuple[int, float]]:
-        """The classifier's items for a question with their probabilities, best first (board
-        procedures and other agencies' together, numbered as in the learned ranking,
-        LEARNED_RANKED of them); the last question's kept."""
-        last = self._last_classified
+        """The classifier's items for a question with their probabilities, best first (numbered
+        as in the learned ranking, LEARNED_RANKED of them)."""
+        return self._of_last("classified", question, lambda: self.learned.classify_words(self._learned_words(question), LEARNED_RANKED))
+
+    def _learned_words(self, question: str) -> list[str]:
+        return self._of_last("words", question, lambda: self.analyse(question))
+
+    def _of_last(self, kind: str, question: str, compute: Callable[[], _T]) -> _T:
+        """`compute()` for `question`, kept until another question asks for this kind: one answer
+        reads the learned ranking several times (the blend, another agency first?, the examples'
+        own choice, the classifier)."""
+        last = self._last.get(kind)
         if last is not None and last[0] == question:
-            return last[1]
-        ranked = self.learned.classify(question, limit=LEARNED_RANKED)
-        self._last_classified = (question, ranked)
-        return ranked
+            return last[1]  # type: ignore[no-any-return]
+        value = compute()
+        self._last[kind] = (question, value)
+        return value
 
     def lacking(self, question: str, p: Procedure) -> frozenset[str]:
         """The variant words the question asks for ("gia hạn", "cấp lại") that `p`'s name lacks."""

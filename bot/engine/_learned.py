@@ -116,11 +116,7 @@ class LearnedIndex:
             for f, w in vec.items():
                 postings[f].append((t, w * factor))
                 own[f] += w
-        self._post = {
-            f: (np.fromiter((t for t, _ in items), dtype=np.intp, count=len(items)),
-                np.fromiter((w for _, w in items), dtype=np.float64, count=len(items)))
-            for f, items in postings.items()
-        }
+        self._post = _as_arrays(postings)
         self._fit_classifier(pooled)
         self._proc_of = np.array([t[0] for t in texts], dtype=np.intp)
         self._case_of = [t[1] for t in texts]
@@ -138,11 +134,7 @@ class LearnedIndex:
         for item, weights in enumerate(pooled):
             for f, w in weights.items():
                 by_feature[f].append((item, math.log1p(w / SMOOTHING)))
-        self._likely = {
-            f: (np.fromiter((i for i, _ in items), dtype=np.intp, count=len(items)),
-                np.fromiter((v for _, v in items), dtype=np.float64, count=len(items)))
-            for f, items in by_feature.items()
-        }
+        self._likely = _as_arrays(by_feature)
 
     def classify(self, question: str, limit: int = 5) -> list[tuple[int, float]]:
         """(item, probability) of the items a question's words point to, best first, numbered
@@ -231,6 +223,15 @@ class LearnedIndex:
             key=lambda ps: -ps[1],
         )
         return [LearnedMatch(p, min(s, 1.0), case[p]) for p, s in ranked[:limit]]
+
+
+def _as_arrays(postings: dict[str, list[tuple[int, float]]]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Each feature's (number, value) pairs as two arrays, for adding at numpy speed."""
+    return {
+        f: (np.fromiter((i for i, _ in items), dtype=np.intp, count=len(items)),
+            np.fromiter((v for _, v in items), dtype=np.float64, count=len(items)))
+        for f, items in postings.items()
+    }
 
 
 def _texts(p: Procedure) -> Iterable[tuple[str, str]]:
