@@ -1,6 +1,6 @@
 """Fit the matcher's decision constants by cross-validation, on questions it was not built from.
 
-    .venv/bin/python bench/calibrate.py [--folds 5] [--show N]
+    .venv/bin/python bench/calibrate.py [--folds 5] [--show N] [--current]
 
 Two kinds of questions, neither of them the blind sets (bench/questions_blind_*.yaml are never
 read here):
@@ -14,7 +14,8 @@ For each candidate setting (the blend of phrase and learned scores, how much a q
 words count, the confidence threshold and margin) every question is answered in process and scored
 like ../shared/tools/eval_questions.py; a setting is chosen on k-1 folds of the questions and scored
 on the held-out fold. Prints the cross-validated figures, the setting chosen on all questions
-(copy it into bot/engine by hand) and, with --show, the held-out examples it still gets wrong.
+(copy it into bot/engine by hand) and, with --show, the held-out examples it still gets wrong;
+with --current, only the figures of the settings bot/engine has now.
 """
 
 from __future__ import annotations
@@ -153,9 +154,15 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--show", type=int, default=0, help="print this many held-out examples still missed")
+    ap.add_argument("--current", action="store_true",
+                    help="only score the settings bot/engine has now (no search; about 30 s)")
     args = ap.parse_args()
     kb = load_knowledge(default_knowledge_dir())
     engines, items = build(kb)
+    if args.current:
+        rows = [outcome(engines[it.engine], it) for it in items]
+        print(f"current settings: {summary(rows)}, objective {objective(rows):.4f}")
+        return 0
     settings = [dict(zip(GRID, values, strict=True)) for values in itertools.product(*GRID.values())]
     results: list[list[tuple[int, int, int]]] = []
     for setting in settings:
