@@ -588,3 +588,36 @@ def test_the_classifier_ranks_by_probability_and_knows_when_it_knows_nothing(eng
     flat = learned.classify("xyzzy qwerty plugh", limit=2)
     assert flat[0][1] < 2 * flat[1][1] and flat[0][1] < 0.05
     assert learned.classify("", limit=3) == []
+
+
+def test_a_procedure_the_classifier_prefers_to_the_named_one_is_offered_beside_it(engine: Assistant) -> None:
+    """"nhà ở riêng lẻ" is in the grade III/IV amendment's name, while the grade I/II one's alias
+    is said in full: the message's words, summed, point to the first, so the bot asks back with
+    both instead of answering the alias as sure; a plain short question is still answered."""
+    answer = engine.answer("Điều chỉnh giấy phép xây dựng nhà ở riêng lẻ", {})
+    assert answer.unsure and answer.reply.text.splitlines()[0].endswith("?"), answer.reply.text
+    assert "1.013226" in [m.procedure.code for m in answer.matches]
+    sure = engine.answer("how long does a work permit take", {})
+    assert not sure.unsure and [m.procedure.code for m in sure.matches][:1] == ["1.014199"]
+
+
+def test_another_agencys_business_wins_over_a_board_procedure_it_mentions(engine: Assistant) -> None:
+    """Importing used machinery is the customs' and the ministry's business, though the message
+    shares words with the board's investment procedures: the bot says who handles it and offers no
+    board procedure. A message that names the board's procedure in full keeps it."""
+    answer = engine.answer("cty minh nhap khau may moc da qua su dung tu nhat ve de san xuat, co may tren 10 nam "
+                           "tuoi. nghe noi phai giam dinh hoac co chung thu, vay cho hoi quy dinh nhu the nao", {})
+    assert answer.matches == [] and "hải quan" in answer.reply.text
+    named = engine.answer("Chào anh chị, thủ tục điều chỉnh giấy chứng nhận đăng ký đầu tư khi thay đổi người đại "
+                          "diện theo pháp luật của nhà đầu tư tổ chức có phải nộp lệ phí gì không ạ?", {})
+    assert [m.procedure.code for m in named.matches][:1] == ["1.009647"]
+
+
+def test_a_negation_inside_another_ones_reach_starts_its_own(engine: Assistant) -> None:
+    """"không xin đất nên không thuộc diện xin chủ trương": the second negation is not used up by
+    the first one's reach, so the policy approval is not what the message asks about."""
+    answer = engine.answer("Kính gửi Ban Quản lý, một nhà đầu tư Nhật muốn mở xưởng gia công trong KCN, thuê nhà "
+                           "xưởng 2.000 m2, không xin đất nên không thuộc diện xin chủ trương. Vậy Ban cấp giấy cho "
+                           "dự án này trong bao nhiêu ngày ạ?", {})
+    codes = [m.procedure.code for m in answer.matches]
+    assert "1.009748" not in codes[:1] and "1.009645" not in codes[:1], codes

@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from ..core._text import fold, is_vi_syllable, marked_words
+from ..core._text import detect_lang, fold, is_vi_syllable, marked_words
 from ..kb import GlossaryEntry, KnowledgeBase, Procedure, Vocabulary
 from ._learned import LearnedIndex, LearnedMatch
 
@@ -54,6 +54,12 @@ UNKNOWN_WEIGHT = 0.35
 STOP_WEIGHT = 0.2
 # Words after a negation ("không phải xin …") that do not count towards a procedure's name.
 NEGATION_SCOPE = 4
+# A stop word is kept where it spells, with its neighbour, a term of at most this many procedures
+# or glossary entries (held out, bench/calibrate.py, 3,057 questions: none kept, right 0.788 and
+# wrong_direct 44; 2, 0.794 and 41. Before the other agencies' rule in bot/engine/_engine.py: 1,
+# 0.787 and 36; 2, 0.790 and 35; 3, 0.791 and 40; 5, 0.792, 40 and 2 more procedures offered for
+# questions about none).
+TERM_PAIR_DF = 2
 # How much the question's other words lower a phrase's score: its coverage of the question to this
 # power (0.5: the square root; lower forgives the context of long messages more).
 QUESTION_COVERAGE = 0.5
@@ -276,6 +282,7 @@ class ProcedureIndex:
             if len(w) >= 3 and not is_vi_syllable(w):
                 self._known_by_initial[w[0]].append(w)
         self._add_initials()
+        self._term_pairs = self._catalogue_pairs(kb)
         self.learned = LearnedIndex(kb, self.analyse)
         # Each procedure's variant words, from its official name (the learned score is marked down
         # like the phrase score when the question asks for another variant).
@@ -444,8 +451,9 @@ class ProcedureIndex:
                     if ends:
                         last = min(last, min(ends))
                     dropped.update(range(owner[j], min(last + 1, len(words))))
-                    while j < len(expanded) and owner[j] <= last:
-                        j += 1
+                    # A negation within the reach of another starts its own reach ("không xin
+                    # đất nên không thuộc diện xin chủ trương").
+                    j += len(n)
                     break
             else:
                 j += 1
@@ -564,6 +572,25 @@ class ProcedureIndex:
         words |= set(self.english_words) | set(self.texting) | set(self.stopwords)
         return frozenset(words)
 
+    def _catalogue_pairs(self, kb: KnowledgeBase) -> frozenset[tuple[str, str]]:
+        """Two words side by side in the Vietnamese names of at most TERM_PAIR_DF procedures or
+        glossary entries: where a stop or courtesy word spells such a term with its neighbour
+        ("lý lịch", "căn cước", "địa chỉ", "cấp mới" fold like "quản lý", "cần", "đi", "mọi"),
+        it is kept."""
+        # Vietnamese wording only: English names would keep "of the", "to a".
+        groups = [[text for kind, text in procedure_phrases(p) if kind != "en"] for p in self.procedures]
+        groups += [[g.term, g.expansion] for g in kb.glossary]
+        df: dict[tuple[str, str], int] = defaultdict(int)
+        for texts in groups:
+            pairs: set[tuple[str, str]] = set()
+            for text in texts:
+                words = fold(text).split()
+                pairs.update(zip(words, words[1:], strict=False))
+            for pair in pairs:
+                df[pair] += 1
+        # A pair that many procedures share ("lam viec", "nuoc ngoai") tells none of them apart.
+        return frozenset(pair for pair, n in df.items() if n <= TERM_PAIR_DF)
+
     def _add_initials(self) -> None:
         """Abbreviations by initials taken from the catalogue itself ("nckt" → "nghiên cứu khả
         thi"): every run of 3 to 5 words of an official name whose initials are no word of their own."""
@@ -600,7 +627,24 @@ class ProcedureIndex:
         left out."""
         words = self.rewriter.rewrite(*self._unnegated(*self._spelled(text), text))
         content = self.strip_facets(" ".join(words)).split()
-        return [w for w in content if w not in self.stopwords and w not in self.courtesy]
+        english = detect_lang(text, english_words=self.english_words, ambiguous=self.vocabulary.english_ambiguous) == "en"
+        # In English "in the", "to a" are stop words whatever Vietnamese term they fold like.
+        return [w for i, w in enumerate(content) if self._content(content, i, not english)]
+
+    def _content(self, words: list[str], i: int, terms: bool = True) -> bool:
+        """Whether `words[i]` is a content word: not a stop word or a courtesy word, unless with a
+        neighbour that is no courtesy word it spells a term of the catalogue (`terms`: not in an
+        English text); "cong ty" and "ban quan ly" stay courtesy."""
+        w = words[i]
+        if w not in self.stopwords and w not in self.courtesy:
+            return True
+        if w in self.courtesy or not terms:
+            return False
+        for pair, other in (((words[i - 1], w), words[i - 1]) if i else (None, None),
+                            ((w, words[i + 1]), words[i + 1]) if i + 1 < len(words) else (None, None)):
+            if pair is not None and other not in self.courtesy and pair in self._term_pairs:
+                return True
+        return False
 
     def asked_variants(self, question: str) -> frozenset[str]:
         """The variant words a question asks for, read in its rewritten form ("renewed", "bị mất"
