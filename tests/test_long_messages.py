@@ -25,6 +25,8 @@ LONG_UNCLEAR = (
      "án đầu tư khoảng nửa năm, không chấm dứt hẳn, vậy em cần báo với Ban như thế nào ạ", "1.009661"),
     ("e chao a c, ben e co giay phep lao dong cho ky su nguoi han sap het han thang sau, sep muon "
      "ky tiep hop dong 2 nam nua thi lam sao a", "1.014201"),
+    ("Dạ em chào anh chị, công ty em trong KCN ít đơn hàng quá nên định cho nhà máy nghỉ chạy khoảng nửa năm "
+     "rồi chạy lại, vậy em cần báo với Ban như thế nào ạ", "1.009661"),
 )
 
 
@@ -40,7 +42,7 @@ def test_a_long_message_gets_its_likeliest_procedures_as_a_question_back(engine:
 
 
 def test_a_long_message_scoring_low_is_asked_back_not_answered_unknown(engine: Assistant) -> None:
-    message, code = LONG_UNCLEAR[0]
+    message, code = LONG_UNCLEAR[2]
     found = engine.engine._searched(message)
     assert found[0].score < _engine.CONFIDENT, "the case this test is about: no procedure is sure"
     answer = engine.answer(message, {})
@@ -92,7 +94,11 @@ def test_what_a_message_says_is_already_done_is_not_what_it_asks(engine: Assista
     answer = engine.answer(message, {})
     codes = [m.procedure.code for m in answer.matches]
     assert codes[:1] == [code] and done not in codes, codes
-    assert not answer.reply.text.splitlines()[0].endswith("?"), "named in full once the context is set aside"
+    # Answered, or asked back about it alone: the other variants of the permit (its extension,
+    # its re-issue) that score not far behind are asked about since the calibration of 2026-12-04
+    # (bot/engine DIRECT_GAP), but never the procedure already done.
+    if answer.reply.text.splitlines()[0].endswith("?"):
+        assert codes == [code], codes
 
 
 def test_a_permit_already_held_does_not_hide_another_agencys_subject(engine: Assistant) -> None:

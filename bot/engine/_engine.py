@@ -34,8 +34,13 @@ log = logging.getLogger(__name__)
 CONFIDENT = 0.6
 # Below this score a likely procedure is asked about ("Có phải bạn hỏi …?"), not answered.
 DIRECT = 0.95
-# …when the second best scores at least this share of the best (0: always).
-DIRECT_GAP = 0.7
+# …when the second best scores at least this share of the best (0: always). Held out
+# (bench/calibrate.py, 3,057 questions, with the classifier's lift in bot/engine/_index.py): 0.4,
+# wrong_direct 27 and asked back 37.6% of questions; 0.5, 39 and 34.4%; 0.6, 49 and 30.8%; 0.7
+# (the setting before the lift), 61 and 28.5%. Counting only runners-up with no variant the
+# message does not ask ("gia hạn" beside the permit asked) gave 47 at 0.4: such siblings are
+# what the bot most often confuses.
+DIRECT_GAP = 0.4
 # A best candidate under CONFIDENT still counts when it reaches this share of it and scores
 # SURE_MARGIN times the second best.
 SURE_MARGIN_FLOOR = 0.75
@@ -270,6 +275,11 @@ class Engine:
                 # Likely, not sure, with another candidate not far behind: a question back with the
                 # likeliest ones.
                 options = [m for m in found if m.score >= best.score * LISTED][:3]
+                # …and the others the classifier finds likely (the other grade's permit, which the
+                # classifier's lift of one grade has left behind).
+                likely = {index_item for index_item, p in self.index.classified(q) if p >= CLASS_RIVAL}
+                options += [m for m in found if m not in options and self.index.by_code[m.procedure.code] in likely]
+                options = options[:3]
                 return self._clarify(q, intent, options, options, state, lang)
             rival = self._learned_rival(q, best, found) or self._classified_rival(q, best, found)
             if rival is not None:
