@@ -44,6 +44,10 @@ from bot.kb import KnowledgeBase, default_knowledge_dir, load_knowledge  # noqa:
 OWN_SETS = [SHARED / "eval" / "dev_questions.yaml"] + [
     ROOT / "bench" / f"questions_{n}.yaml" for n in ("more", "fresh", "unseen", "blind", "dev_long", "dev_long_out", "dev_third", "dev_fourth")
 ]
+# 2026-12-04: the classifier's rival, other-agency and lift settings (bot/engine CLASS_RIVAL,
+# CLASS_OTHER, CLASS_BLEND, LIFTED) and DIRECT_GAP were compared on this measure with --current by
+# hand, the grid below unchanged: held out right 0.819 of 3,057, wrong_direct 27, 25 procedures
+# offered for questions about none, 37.6% of questions right after a question back.
 # 2026-12-03, third session: the classifier's thresholds (bot/engine CLASSIFIED, CLASSIFIED_FLOOR,
 # CLASSIFIED_MARGIN) were compared on this measure by hand, the grid below unchanged: held out right
 # 0.784 of 3,057 (488 more examples), wrong_direct 61, 29 procedures offered for questions about none.
