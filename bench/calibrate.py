@@ -47,7 +47,8 @@ OWN_SETS = [SHARED / "eval" / "dev_questions.yaml"] + [
 # 2026-12-04: the classifier's rival, other-agency and lift settings (bot/engine CLASS_RIVAL,
 # CLASS_OTHER, CLASS_BLEND, LIFTED) and DIRECT_GAP were compared on this measure with --current by
 # hand, the grid below unchanged: held out right 0.819 of 3,057, wrong_direct 27, 25 procedures
-# offered for questions about none, 37.6% of questions right after a question back.
+# offered for questions about none, 37.6% of questions right after a question back (with six more
+# other agencies' procedures after it: 0.819, 26, 18, 37.3%).
 # 2026-12-03, third session: the classifier's thresholds (bot/engine CLASSIFIED, CLASSIFIED_FLOOR,
 # CLASSIFIED_MARGIN) were compared on this measure by hand, the grid below unchanged: held out right
 # 0.784 of 3,057 (488 more examples), wrong_direct 61, 29 procedures offered for questions about none.

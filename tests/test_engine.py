@@ -621,3 +621,21 @@ def test_a_negation_inside_another_ones_reach_starts_its_own(engine: Assistant) 
                            "dự án này trong bao nhiêu ngày ạ?", {})
     codes = [m.procedure.code for m in answer.matches]
     assert "1.009748" not in codes[:1] and "1.009645" not in codes[:1], codes
+
+
+def test_company_context_never_makes_another_agencys_subject(engine: Assistant) -> None:
+    """"Doanh nghiệp" is company context: it does not turn a question naming the investment
+    registration certificate into one about registering an enterprise."""
+    answer = engine.answer("Doanh nghiệp chế xuất có phải xin giấy chứng nhận đăng ký đầu tư không?", {})
+    assert [m.procedure.code for m in answer.matches][:1] == ["1.009664"], answer.reply.text
+
+
+@pytest.mark.parametrize(("question", "agency"), [
+    ("cty e duoc uu dai thue tndn may nam a, lam ho so o dau", "thuế"),
+    ("thong bao danh muc mien thue nhap khau may moc tao tai san co dinh lam o dau", "hải quan"),
+])
+def test_tax_and_customs_business_is_sent_to_its_agency(engine: Assistant, question: str, agency: str) -> None:
+    """Tax incentives and the duty-free import list are not the board's procedures: the bot says
+    who handles them (knowledge/elsewhere.yaml) and offers no board procedure."""
+    answer = engine.answer(question, {})
+    assert answer.matches == [] and agency in answer.reply.text.lower(), answer.reply.text

@@ -596,7 +596,8 @@ class Engine:
             return None
         own = {w for t in (p.name, p.name_en, *p.aliases, *p.examples) for w in fold(t).split()}
         theirs = {w for t in (other.name, other.name_en, *other.examples) for w in fold(t).split()}
-        asked = set(self._faq_words(self.index.strip_facets(fold(q))))
+        # Courtesy and company context ("doanh nghiệp", "công ty") never make a subject distinct.
+        asked = set(self._faq_words(self.index.strip_facets(fold(q)))) - self.index.courtesy
         return other if (asked & theirs) - own else None
 
     def _chosen(self, q: str, pending: Pending) -> str | None:
