@@ -345,9 +345,7 @@ class Engine:
         index = self.index
         classified = index.classified(q)
         if classified and classified[0][0] < index.learned.n_procedures and self._clearly_first(classified):
-            item = classified[0][0]
-            nearest = next((m for m in index.learned_ranking(q) if m.proc == item), None)
-            return self._as_match(nearest or LearnedMatch(item, classified[0][1], None), found)
+            return self._classified_match(q, *classified[0], found)
         learned = index.learned_ranking(q)[:2]
         if not learned or learned[0].proc >= index.learned.n_procedures or learned[0].score < DESCRIBED:
             return None
@@ -393,7 +391,12 @@ class Engine:
             theirs = next((pb for i, pb in classified if i == own), 0.0)
             if p < CLASS_RIVAL_NAMED * theirs:
                 return None
-        nearest = next((m for m in index.learned_ranking(q) if m.proc == item), None)
+        return self._classified_match(q, item, p, found)
+
+    def _classified_match(self, q: str, item: int, p: float, found: list[Match]) -> Match:
+        """The classifier's board procedure `item` as a candidate: as the learned ranking has it
+        (its similarity and case), or with its probability when that ranking left it out."""
+        nearest = next((m for m in self.index.learned_ranking(q) if m.proc == item), None)
         return self._as_match(nearest or LearnedMatch(item, p, None), found)
 
     def _as_match(self, learned: LearnedMatch, found: list[Match]) -> Match:

@@ -640,11 +640,10 @@ class ProcedureIndex:
             return True
         if w in self.courtesy or not terms:
             return False
-        for pair, other in (((words[i - 1], w), words[i - 1]) if i else (None, None),
-                            ((w, words[i + 1]), words[i + 1]) if i + 1 < len(words) else (None, None)):
-            if pair is not None and other not in self.courtesy and pair in self._term_pairs:
-                return True
-        return False
+        before = [(words[i - 1], w)] if i else []
+        after = [(w, words[i + 1])] if i + 1 < len(words) else []
+        return any(pair in self._term_pairs and other not in self.courtesy
+                   for pair, other in [*((p, p[0]) for p in before), *((p, p[1]) for p in after)])
 
     def asked_variants(self, question: str) -> frozenset[str]:
         """The variant words a question asks for, read in its rewritten form ("renewed", "bị mất"
@@ -700,7 +699,7 @@ class ProcedureIndex:
         phrase = {self.by_code[m.procedure.code]: m for m in self.phrase_search(question, limit=10)}
         learned = {m.proc: m for m in self.learned_ranking(question) if m.proc < self.learned.n_procedures}
         asked = self.asked_variants(question)
-        ranked = self.classified(question) if CLASS_BLEND else []
+        ranked = self.classified(question)
         classified = {i: p for i, p in ranked if i < self.learned.n_procedures}
         first = ranked[0][0] if ranked else -1
         out: list[tuple[float, Match]] = []
@@ -713,15 +712,16 @@ class ProcedureIndex:
                 ls *= LEARNED_ALONE
             ps = pm.score if pm else 0.0
             # The classifier's probability lifts the learned score (the question's words together,
-            # not only its nearest text), up to LIFTED: it reorders candidates but never makes one
-            # sure that the names and the nearest texts alone did not.
-            own = blend(ps, ls)
-            # (Only a candidate the question names in some words: one described alone is asked
-            # about by the engine's own rule.)
+            # not only its nearest text), up to LIFTED: it reorders candidates but does not make one
+            # sure that the names and the nearest texts alone did not, unless its name is said in
+            # full and the classifier puts it first. Only a candidate the question names in some
+            # words is lifted: one described alone is asked about by the engine's own rule.
             lifted = min(1.0, ls + CLASS_BLEND * classified.get(i, 0.0)) if lm and pm else ls
-            # (A name said in full that the classifier also puts first may be lifted to sure.)
-            named_first = pm is not None and pm.coverage >= LIFT_NAMED and i == first
-            score = own if own >= LIFTED else blend(ps, lifted) if named_first else min(blend(ps, lifted), LIFTED)
+            score = blend(ps, ls)
+            if score < LIFTED:
+                score = blend(ps, lifted)
+                if not (pm is not None and pm.coverage >= LIFT_NAMED and i == first):
+                    score = min(score, LIFTED)
             coverage = pm.coverage if pm else 0.0
             # Two candidates both named and described well reach the score's ceiling: the blend
             # before it is capped tells them apart (not the order of their codes).
