@@ -24,7 +24,7 @@ from ..kb import FaqEntry, KnowledgeBase, Procedure
 from ..kb._vocabulary import compile_phrases, matches
 from ..workdays import WorkCalendar
 from . import _compose as compose
-from ._index import CLAUSE_END, Match, ProcedureIndex, procedure_phrases
+from ._index import CLAUSE_END, LIFT_RIVAL, Match, ProcedureIndex, procedure_phrases
 from ._intent import IntentRules
 from ._learned import LearnedMatch
 
@@ -275,10 +275,12 @@ class Engine:
                 # Likely, not sure, with another candidate not far behind: a question back with the
                 # likeliest ones.
                 options = [m for m in found if m.score >= best.score * LISTED][:3]
-                # …and the others the classifier finds likely (the other grade's permit, which the
-                # classifier's lift of one grade has left behind).
+                # …and the others the classifier finds likely or the message nearly names too (the
+                # other grade's permit, which the classifier's lift of one grade has left behind).
                 likely = {index_item for index_item, p in self.index.classified(q) if p >= CLASS_RIVAL}
-                options += [m for m in found if m not in options and self.index.by_code[m.procedure.code] in likely]
+                options += [m for m in found if m not in options
+                            and (self.index.by_code[m.procedure.code] in likely
+                                 or m.coverage >= LIFT_RIVAL and not self.index.lacking(q, m.procedure))]
                 options = options[:3]
                 return self._clarify(q, intent, options, options, state, lang)
             rival = self._learned_rival(q, best, found) or self._classified_rival(q, best, found)

@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from ..core._text import detect_lang, fold, is_vi_syllable, marked_words
+from ..core._text import detect_lang, fold, has_vietnamese_marks, is_vi_syllable, marked_words
 from ..kb import GlossaryEntry, KnowledgeBase, Procedure, Vocabulary
 from ._learned import LearnedIndex, LearnedMatch
 
@@ -60,6 +60,11 @@ NEGATION_SCOPE = 4
 # 0.787 and 36; 2, 0.790 and 35; 3, 0.791 and 40; 5, 0.792, 40 and 2 more procedures offered for
 # questions about none).
 TERM_PAIR_DF = 2
+# A stop or courtesy word that the knowledge's texts with marks write as another word at least this
+# share of the time (and that often), where a text without marks says it, is read as that word:
+# "nha xuong" is "nhà xưởng" (92% of "xuong" written with marks), not "nhà xuống".
+UNMARKED_CONTENT_SHARE = 0.6
+UNMARKED_CONTENT_MIN = 20
 # How much the question's other words lower a phrase's score: its coverage of the question to this
 # power (0.5: the square root; lower forgives the context of long messages more).
 QUESTION_COVERAGE = 0.5
@@ -173,8 +178,15 @@ class _Rewriter:
         "giấy chứng nhận đầu tư" → "giấy chứng nhận đăng ký đầu tư"). `marks`: each word as the
         question wrote it, with its Vietnamese marks (None: unknown), so that a synonym is not
         read into words that only fold like it."""
+        return self.rewrite_marked(words, marks)[0]
+
+    def rewrite_marked(
+        self, words: list[str], marks: list[str | None] | None = None,
+    ) -> tuple[list[str], list[str | None] | None]:
+        """Like `rewrite`, with each word's marks beside it (the official wording's where a
+        synonym was rewritten, None where not known)."""
         once, once_marks = self._pass(words, self.table, marks)
-        return self._pass(once, self.second, once_marks)[0] if once != words else once
+        return self._pass(once, self.second, once_marks) if once != words else (once, once_marks)
 
     def _pass(
         self, words: list[str], table: dict[tuple[str, ...], list[str]], marks: list[str | None] | None,
@@ -274,6 +286,7 @@ class ProcedureIndex:
         self._negation_words = sorted((tuple(n.split()) for n in vocabulary.negations), key=len, reverse=True)
         self.rewriter = _Rewriter(kb.glossary, vocabulary)
         self.courtesy = vocabulary.courtesy
+        self.stop_marks = vocabulary.stop_marks
         self.by_code = {p.code: i for i, p in enumerate(self.procedures)}
         self.known = self._known_words(kb)
         # Words that are not Vietnamese syllables, by first letter: what a typo is corrected to.
@@ -283,6 +296,7 @@ class ProcedureIndex:
                 self._known_by_initial[w[0]].append(w)
         self._add_initials()
         self._term_pairs = self._catalogue_pairs(kb)
+        self._unmarked_content = self._mostly_content(kb)
         self.learned = LearnedIndex(kb, self.analyse)
         # Each procedure's variant words, from its official name (the learned score is marked down
         # like the phrase score when the question asks for another variant).
@@ -471,8 +485,14 @@ class ProcedureIndex:
         """A folded text without the phrases that only say what is asked (documents, time…)."""
         # Read left to right in the text as written: leaving one phrase out must not join the
         # words around it into another ("nộp hồ sơ ở đâu" is not "nộp ở" + "đâu").
-        words = folded.split()
+        return " ".join(self._strip_words(folded.split(), None)[0])
+
+    def _strip_words(
+        self, words: list[str], marks: list[str | None] | None,
+    ) -> tuple[list[str], list[str | None] | None]:
+        """`strip_facets` on words, with their marks beside them."""
         out: list[str] = []
+        out_marks: list[str | None] = []
         i = 0
         while i < len(words):
             for phrase in self._stripped.get(words[i], ()):
@@ -481,8 +501,9 @@ class ProcedureIndex:
                     break
             else:
                 out.append(words[i])
+                out_marks.append(marks[i] if marks is not None else None)
                 i += 1
-        return " ".join(out)
+        return out, (out_marks if marks is not None else None)
 
     def _accumulate(self, words: list[str]) -> np.ndarray:
         """Matched weight per phrase (an array over all phrases). Rare words open candidates;
@@ -591,6 +612,28 @@ class ProcedureIndex:
         # A pair that many procedures share ("lam viec", "nuoc ngoai") tells none of them apart.
         return frozenset(pair for pair, n in df.items() if n <= TERM_PAIR_DF)
 
+    def _mostly_content(self, kb: KnowledgeBase) -> frozenset[str]:
+        """Stop and courtesy words that the knowledge's Vietnamese texts with marks mostly write as
+        another word (UNMARKED_CONTENT_SHARE, at least UNMARKED_CONTENT_MIN times): "xuong" is
+        "xưởng" more often than "xuống", "dang" "đăng" more often than "đang"."""
+        texts = [t for p in self.procedures for t in (p.name, *p.aliases, *p.examples)]
+        texts += [t for p in self.procedures for c in p.cases for t in (c.name, *c.examples)]
+        texts += [t for o in kb.elsewhere for t in (o.name, *o.examples)]
+        counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])  # [as the stop word, as another]
+        for text in texts:
+            if not has_vietnamese_marks(text):
+                continue
+            for written in marked_words(text):
+                w = fold(written)
+                if w not in self.stopwords and w not in self.courtesy:
+                    continue
+                if written in self.stop_marks.get(w, ()):
+                    counts[w][0] += 1
+                elif written != w:
+                    counts[w][1] += 1
+        return frozenset(w for w, (stop, other) in counts.items()
+                         if other >= UNMARKED_CONTENT_MIN and other >= UNMARKED_CONTENT_SHARE * (stop + other))
+
     def _add_initials(self) -> None:
         """Abbreviations by initials taken from the catalogue itself ("nckt" → "nghiên cứu khả
         thi"): every run of 3 to 5 words of an official name whose initials are no word of their own."""
@@ -625,18 +668,30 @@ class ProcedureIndex:
         """The content words of a text for the learned matcher: folded, typos and texting spellings
         corrected, synonyms rewritten to official wording, facet phrases, stop words and courtesy
         left out."""
-        words = self.rewriter.rewrite(*self._unnegated(*self._spelled(text), text))
-        content = self.strip_facets(" ".join(words)).split()
+        content, marks = self._strip_words(*self.rewriter.rewrite_marked(*self._unnegated(*self._spelled(text), text)))
         english = detect_lang(text, english_words=self.english_words, ambiguous=self.vocabulary.english_ambiguous) == "en"
         # In English "in the", "to a" are stop words whatever Vietnamese term they fold like.
-        return [w for i, w in enumerate(content) if self._content(content, i, not english)]
+        marked = has_vietnamese_marks(text)
+        unmarked = not english and not marked
+        return [w for i, w in enumerate(content) if self._content(content, i, not english, marks if marked else None, unmarked)]
 
-    def _content(self, words: list[str], i: int, terms: bool = True) -> bool:
-        """Whether `words[i]` is a content word: not a stop word or a courtesy word, unless with a
-        neighbour that is no courtesy word it spells a term of the catalogue (`terms`: not in an
-        English text); "cong ty" and "ban quan ly" stay courtesy."""
+    def _content(
+        self, words: list[str], i: int, terms: bool = True, marks: list[str | None] | None = None,
+        unmarked: bool = False,
+    ) -> bool:
+        """Whether `words[i]` is a content word: not a stop word or a courtesy word (as written:
+        "xưởng" with its marks is not "xuống"; `marks`, each word as written, None where not
+        known; in a Vietnamese text written without marks (`unmarked`), one the knowledge mostly
+        writes as another word is that word), unless with a neighbour that is no courtesy word it
+        spells a term of the catalogue (`terms`: not in an English text); "cong ty" and "ban quan
+        ly" stay courtesy."""
         w = words[i]
         if w not in self.stopwords and w not in self.courtesy:
+            return True
+        written = marks[i] if marks is not None else None
+        if written is not None and written not in self.stop_marks.get(w, ()):
+            return True
+        if unmarked and w in self._unmarked_content:
             return True
         if w in self.courtesy or not terms:
             return False
@@ -702,6 +757,10 @@ class ProcedureIndex:
         ranked = self.classified(question)
         classified = {i: p for i, p in ranked if i < self.learned.n_procedures}
         first = ranked[0][0] if ranked else -1
+        # The classifier lifts a name said in full past the cap only when no other name is nearly
+        # said too (the two grades' permits differ in a word the question may not say).
+        if sum(1 for m in phrase.values() if m.coverage >= LIFT_RIVAL) > 1:
+            first = -1
         out: list[tuple[float, Match]] = []
         for i in set(phrase) | set(learned):
             pm, lm = phrase.get(i), learned.get(i)
@@ -800,6 +859,7 @@ LEARNED_ALONE = 0.8
 CLASS_BLEND = 0.7
 LIFTED = 0.94
 LIFT_NAMED = 1.0
+LIFT_RIVAL = 0.85
 
 
 def blend(phrase: float, learned: float) -> float:

@@ -63,6 +63,9 @@ class Vocabulary:
     not_variants: tuple[str, ...] = ()
     stopwords: frozenset[str] = frozenset()
     courtesy: frozenset[str] = frozenset()
+    #: How each stop or courtesy word is written with its marks (folded → marked forms): a word
+    #: written with other marks is another word ("xưởng" is not "xuống", "bán" not "bạn").
+    stop_marks: dict[str, frozenset[str]] = field(default_factory=dict)
     facets: dict[str, tuple[str, ...]] = field(default_factory=dict)
     strip: tuple[str, ...] = ()
     context: tuple[str, ...] = ()
@@ -255,6 +258,11 @@ def read_vocabulary(data: Any, c: _Checker) -> Vocabulary | None:
         c.problem(("stopwords",), "must have vi: and en: word lists")
         stop = {}
     stopwords = words(stop.get("vi"), ("stopwords", "vi")) | words(stop.get("en"), ("stopwords", "en"))
+    stop_marks: dict[str, set[str]] = {}
+    for raw in (stop.get("vi"), stop.get("en"), d.get("courtesy")):
+        if isinstance(raw, str):
+            for marked in marked_words(raw):
+                stop_marks.setdefault(fold_text(marked), set()).add(marked)
 
     # Every {class} used must exist.
     used: list[tuple[tuple[Any, ...], str]] = [(("facets", k), p) for k, v in facets.items() for p in v]
@@ -273,6 +281,7 @@ def read_vocabulary(data: Any, c: _Checker) -> Vocabulary | None:
         not_variants=phrases(d.get("not_variants"), ("not_variants",)),
         synonym_marks={k: frozenset(v) for k, v in synonym_marks.items()}, means_marks=means_marks,
         stopwords=stopwords, courtesy=words(d.get("courtesy"), ("courtesy",)),
+        stop_marks={k: frozenset(v) for k, v in stop_marks.items()},
         facets=facets, strip=phrases(d.get("strip"), ("strip",)), context=phrases(d.get("context"), ("context",)),
         negations=phrases(d.get("negations"), ("negations",)),
         alternatives=words(d.get("alternatives"), ("alternatives",)),
