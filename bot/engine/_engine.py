@@ -275,12 +275,12 @@ class Engine:
                 # Likely, not sure, with another candidate not far behind: a question back with the
                 # likeliest ones.
                 options = [m for m in found if m.score >= best.score * LISTED][:3]
-                # …and the others the classifier finds likely or the message nearly names too (the
-                # other grade's permit, which the classifier's lift of one grade has left behind).
+                # …and the others the classifier finds likely, or siblings the message nearly names
+                # too (the other grade's permit, which the classifier's lift of one grade has left behind).
                 likely = {index_item for index_item, p in self.index.classified(q) if p >= CLASS_RIVAL}
-                options += [m for m in found if m not in options
-                            and (self.index.by_code[m.procedure.code] in likely
-                                 or m.coverage >= LIFT_RIVAL and not self.index.lacking(q, m.procedure))]
+                by_code = self.index.by_code
+                near = self.index.siblings(by_code[best.procedure.code], [by_code[m.procedure.code] for m in found if m.coverage >= LIFT_RIVAL])
+                options += [m for m in found if m not in options and (by_code[m.procedure.code] in likely or by_code[m.procedure.code] in near)]
                 options = options[:3]
                 return self._clarify(q, intent, options, options, state, lang)
             rival = self._learned_rival(q, best, found) or self._classified_rival(q, best, found)

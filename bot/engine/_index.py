@@ -757,9 +757,9 @@ class ProcedureIndex:
         ranked = self.classified(question)
         classified = {i: p for i, p in ranked if i < self.learned.n_procedures}
         first = ranked[0][0] if ranked else -1
-        # The classifier lifts a name said in full past the cap only when no other name is nearly
-        # said too (the two grades' permits differ in a word the question may not say).
-        if sum(1 for m in phrase.values() if m.coverage >= LIFT_RIVAL) > 1:
+        # The classifier lifts a name said in full past the cap only when no sibling's name (the
+        # same variant: the other grade's permit) is nearly said too.
+        if first in phrase and self.siblings(first, [j for j, m in phrase.items() if m.coverage >= LIFT_RIVAL]):
             first = -1
         out: list[tuple[float, Match]] = []
         for i in set(phrase) | set(learned):
@@ -812,6 +812,13 @@ class ProcedureIndex:
         value = compute()
         self._last[kind] = (question, value)
         return value
+
+    def siblings(self, item: int, others: Iterable[int]) -> list[int]:
+        """The procedures among `others` that make the same change as procedure `item` (its variant
+        words, and maybe more: the extension of another grade's permit); none for a procedure
+        without a variant word (a plain issuance says no change to share)."""
+        mods = self.proc_mods[item]
+        return [j for j in others if j != item and mods and self.proc_mods[j] >= mods]
 
     def lacking(self, question: str, p: Procedure) -> frozenset[str]:
         """The variant words the question asks for ("gia hạn", "cấp lại") that `p`'s name lacks."""
