@@ -616,15 +616,19 @@ class ProcedureIndex:
         """Stop and courtesy words that the knowledge's Vietnamese texts with marks mostly write as
         another word (UNMARKED_CONTENT_SHARE, at least UNMARKED_CONTENT_MIN times): "xuong" is
         "xưởng" more often than "xuống", "dang" "đăng" more often than "đang"."""
-        texts = [t for p in self.procedures for t in (p.name, *p.aliases, *p.examples)]
-        texts += [t for p in self.procedures for c in p.cases for t in (c.name, *c.examples)]
-        texts += [t for o in kb.elsewhere for t in (o.name, *o.examples)]
+        # Each distinct text once (a catalogue repeats its names and examples across procedures).
+        texts = {t for p in self.procedures for t in (p.name, *p.aliases, *p.examples)}
+        texts |= {t for p in self.procedures for c in p.cases for t in (c.name, *c.examples)}
+        texts |= {t for o in kb.elsewhere for t in (o.name, *o.examples)}
+        folded: dict[str, str] = {}
         counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])  # [as the stop word, as another]
         for text in texts:
             if not has_vietnamese_marks(text):
                 continue
             for written in marked_words(text):
-                w = fold(written)
+                w = folded.get(written)
+                if w is None:
+                    w = folded[written] = fold(written)
                 if w not in self.stopwords and w not in self.courtesy:
                     continue
                 if written in self.stop_marks.get(w, ()):
