@@ -101,6 +101,19 @@ def test_what_a_message_says_is_already_done_is_not_what_it_asks(engine: Assista
         assert codes == [code], codes
 
 
+@pytest.mark.parametrize("message", [
+    "Our grade III canteen has to be shifted 30 metres to make way for a new road inside the park. "
+    "What do we need for the relocation permit?",
+    "Nhà kho cấp IV của bên em phải dời sang góc khác của khu đất. Xin giấy phép di dời ở đâu ạ?",
+])
+def test_the_question_read_apart_keeps_the_grade_its_context_says(engine: Assistant, message: str) -> None:
+    """The sentence that asks names the relocation permit in full; the one before it says the
+    works' grade. Read alone it would be the grade I/II permit, answered as sure."""
+    answer = engine.answer(message, {})
+    codes = [m.procedure.code for m in answer.matches]
+    assert codes[:1] == ["1.013232"] and "1.013230" not in codes, codes  # grade III/IV relocation
+
+
 def test_a_permit_already_held_does_not_hide_another_agencys_subject(engine: Assistant) -> None:
     answer = engine.answer("Chào Ban, công ty em có 3 kỹ sư người Hàn, giấy phép lao động đã có rồi. Em muốn hỏi "
                            "các bạn ấy có phải đóng bảo hiểm xã hội bắt buộc không, đăng ký ở cơ quan nào ạ?", {})

@@ -454,7 +454,10 @@ class Engine:
             return None
         rest = self._without_background(q)
         asking = self._asking_sentences(rest or q)
-        if asking is not None and len(asking.split()) >= 3:
+        # The question read alone must keep every variant its context asks ("… a small grade IV
+        # warehouse to another spot. How do we get a relocation permit?": the grade).
+        if asking is not None and len(asking.split()) >= 3 and \
+                self.index.asked_variants(rest or q) <= self.index.asked_variants(asking):
             # The question names one of the whole message's likeliest procedures in full.
             best = self.index.search(asking)
             if best and best[0].score >= ASK_FLOOR and best[0].coverage >= ASK_COVERAGE and any(
