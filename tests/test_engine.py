@@ -639,3 +639,18 @@ def test_tax_and_customs_business_is_sent_to_its_agency(engine: Assistant, quest
     who handles them (knowledge/elsewhere.yaml) and offers no board procedure."""
     answer = engine.answer(question, {})
     assert answer.matches == [] and agency in answer.reply.text.lower(), answer.reply.text
+
+
+def test_a_word_only_the_other_authoritys_name_has_makes_the_bot_ask_which() -> None:
+    """Without the examples that name it, the province's amendment of an investor approval loses
+    to the board's, whose short alias the question says in full; "cấp tỉnh" is in the province's
+    name only, so the bot asks which rather than answer the board's as sure."""
+    import dataclasses
+
+    kb = load_knowledge(default_knowledge_dir())
+    procs = tuple(dataclasses.replace(p, examples=()) if p.code == "1.009644" else p for p in kb.procedures)
+    engine = Assistant(dataclasses.replace(kb, procedures=procs))
+    answer = engine.answer("sửa đổi quyết định chấp thuận nhà đầu tư cấp tỉnh", {})
+    codes = [m.procedure.code for m in answer.matches]
+    assert answer.reply.text.splitlines()[0].endswith("?"), answer.reply.text
+    assert {"1.009644", "1.115145"} <= set(codes), codes  # the province's and the board's

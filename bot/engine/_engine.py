@@ -257,7 +257,10 @@ class Engine:
             # Ask when the best is only partly named, or when the question names two in full
             # ("thành viên góp vốn có phải xin giấy phép lao động?").
             unsure = best.coverage < FULL or (len(close) > 1 and close[1].coverage >= FULL)
-            if len(close) > 1 and unsure and not self._distinct_by_question(q, close) and not self._variant_decides(q, close):
+            # …or when the question says a word of a close sibling's names that the best's lack
+            # (the variant they share does not decide between them).
+            if len(close) > 1 and not self._distinct_by_question(q, close) and (
+                    self._sibling_said(q, best, close) or unsure and not self._variant_decides(q, close)):
                 return self._clarify(q, intent, close, listed, state, lang)
             second = found[1].score if len(found) > 1 else 0.0
             # A best candidate without a variant the question asks for ("gia hạn …" when only the
@@ -364,6 +367,15 @@ class Engine:
         first = classified[0][1]
         second = classified[1][1] if len(classified) > 1 else 0.0
         return first >= CLASSIFIED or (first >= CLASSIFIED_FLOOR and first >= CLASSIFIED_MARGIN * second)
+
+    def _sibling_said(self, q: str, best: Match, close: list[Match]) -> bool:
+        """Whether a close sibling of the best (the same change, decided by another authority or
+        for another grade) has a word of its names in the question that the best's names lack:
+        "sửa quyết định chấp thuận nhà đầu tư cấp tỉnh" says the province's, not only the board's."""
+        index = self.index
+        mine = index.by_code[best.procedure.code]
+        near = index.siblings(mine, [index.by_code[m.procedure.code] for m in close[1:]])
+        return any(index.says_own_words(q, mine, j) for j in near)
 
     def _learned_rival(self, q: str, best: Match, found: list[Match]) -> Match | None:
         """Another candidate that the learned ranking (the examples) puts above `best` by

@@ -341,6 +341,9 @@ class ProcedureIndex:
             for w in tokens:
                 if w not in self.stopwords:
                     self.postings[w].append(pid)
+        self._proc_words: list[frozenset[str]] = [frozenset() for _ in self.procedures]
+        for ph in self.phrases:
+            self._proc_words[ph.proc] |= ph.tokens
         # The same as arrays, for the vectorised part of a search: a question's words add their
         # weight to every phrase they occur in (a few hundred of them), and most of those share one
         # common word only; numpy does both the adding and the first cut.
@@ -816,6 +819,12 @@ class ProcedureIndex:
         value = compute()
         self._last[kind] = (question, value)
         return value
+
+    def says_own_words(self, question: str, item: int, other: int) -> bool:
+        """Whether the question says a word of procedure `other`'s names that no name of `item`
+        has ("cấp tỉnh" of the province's procedure, beside the board's)."""
+        own = self._proc_words[other] - self._proc_words[item]
+        return any(w in own for form in self.variants(question) for w in form.split() if w not in self.stopwords)
 
     def siblings(self, item: int, others: Iterable[int]) -> list[int]:
         """The procedures among `others` that make the same change as procedure `item` (its variant
