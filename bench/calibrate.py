@@ -48,7 +48,9 @@ OWN_SETS = [SHARED / "eval" / "dev_questions.yaml"] + [
 # situations and the sibling guard on the classifier's lift were compared on this measure with
 # --current by hand, the grid below unchanged: held out right 0.789 of 3,545, wrong_direct 33, 24
 # procedures offered for questions about none, 41.0% right after a question back (on the questions of
-# before, 3,053 once each: 0.829, 26, 24).
+# before, 3,053 once each: 0.829, 26, 24). Then the context's variants kept by a question read apart,
+# a sibling's own word asked back about, and 236 examples for cases: 0.790, 22, 24, 42.6% (on the
+# 3,053: 0.831, 16, 24).
 # 2026-12-04: the classifier's rival, other-agency and lift settings (bot/engine CLASS_RIVAL,
 # CLASS_OTHER, CLASS_BLEND, LIFTED) and DIRECT_GAP were compared on this measure with --current by
 # hand, the grid below unchanged: held out right 0.819 of 3,057, wrong_direct 27, 25 procedures
