@@ -29,7 +29,7 @@ from bot.workdays import WorkCalendar, default_calendar_file
 
 PASSWORD = "mật-khẩu-đủ-dài"
 DEPT = "Phòng Quản lý doanh nghiệp"
-QUESTION = "bên em định mở xưởng sản xuất giày dép trong khu công nghiệp, phải xin giấy gì trước"
+QUESTION = "chúng tôi là công ty gia đình, muốn sản xuất tất vớ ở đây thì phải bắt đầu từ giấy nào trước vậy ạ"
 TAUGHT_CODE = "1.009664"
 
 
