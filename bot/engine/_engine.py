@@ -281,9 +281,9 @@ class Engine:
                 # …and the others the classifier finds likely, or siblings the message nearly names
                 # too (the other grade's permit, which the classifier's lift of one grade has left behind).
                 likely = {index_item for index_item, p in self.index.classified(q) if p >= CLASS_RIVAL}
-                by_code = self.index.by_code
-                near = self.index.siblings(by_code[best.procedure.code], [by_code[m.procedure.code] for m in found if m.coverage >= LIFT_RIVAL])
-                options += [m for m in found if m not in options and (by_code[m.procedure.code] in likely or by_code[m.procedure.code] in near)]
+                near = self._siblings(best, [m for m in found if m.coverage >= LIFT_RIVAL])
+                options += [m for m in found if m not in options
+                            and (self.index.by_code[m.procedure.code] in likely or m in near)]
                 options = options[:3]
                 return self._clarify(q, intent, options, options, state, lang)
             rival = self._learned_rival(q, best, found) or self._classified_rival(q, best, found)
@@ -372,10 +372,15 @@ class Engine:
         """Whether a close sibling of the best (the same change, decided by another authority or
         for another grade) has a word of its names in the question that the best's names lack:
         "sửa quyết định chấp thuận nhà đầu tư cấp tỉnh" says the province's, not only the board's."""
-        index = self.index
-        mine = index.by_code[best.procedure.code]
-        near = index.siblings(mine, [index.by_code[m.procedure.code] for m in close[1:]])
-        return any(index.says_own_words(q, mine, j) for j in near)
+        mine = self.index.by_code[best.procedure.code]
+        return any(self.index.says_own_words(q, mine, self.index.by_code[m.procedure.code])
+                   for m in self._siblings(best, close[1:]))
+
+    def _siblings(self, best: Match, among: list[Match]) -> list[Match]:
+        """The candidates among `among` that are siblings of `best` (`ProcedureIndex.siblings`)."""
+        by_code = self.index.by_code
+        near = set(self.index.siblings(by_code[best.procedure.code], [by_code[m.procedure.code] for m in among]))
+        return [m for m in among if by_code[m.procedure.code] in near]
 
     def _learned_rival(self, q: str, best: Match, found: list[Match]) -> Match | None:
         """Another candidate that the learned ranking (the examples) puts above `best` by

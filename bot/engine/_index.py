@@ -29,7 +29,7 @@ from rapidfuzz import fuzz, process
 
 from ..core._text import detect_lang, fold, has_vietnamese_marks, is_vi_syllable, marked_words
 from ..kb import GlossaryEntry, KnowledgeBase, Procedure, Vocabulary
-from ._learned import LearnedIndex, LearnedMatch
+from ._learned import LearnedIndex, LearnedMatch, indexed_texts
 
 _T = TypeVar("_T")
 _PARENS_RE = re.compile(r"\([^()]*\)")
@@ -620,9 +620,7 @@ class ProcedureIndex:
         another word (UNMARKED_CONTENT_SHARE, at least UNMARKED_CONTENT_MIN times): "xuong" is
         "xưởng" more often than "xuống", "dang" "đăng" more often than "đang"."""
         # Each distinct text once (a catalogue repeats its names and examples across procedures).
-        texts = {t for p in self.procedures for t in (p.name, *p.aliases, *p.examples)}
-        texts |= {t for p in self.procedures for c in p.cases for t in (c.name, *c.examples)}
-        texts |= {t for o in kb.elsewhere for t in (o.name, *o.examples)}
+        texts = {text for *_, text in indexed_texts(kb)}
         folded: dict[str, str] = {}
         counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])  # [as the stop word, as another]
         for text in texts:

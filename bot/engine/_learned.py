@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -76,20 +76,8 @@ class LearnedIndex:
         """`analyse` turns a text into its content words (folded, rewritten, stop words out)."""
         self.analyse = analyse
         self.procedures = list(kb.procedures)
-        texts: list[tuple[int, int | None, str, str]] = []
-        for i, p in enumerate(self.procedures):
-            for kind, text in _texts(p):
-                texts.append((i, None, kind, text))
-            if len(p.cases) > 1:
-                for j, case in enumerate(p.cases):
-                    for text in (case.name, *case.examples):
-                        texts.append((i, j, "case", text))
-        # Other agencies' procedures (knowledge/elsewhere.yaml) are ranked beside the board's, as
-        # items numbered after them: a message about one of them then finds it first.
         self.n_procedures = len(self.procedures)
-        for k, other in enumerate(kb.elsewhere):
-            for text in (other.name, other.name_en, *other.examples):
-                texts.append((self.n_procedures + k, None, "example", text))
+        texts = list(indexed_texts(kb))
         analysed: dict[str, dict[str, float]] = {}  # the same text in many procedures is analysed once
         bags = []
         for _, _, _, text in texts:
@@ -232,6 +220,22 @@ def _as_arrays(postings: dict[str, list[tuple[int, float]]]) -> dict[str, tuple[
             np.fromiter((v for _, v in items), dtype=np.float64, count=len(items)))
         for f, items in postings.items()
     }
+
+
+def indexed_texts(kb: KnowledgeBase) -> Iterator[tuple[int, int | None, str, str]]:
+    """(item, case, kind, text) of every text the learned matcher reads: each procedure's names,
+    aliases and examples, its cases' (when it has several), then other agencies' procedures, as
+    items numbered after the board's (a message about one of them then finds it first)."""
+    for i, p in enumerate(kb.procedures):
+        for kind, text in _texts(p):
+            yield i, None, kind, text
+        if len(p.cases) > 1:
+            for j, case in enumerate(p.cases):
+                for text in (case.name, *case.examples):
+                    yield i, j, "case", text
+    for k, other in enumerate(kb.elsewhere):
+        for text in (other.name, other.name_en, *other.examples):
+            yield len(kb.procedures) + k, None, "example", text
 
 
 def _texts(p: Procedure) -> Iterable[tuple[str, str]]:
