@@ -254,7 +254,10 @@ def assistant(kb: Any) -> Any:
     [("đổi bằng lái xe nước ngoài sang bằng Việt Nam ở đâu", "3.000351"),
      ("Chào Ban, công ty em có 5 chuyên gia Nhật thuê nhà gần KCN, chủ nhà hỏi ai phải khai báo tạm trú cho họ với công an ạ?", "1.001437"),
      ("cty e muon dang ky nhan hieu cho san pham, nop o cuc so huu tri tue phai ko", "1.015002"),
-     ("Our parent company will lend us 2 million USD for three years, do we register the loan with the State Bank?", "1.000972")],
+     ("Our parent company will lend us 2 million USD for three years, do we register the loan with the State Bank?", "1.000972"),
+     # "nội" of the city's name is a word of "nội quy lao động" too: the message's words together
+     # say the branch, not the labour rules.
+     ("cty e muon mo chi nhanh o ha noi thi dang ky o dau ad", "2.002069")],
 )
 def test_another_agencys_procedure_is_answered_with_its_agency_and_code(assistant: Any, question: str, code: str) -> None:
     answer = assistant.answer(question, {})
