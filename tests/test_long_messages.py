@@ -151,3 +151,10 @@ def test_a_negation_ends_with_its_sentence(engine: Assistant) -> None:
     answer = engine.answer("Chào Ban, kỹ sư người Hàn của công ty em không thuộc diện miễn giấy phép. Xin GPLĐ mới "
                            "cho anh ấy mất mấy ngày ạ?", {})
     assert [m.procedure.code for m in answer.matches][:1] == ["1.014199"] and answer.intent == "time"
+
+
+def test_an_english_aside_says_what_is_not_asked(engine: Assistant) -> None:
+    """'(not the exemption certificate)': the work permit's extension, not the exemption's."""
+    answer = engine.answer("Our engineer's work permit (not the exemption certificate) runs out next month, "
+                           "how do we extend it?", {})
+    assert [m.procedure.code for m in answer.matches][:1] == ["1.014201"]
