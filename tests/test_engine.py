@@ -654,3 +654,9 @@ def test_a_word_only_the_other_authoritys_name_has_makes_the_bot_ask_which() -> 
     codes = [m.procedure.code for m in answer.matches]
     assert answer.reply.text.splitlines()[0].endswith("?"), answer.reply.text
     assert {"1.009644", "1.115145"} <= set(codes), codes  # the province's and the board's
+
+
+def test_the_special_procedure_said_in_short_is_that_variant(engine: Assistant) -> None:
+    """'the special procedure' is 'thủ tục đầu tư đặc biệt': the exchange under it, not the ordinary one."""
+    answer = engine.answer("we registered under the special procedure, now we want to exchange our old IRC, is there a fee", {})
+    assert [m.procedure.code for m in answer.matches][:1] == ["2.002727"]
