@@ -660,3 +660,9 @@ def test_the_special_procedure_said_in_short_is_that_variant(engine: Assistant) 
     """'the special procedure' is 'thủ tục đầu tư đặc biệt': the exchange under it, not the ordinary one."""
     answer = engine.answer("we registered under the special procedure, now we want to exchange our old IRC, is there a fee", {})
     assert [m.procedure.code for m in answer.matches][:1] == ["2.002727"]
+
+
+def test_a_permit_that_runs_out_is_asked_about_its_extension(engine: Assistant) -> None:
+    """'runs out', 'expires': the permit's extension comes first, not a new permit."""
+    answer = engine.answer("our factory building permit runs out soon and we have not started yet, what to do", {})
+    assert [m.procedure.code for m in answer.matches][:1] == ["1.013233"]
