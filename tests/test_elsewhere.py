@@ -258,12 +258,6 @@ def assistant(kb: Any) -> Any:
      # "nội" of the city's name is a word of "nội quy lao động" too: the message's words together
      # say the branch, not the labour rules.
      ("cty e muon mo chi nhanh o ha noi thi dang ky o dau ad", "2.002069"),
-     # A board procedure named in passing ("thẩm định thiết kế", "góp vốn") beside the other
-     # agency's business the message asks about.
-     ("Bản vẽ thiết kế kỹ thuật kho hóa chất của bên em phải thẩm duyệt thiết kế về phòng cháy chữa cháy trước khi "
-      "khởi công, nộp cho Cảnh sát PCCC tỉnh hay Cục C07, lệ phí có tính theo tổng mức đầu tư không?", "1.115391"),
-     ("Nhà đầu tư Hàn Quốc sắp chuyển tiền góp vốn vào công ty, ngân hàng bảo phải mở tài khoản vốn đầu tư trực tiếp "
-      "trước, mở ở ngân hàng nào cũng được hay phải xin Ngân hàng Nhà nước?", "DICA"),
      ("san pham cua cty e muon duoc dan nhan sinh thai viet nam thi nop ho so o dau", "2.002469"),
      ("công nhân người Việt của công ty em bị mất thẻ căn cước, làm lại ở đâu ạ", "1.014061"),
      ("Our parent company in Japan wants a representative office in Hanoi for trade promotion, who licenses it?", "2.000063")],
