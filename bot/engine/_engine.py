@@ -362,7 +362,7 @@ class Engine:
         (DESCRIBED) and DESCRIBED_MARGIN times the next item, board procedure or other agency's."""
         index = self.index
         classified = index.classified(q)
-        if classified and classified[0][0] < index.learned.n_procedures and self._clearly_first(classified):
+        if classified and classified[0][0] < index.learned.n_procedures and self._clearly_first(classified, CLASSIFIED, CLASSIFIED_FLOOR, CLASSIFIED_MARGIN):
             return self._classified_match(q, *classified[0], found)
         learned = index.learned_ranking(q)[:2]
         if not learned or learned[0].proc >= index.learned.n_procedures or learned[0].score < DESCRIBED:
@@ -372,14 +372,13 @@ class Engine:
         return self._as_match(learned[0], found)
 
     @staticmethod
-    def _clearly_first(classified: list[tuple[int, float]]) -> bool:
-        """The classifier's first item is likely (CLASSIFIED), or fairly likely (CLASSIFIED_FLOOR)
-        and CLASSIFIED_MARGIN times the next: a procedure's probability is shared with its
-        siblings (the same change decided by the board or by the province), so a clear lead
-        says as much as a high probability."""
+    def _clearly_first(classified: list[tuple[int, float]], likely: float, floor: float, margin: float) -> bool:
+        """The classifier's first item is `likely`, or at least `floor` and `margin` times the
+        next: a procedure's probability is shared with its siblings (the same change decided by
+        the board or by the province), so a clear lead says as much as a high probability."""
         first = classified[0][1]
         second = classified[1][1] if len(classified) > 1 else 0.0
-        return first >= CLASSIFIED or (first >= CLASSIFIED_FLOOR and first >= CLASSIFIED_MARGIN * second)
+        return first >= likely or (first >= floor and first >= margin * second)
 
     def _sibling_said(self, q: str, best: Match, close: list[Match]) -> bool:
         """Whether a close sibling of the best (the same change, decided by another authority or
@@ -617,10 +616,8 @@ class Engine:
         ("giấy phép lao động xong rồi, giờ hỏi về thị thực")."""
         index = self.index
         classified = index.classified(q)
-        if not classified or classified[0][0] < index.learned.n_procedures:
-            return None
-        first, second = classified[0][1], classified[1][1] if len(classified) > 1 else 0.0
-        if first < CLASS_OTHER and not (first >= CLASS_OTHER_FLOOR and first >= CLASS_OTHER_MARGIN * second):
+        if not classified or classified[0][0] < index.learned.n_procedures or not self._clearly_first(
+                classified, CLASS_OTHER, CLASS_OTHER_FLOOR, CLASS_OTHER_MARGIN):
             return None
         if index.other_agency(q) is None:
             return None
